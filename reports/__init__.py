@@ -1,0 +1,1 @@
+"""Report templates and stylesheets (data), shipped inside the package as ``auditpack.reports``."""

@@ -1,0 +1,72 @@
+"""The ``auditpack`` command line: argument parsing, exit codes and the one place errors become messages.
+
+Each subcommand lives in ``auditpack.commands.<name>`` and exposes ``register(subparsers)``; this module
+discovers them, so adding a command touches no shared file. Imports stay light here: ``--version`` must not
+pay for boto3 or weasyprint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from auditpack import __version__
+from auditpack.errors import UserError
+
+EXIT_OK, EXIT_NOT_SATISFIED, EXIT_USAGE, EXIT_NOT_ASSESSED = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's default exit code is 2 too; keep one line
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"auditpack: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="auditpack", description="Assess AWS accounts against NIST SP 800-53 Rev. 5.")
+    parser.add_argument("--version", action="version", version=f"auditpack {__version__}")
+    parser.add_argument("--debug", action="store_true", help="log debug detail and show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    import auditpack.commands as package
+
+    for module in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        importlib.import_module(f"auditpack.commands.{module.name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list in (["--version"], ["-V"]):
+        print(f"auditpack {__version__}")
+        return EXIT_OK
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    if not args.command:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not args.debug:
+        for noisy in ("botocore", "boto3", "urllib3", "weasyprint", "fontTools"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+    try:
+        return int(args.func(args))
+    except UserError as exc:
+        if args.debug:
+            raise
+        print(f"auditpack: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("auditpack: interrupted; no pack was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

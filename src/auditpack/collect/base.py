@@ -1,0 +1,160 @@
+"""The collector contract: a registry of collectors and the read-only context they call AWS through.
+
+A collector is a function ``(ctx) -> list[AwsResource]`` registered under a resource type name such as
+``cloudtrail.trails``. It never builds clients itself: ``ctx.call`` and ``ctx.paginate`` are the only way out,
+which is how every call is recorded as evidence and why a write call cannot be made by mistake.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from auditpack.models import ResourceRef
+
+READ_ONLY = re.compile(r"^(List|Get|Describe|GenerateCredentialReport)")
+GLOBAL_REGION = "global"
+
+
+class AwsResource(BaseModel):
+    """Base of every collected resource: where it lives and which evidence files show it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    cfn_type: ClassVar[str] = "AWS::Unknown"
+
+    arn: str
+    name: str
+    account: str
+    region: str
+    evidence: tuple[str, ...] = ()
+
+    def ref(self) -> ResourceRef:
+        return ResourceRef(arn=self.arn, type=self.cfn_type, name=self.name)
+
+
+class WriteCallRefused(RuntimeError):
+    """A collector tried an operation that is not a read; a bug, never reached in a release."""
+
+
+@dataclass(frozen=True)
+class CollectorSpec:
+    resource_type: str
+    service: str
+    func: Callable[[CollectContext], list[AwsResource]]
+    permissions: tuple[str, ...]
+    regional: bool
+    needs: tuple[str, ...] = ()
+
+
+COLLECTORS: dict[str, CollectorSpec] = {}
+
+
+def collector(
+    resource_type: str,
+    *,
+    service: str,
+    permissions: list[str],
+    regional: bool = True,
+    needs: list[str] | None = None,
+) -> Callable[[Callable[[CollectContext], list[Any]]], Callable[[CollectContext], list[Any]]]:
+    """Register a collector; ``permissions`` are the IAM actions it may call (``service:Operation``)."""
+
+    def register(func: Callable[[CollectContext], list[Any]]) -> Callable[[CollectContext], list[Any]]:
+        if resource_type in COLLECTORS:
+            raise ValueError(f"collector for {resource_type} registered twice")
+        for perm in permissions:
+            action = perm.split(":", 1)[1]
+            if not READ_ONLY.match(action):
+                raise WriteCallRefused(f"collector {resource_type} declares non-read permission {perm}")
+        COLLECTORS[resource_type] = CollectorSpec(
+            resource_type, service, func, tuple(permissions), regional, tuple(needs or ())
+        )
+        return func
+
+    return register
+
+
+@dataclass
+class Response:
+    """A response and the evidence file that records it."""
+
+    data: dict[str, Any]
+    evidence: str
+
+
+Redactor = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass
+class CollectContext:
+    """What a collector may use: one account and region, a read-only call gate and earlier results."""
+
+    account: str
+    region: str
+    partition: str
+    client_factory: Callable[[str, str], Any]
+    recorder: Any  # EvidenceRecorder; typed loosely to keep this module free of I/O imports
+    needed: dict[str, list[AwsResource]] = field(default_factory=dict)
+    home_region: str = "us-east-1"
+    regions: tuple[str, ...] = ()  # every region this scan covers
+    calls: list[str] = field(default_factory=list)
+
+    @property
+    def api_region(self) -> str:
+        """Region to send calls to: global services are called in the home region."""
+        return self.home_region if self.region == GLOBAL_REGION else self.region
+
+    def arn(self, service: str, resource: str, *, region: str | None = None, account: str | None = None) -> str:
+        reg = self.region if region is None else region
+        reg = "" if reg == GLOBAL_REGION else reg
+        acct = self.account if account is None else account
+        return f"arn:{self.partition}:{service}:{reg}:{acct}:{resource}"
+
+    def _client(self, service: str, region: str | None = None) -> Any:
+        return self.client_factory(service, region or self.api_region)
+
+    def call(
+        self,
+        service: str,
+        operation: str,
+        *,
+        redact: Redactor | None = None,
+        in_region: str | None = None,
+        **params: Any,
+    ) -> Response:
+        """Make one read call (``operation`` in boto3's snake_case) and record it as evidence.
+
+        ``in_region`` sends the call to another region than the job's, e.g. to a trail's home region.
+        """
+        client = self._client(service, in_region)
+        api_name = client.meta.method_to_api_mapping.get(operation, operation)
+        if not READ_ONLY.match(api_name):
+            raise WriteCallRefused(f"{service}:{api_name} is not a read call")
+        self.calls.append(f"{service}:{api_name}")
+        data = getattr(client, operation)(**params)
+        data.pop("ResponseMetadata", None)
+        where = in_region or self.region
+        ref = self.recorder.record(self.account, where, service, api_name, params, data, redact=redact)
+        return Response(data, ref)
+
+    def paginate(
+        self, service: str, operation: str, *, redact: Redactor | None = None, **params: Any
+    ) -> Iterator[Response]:
+        """Yield every page of a paginated read call, each recorded as its own evidence file."""
+        client = self._client(service)
+        api_name = client.meta.method_to_api_mapping.get(operation, operation)
+        if not READ_ONLY.match(api_name):
+            raise WriteCallRefused(f"{service}:{api_name} is not a read call")
+        for page in client.get_paginator(operation).paginate(**params):
+            self.calls.append(f"{service}:{api_name}")
+            page.pop("ResponseMetadata", None)
+            ref = self.recorder.record(self.account, self.region, service, api_name, params, page, redact=redact)
+            yield Response(page, ref)
+
+    def need(self, resource_type: str) -> list[AwsResource]:
+        """Results of a collector this one declared in ``needs`` (same account; same region if regional)."""
+        return self.needed.get(resource_type, [])

@@ -1,0 +1,71 @@
+"""Writes each response that findings rest on into the pack's ``evidence/`` folder.
+
+A file per call keeps provenance exact (operation, region, account, time, request) and lets a finding cite the
+very response it was judged on. Collectors pass a redactor for responses that can carry secrets, so secret
+values never reach the disk; the recorder also refuses to write anything a redactor was not given for when
+the operation is known to carry such values.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from auditpack.redact import redact_tree
+
+Redactor = Callable[[dict[str, Any]], dict[str, Any]]
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray):
+        return f"<{len(value)} bytes>"
+    return str(value)
+
+
+class EvidenceRecorder:
+    """Thread-safe writer of evidence files under ``<pack>/evidence``; returns pack-relative paths."""
+
+    def __init__(self, pack_dir: Path) -> None:
+        self.pack_dir = pack_dir
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+
+    def record(
+        self,
+        account: str,
+        region: str,
+        service: str,
+        operation: str,
+        params: dict[str, Any],
+        response: dict[str, Any],
+        *,
+        redact: Redactor | None = None,
+    ) -> str:
+        body = redact(response) if redact else response
+        stem = f"evidence/{_SAFE.sub('_', account)}/{_SAFE.sub('_', region)}/{service}/{operation}"
+        with self._lock:
+            n = self._counts.get(stem, 0) + 1
+            self._counts[stem] = n
+        rel = f"{stem}-{n:04d}.json"
+        document = {
+            "account": account,
+            "region": region,
+            "service": service,
+            "operation": operation,
+            "collected_at": datetime.now(UTC).isoformat(),
+            "request": redact_tree(params),
+            "response": body,
+        }
+        path = self.pack_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(document, indent=1, sort_keys=True, default=_json_default), encoding="utf-8")
+        return rel

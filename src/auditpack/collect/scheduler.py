@@ -1,0 +1,176 @@
+"""The one place where concurrency lives: collectors run over (account, service, region) in a bounded pool.
+
+Collectors that depend on others (``needs``) run in a later wave, so a wave is a flat list of independent
+jobs and the pool is never blocked by jobs waiting on each other. A job that fails becomes a
+``CollectionError`` for its resource type in its partition; the scan goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from auditpack.collect.base import COLLECTORS, GLOBAL_REGION, CollectContext, CollectorSpec
+from auditpack.collect.evidence import EvidenceRecorder
+from auditpack.collect.session import AccountSession
+from auditpack.inventory import Inventory
+from auditpack.models import CollectionError
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int, str], None]
+
+
+def load_collectors() -> None:
+    """Import every service module so that its collectors register."""
+    import importlib
+    import pkgutil
+
+    import auditpack.collect as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.name not in {"base", "evidence", "scheduler", "session"}:
+            importlib.import_module(f"auditpack.collect.{module.name}")
+
+
+def required_collectors(resource_types: Iterable[str]) -> list[CollectorSpec]:
+    """The collectors for ``resource_types`` and everything they need, dependencies first."""
+    load_collectors()
+    ordered: list[CollectorSpec] = []
+    seen: set[str] = set()
+
+    def visit(rtype: str, chain: tuple[str, ...]) -> None:
+        if rtype in seen:
+            return
+        if rtype in chain:
+            raise ValueError(f"collector dependency cycle: {' -> '.join((*chain, rtype))}")
+        if rtype not in COLLECTORS:
+            raise KeyError(f"no collector for resource type {rtype!r}")
+        spec = COLLECTORS[rtype]
+        for dep in spec.needs:
+            visit(dep, (*chain, rtype))
+        seen.add(rtype)
+        ordered.append(spec)
+
+    for rtype in resource_types:
+        visit(rtype, ())
+    return ordered
+
+
+def _waves(specs: list[CollectorSpec]) -> list[list[CollectorSpec]]:
+    depth: dict[str, int] = {}
+    for spec in specs:  # dependencies come first in ``specs``
+        depth[spec.resource_type] = 1 + max((depth[d] for d in spec.needs), default=-1)
+    waves: list[list[CollectorSpec]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for spec in specs:
+        waves[depth[spec.resource_type]].append(spec)
+    return waves
+
+
+@dataclass(frozen=True)
+class Job:
+    spec: CollectorSpec
+    account: AccountSession
+    region: str
+
+
+def _describe_error(exc: BaseException, ctx: CollectContext, spec: CollectorSpec) -> CollectionError:
+    operation = ctx.calls[-1].split(":", 1)[1] if ctx.calls else spec.permissions[0].split(":", 1)[1]
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        code = str(err.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "Unknown"))
+        message = str(err.get("Message") or exc)
+        operation = exc.operation_name or operation
+    elif isinstance(exc, BotoCoreError):
+        code, message = type(exc).__name__, str(exc)
+    else:
+        code, message = "CollectorFailure", f"{type(exc).__name__}: {exc}"
+    return CollectionError(
+        account=ctx.account,
+        region=ctx.region,
+        service=spec.service,
+        operation=operation,
+        error_code=code,
+        message=message[:500],
+        resource_type=spec.resource_type,
+    )
+
+
+def collect(
+    accounts: list[AccountSession],
+    regions: list[str],
+    resource_types: Iterable[str],
+    recorder: EvidenceRecorder,
+    *,
+    max_workers: int = 16,
+    home_region: str | None = None,
+    progress: Progress | None = None,
+) -> Inventory:
+    specs = required_collectors(resource_types)
+    home = home_region or regions[0]
+    inventory = Inventory(
+        accounts=[a.account for a in accounts],
+        regions=list(regions),
+        partitions={a.account: a.session.get_partition_for_region(home) for a in accounts},
+    )
+    jobs_by_wave = [
+        [
+            Job(spec, account, region)
+            for account in accounts
+            for spec in wave
+            for region in (regions if spec.regional else [GLOBAL_REGION])
+        ]
+        for wave in _waves(specs)
+    ]
+    total = sum(len(w) for w in jobs_by_wave)
+    done = 0
+
+    def run(job: Job) -> tuple[Job, list, CollectionError | None, list[str]]:
+        needed = {}
+        for dep in job.spec.needs:
+            dep_errors = inventory.errors_for((dep,), job.account.account, None if job.region == GLOBAL_REGION
+                                              else job.region)
+            if dep_errors:
+                first = dep_errors[0]
+                return job, [], first.model_copy(update={"resource_type": job.spec.resource_type,
+                                                          "region": job.region}), []
+            needed[dep] = inventory.view(job.account.account,
+                                         None if job.region == GLOBAL_REGION else job.region).get(dep)
+        ctx = CollectContext(
+            account=job.account.account,
+            region=job.region,
+            partition=inventory.partitions[job.account.account],
+            client_factory=job.account.client,
+            recorder=recorder,
+            needed=needed,
+            home_region=home,
+            regions=tuple(regions),
+        )
+        try:
+            return job, job.spec.func(ctx), None, ctx.calls
+        except Exception as exc:  # every failure is data: it becomes an error result, never a crash
+            log.debug("collector %s failed in %s/%s", job.spec.resource_type, ctx.account, ctx.region,
+                      exc_info=True)
+            return job, [], _describe_error(exc, ctx, job.spec), ctx.calls
+
+    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect") as pool:
+        try:
+            for wave in jobs_by_wave:
+                futures = [pool.submit(run, job) for job in wave]
+                for future in as_completed(futures):
+                    job, resources, error, calls = future.result()
+                    inventory.calls.extend(calls)
+                    if error is not None:
+                        inventory.fail(job.spec.resource_type, error)
+                    else:
+                        inventory.add(job.spec.resource_type, job.account.account, job.region, resources)
+                    done += 1
+                    if progress:
+                        progress(done, total, f"{job.spec.resource_type} {job.account.account} {job.region}")
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return inventory

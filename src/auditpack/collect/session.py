@@ -1,0 +1,106 @@
+"""One account's AWS access: a boto3 session with the standard chain, and clients tuned for a scan.
+
+Clients honour every standard setting (profiles, SSO, environment, ``AWS_ENDPOINT_URL`` and per-service
+endpoint variables) because we only ever pass region and retry/timeout config; endpoints are never set here.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from auditpack.errors import UserError
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    max_attempts: int = 8
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    max_pool_connections: int = 32
+
+    def botocore_config(self) -> Config:
+        return Config(
+            retries={"mode": "adaptive", "max_attempts": self.max_attempts},
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            max_pool_connections=self.max_pool_connections,
+            user_agent_extra="auditpack",
+        )
+
+
+@dataclass
+class AccountSession:
+    """A boto3 session for one account and a thread-safe cache of its clients."""
+
+    session: boto3.session.Session
+    account: str
+    identity_arn: str
+    settings: ClientSettings = field(default_factory=ClientSettings)
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def client(self, service: str, region: str) -> Any:
+        # boto3 sessions are not thread-safe while creating clients; the clients themselves are.
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self.session.client(
+                    service, region_name=region, config=self.settings.botocore_config()
+                )
+            return self._clients[key]
+
+    @property
+    def partition(self) -> str:
+        region = self.session.region_name or "us-east-1"
+        return self.session.get_partition_for_region(region)
+
+
+def open_session(profile: str | None = None, region: str | None = None) -> boto3.session.Session:
+    """A boto3 session from the standard chain; a missing profile is the user's error, not a crash."""
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        return boto3.session.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound as exc:
+        raise UserError(f"AWS profile not found: {profile}") from exc
+
+
+def whoami(session: boto3.session.Session, settings: ClientSettings | None = None) -> tuple[str, str]:
+    """(account, caller ARN); credential problems become one clear line."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    settings = settings or ClientSettings(max_attempts=3)
+    try:
+        sts = session.client("sts", region_name=session.region_name or "us-east-1",
+                             config=settings.botocore_config())
+        ident = sts.get_caller_identity()
+    except NoCredentialsError as exc:
+        raise UserError(
+            "no AWS credentials found: set a profile (--profile), SSO login, or AWS_ACCESS_KEY_ID"
+        ) from exc
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "Unknown")
+        raise UserError(f"AWS rejected the credentials ({code}): {exc.response['Error'].get('Message', '')}") from exc
+    except BotoCoreError as exc:
+        raise UserError(f"cannot reach AWS STS: {exc}") from exc
+    return ident["Account"], ident["Arn"]
+
+
+def known_regions(session: boto3.session.Session) -> set[str]:
+    """Every region botocore knows for EC2 in any partition, to reject typos before any call."""
+    regions: set[str] = set()
+    for partition in session.get_available_partitions():
+        regions.update(session.get_available_regions("ec2", partition_name=partition))
+    return regions
+
+
+def enabled_regions(account: AccountSession, home_region: str) -> list[str]:
+    """Regions enabled for the account (opted-in or not requiring opt-in)."""
+    ec2 = account.client("ec2", home_region)
+    reply = ec2.describe_regions(AllRegions=False)
+    return sorted(r["RegionName"] for r in reply["Regions"])

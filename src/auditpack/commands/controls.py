@@ -1,0 +1,39 @@
+"""``auditpack controls``: list the controls in force and the checks that evidence each."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from auditpack.commands.scan import add_library_args
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("controls", help="list controls, their checks and parameters")
+    add_library_args(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from auditpack.validation import load_library
+
+    library = load_library(args.controls_dir, args.config)
+    if args.json:
+        rows = [
+            {
+                "id": c.id, "oscal_id": c.oscal_id, "title": c.title, "family": c.family, "checks": list(c.checks),
+                "parameters": {p.key: library.params.values.get(p.feeds, p.default) for p in c.parameters},
+            }
+            for c in library.controls.values()
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
+    for c in library.controls.values():
+        print(f"{c.id:<10} {c.title}  [{c.family}]")
+        for check_id in c.checks:
+            spec = library.checks[check_id]
+            print(f"    {check_id:<36} {spec.severity.value:<9} {spec.title}")
+        for p in c.parameters:
+            print(f"    param {p.odp_id or '(tool-defined)'}: {p.name} = {library.params.values.get(p.feeds)!r}")
+    return 0

@@ -1,0 +1,62 @@
+"""``auditpack scan``: assess an account and write the evidence pack."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_library_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--controls-dir", type=Path, metavar="DIR",
+                        help="extra control files; a control with a built-in id replaces the built-in one")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="organization config (auditpack.yaml)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("scan", help="assess an AWS account and write the evidence pack")
+    p.add_argument("--profile", metavar="P", help="AWS profile (default: the standard credential chain)")
+    p.add_argument("--region", action="append", default=[], metavar="R",
+                   help="region to scan; repeat for more (default: every region enabled for the account)")
+    p.add_argument("--control", action="append", default=[], metavar="ID",
+                   help="assess only this control (NIST or OSCAL id); repeatable")
+    add_library_args(p)
+    p.add_argument("--out", type=Path, default=Path("auditpack-out"), metavar="DIR",
+                   help="where to write the pack (default: ./auditpack-out)")
+    p.add_argument("--format", dest="formats", metavar="LIST",
+                   help="comma-separated outputs (json,oscal,ocsf,asff,csv,html,pdf); default: all, or the config's")
+    p.add_argument("--quiet", action="store_true", help="no progress and no summary")
+    p.set_defaults(func=run)
+
+
+def parse_formats(value: str | None) -> list[str] | None:
+    from auditpack.config import OUTPUT_FORMATS
+    from auditpack.errors import UserError
+
+    if value is None:
+        return None
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in OUTPUT_FORMATS]
+    if unknown:
+        raise UserError(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(OUTPUT_FORMATS)}")
+    return names
+
+
+def run(args: argparse.Namespace) -> int:
+    from auditpack.console import Console
+    from auditpack.exitcodes import exit_code
+    from auditpack.scan import ScanOptions, run_scan
+
+    console = Console(quiet=args.quiet)
+    options = ScanOptions(
+        profile=args.profile,
+        regions=args.region,
+        control_ids=args.control,
+        controls_dir=args.controls_dir,
+        config_path=args.config,
+        out=args.out,
+        formats=parse_formats(args.formats),
+    )
+    with console.progress("Collecting") as progress:
+        assessment, pack = run_scan(options, progress=progress)
+    console.summary(assessment, pack)
+    return exit_code(assessment)

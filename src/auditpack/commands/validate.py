@@ -1,0 +1,22 @@
+"""``auditpack validate``: check control files and the config without touching AWS."""
+
+from __future__ import annotations
+
+import argparse
+
+from auditpack.commands.scan import add_library_args
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("validate", help="validate control files and the config; exit 2 on any problem")
+    add_library_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from auditpack.validation import load_library
+
+    library = load_library(args.controls_dir, args.config)
+    print(f"ok: {len(library.controls)} controls, {len(library.checks)} checks"
+          + (f", config {args.config}" if args.config else ""))
+    return 0

@@ -1,0 +1,162 @@
+"""Pure evaluation: checks over the inventory give findings; findings over controls give control results.
+
+Nothing here calls AWS, so a saved inventory or assessment can be judged again offline. A check that cannot
+see its inputs (a failed call) or that raises yields an ``error`` finding: never a pass, never a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+
+from auditpack.controls import Control, ResolvedParameters
+from auditpack.inventory import Inventory
+from auditpack.models import (
+    CheckSummary,
+    ControlResult,
+    ControlStatus,
+    Finding,
+    ParameterValue,
+    ResourceRef,
+    Status,
+)
+from auditpack.registry import CheckSpec, Result
+
+log = logging.getLogger(__name__)
+
+
+def _partitions(spec: CheckSpec, inventory: Inventory) -> Iterable[tuple[str, str | None]]:
+    for account in inventory.accounts:
+        if spec.scope == "region":
+            for region in inventory.regions:
+                yield account, region
+        else:
+            yield account, None
+
+
+def _account_ref(inventory: Inventory, account: str) -> ResourceRef:
+    return ResourceRef(arn=inventory.view(account, None).account_arn, type="AWS::::Account", name=account)
+
+
+def _error_result(inventory: Inventory, account: str, region: str | None, message: str) -> Result:
+    return Result(Status.ERROR, _account_ref(inventory, account), message, region or "global")
+
+
+def run_check(spec: CheckSpec, inventory: Inventory, params: dict) -> list[Result]:
+    results: list[Result] = []
+    for account, region in _partitions(spec, inventory):
+        errors = inventory.errors_for(spec.resources, account, region)
+        if errors:
+            for err in errors:
+                if spec.id not in err.checks:
+                    err.checks.append(spec.id)
+            causes = "; ".join(
+                f"{e.service}:{e.operation} failed with {e.error_code} in {e.region}" for e in errors
+            )
+            results.append(_error_result(inventory, account, region, f"Could not be evaluated: {causes}."))
+            continue
+        try:
+            results.extend(spec.run(inventory.view(account, region), params))
+        except Exception as exc:  # a bug in one check must not take the assessment down with it
+            log.exception("check %s failed in %s/%s", spec.id, account, region)
+            results.append(_error_result(
+                inventory, account, region, f"Check failed while evaluating: {type(exc).__name__}: {exc}"))
+    return results
+
+
+def evaluate(
+    inventory: Inventory,
+    checks: dict[str, CheckSpec],
+    params: ResolvedParameters,
+    controls_by_check: dict[str, list[str]],
+) -> list[Finding]:
+    findings: dict[str, Finding] = {}
+    for spec in checks.values():
+        for result in run_check(spec, inventory, params.by_check.get(spec.id, {})):
+            account = result.resource.arn.split(":")[4] or _account_of(result, inventory)
+            finding = Finding(
+                id=Finding.stable_id(spec.id, result.resource.arn, result.region),
+                check_id=spec.id,
+                status=result.status,
+                severity=spec.severity,
+                resource=result.resource,
+                region=result.region,
+                account=account,
+                control_ids=controls_by_check.get(spec.id, []),
+                message=result.message,
+                remediation=spec.remediation,
+                evidence=sorted(set(result.evidence)),
+                details=result.details,
+            )
+            if finding.id in findings:
+                log.warning("check %s judged %s twice in %s; keeping the first",
+                            spec.id, result.resource.arn, result.region)
+                continue
+            findings[finding.id] = finding
+    return sorted(findings.values(), key=lambda f: (f.check_id, f.account, f.region, f.resource.arn))
+
+
+def _account_of(result: Result, inventory: Inventory) -> str:
+    return inventory.accounts[0] if len(inventory.accounts) == 1 else "unknown"
+
+
+def control_status(findings: Iterable[Finding]) -> ControlStatus:
+    """A failure decides; else an error leaves it unassessed; else any pass (or waiver) satisfies it."""
+    statuses = {f.status for f in findings}
+    if Status.FAIL in statuses:
+        return ControlStatus.NOT_SATISFIED
+    if Status.ERROR in statuses:
+        return ControlStatus.NOT_ASSESSED
+    if statuses & {Status.PASS, Status.WAIVED}:
+        return ControlStatus.SATISFIED
+    return ControlStatus.NOT_APPLICABLE
+
+
+def assess(
+    controls: list[Control],
+    checks: dict[str, CheckSpec],
+    findings: list[Finding],
+    params: ResolvedParameters,
+    accounts: list[str],
+) -> list[ControlResult]:
+    by_check: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        by_check[finding.check_id].append(finding)
+    results = []
+    for control in controls:
+        mine = [f for c in control.checks for f in by_check.get(c, [])]
+        summaries = []
+        for check_id in control.checks:
+            counts = defaultdict(int)
+            for f in by_check.get(check_id, []):
+                counts[f.status] += 1
+            summaries.append(CheckSummary(
+                check_id=check_id,
+                title=checks[check_id].title,
+                passed=counts[Status.PASS],
+                failed=counts[Status.FAIL],
+                errors=counts[Status.ERROR],
+                not_applicable=counts[Status.NOT_APPLICABLE],
+                waived=counts[Status.WAIVED],
+            ))
+        results.append(ControlResult(
+            id=control.id,
+            oscal_id=control.oscal_id,
+            title=control.title,
+            family=control.family,
+            summary=control.summary,
+            status=control_status(mine),
+            checks=list(control.checks),
+            parameters={
+                p.key: ParameterValue(
+                    name=p.name, parameter=p.feeds, value=params.values.get(p.feeds, p.default),
+                    source=params.sources.get(p.feeds, "default"), odp_id=p.odp_id,
+                )
+                for p in control.parameters
+            },
+            check_results=summaries,
+            accounts={a: control_status(f for f in mine if f.account == a) for a in accounts},
+        ))
+    return results
+

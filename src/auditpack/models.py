@@ -1,0 +1,195 @@
+"""The typed data that flows between stages, and the versioned ``assessment.json`` contract.
+
+Everything here is plain pydantic so that a saved assessment can be loaded, re-rendered and compared offline.
+Field names of ``Assessment`` and what it contains are a public contract: add fields, never rename them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0.0"
+
+
+class Status(StrEnum):
+    """Outcome of one check on one resource."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    NOT_APPLICABLE = "not-applicable"
+    WAIVED = "waived"
+
+
+class ControlStatus(StrEnum):
+    SATISFIED = "satisfied"
+    NOT_SATISFIED = "not-satisfied"
+    NOT_ASSESSED = "not-assessed"
+    NOT_APPLICABLE = "not-applicable"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFORMATIONAL = "informational"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse; used to sort what to fix first."""
+        return {"critical": 4, "high": 3, "medium": 2, "low": 1, "informational": 0}[self.value]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ResourceRef(Strict):
+    """The resource a finding judges: its real ARN, its CloudFormation-style type and a readable name."""
+
+    arn: str
+    type: str
+    name: str
+
+
+class Waiver(Strict):
+    """An accepted risk, as written in the config file."""
+
+    check_id: str
+    resource: str = Field(description="Glob matched against the finding's resource ARN.")
+    justification: str
+    approved_by: str
+    expires: str = Field(description="ISO date (YYYY-MM-DD); the waiver no longer applies after this day.")
+    ticket: str | None = None
+
+
+class Finding(Strict):
+    id: str = Field(description="Stable across runs: derived from check id, resource ARN and region.")
+    check_id: str
+    status: Status
+    severity: Severity
+    resource: ResourceRef
+    region: str
+    account: str
+    control_ids: list[str]
+    message: str
+    remediation: str
+    evidence: list[str] = Field(default_factory=list, description="Paths of evidence files, relative to the pack.")
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="Check-specific facts (masked secrets and fingerprints, ages, ...)."
+    )
+    waiver: Waiver | None = None
+
+    @staticmethod
+    def stable_id(check_id: str, arn: str, region: str) -> str:
+        digest = hashlib.sha256(f"{check_id}\x1f{arn}\x1f{region}".encode()).hexdigest()
+        return f"{check_id}-{digest[:16]}"
+
+
+class ParameterValue(Strict):
+    """One organization-defined parameter as it was in force for a control."""
+
+    name: str = Field(description="Readable name of the parameter.")
+    parameter: str = Field(description="The check parameter this value feeds.")
+    value: Any
+    source: str = Field(description="'default' (the control file) or 'config' (the organization's config).")
+    odp_id: str | None = Field(default=None, description="NIST ODP id, when NIST assigns one.")
+
+
+class CheckSummary(Strict):
+    check_id: str
+    title: str
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    not_applicable: int = 0
+    waived: int = 0
+
+
+class ControlResult(Strict):
+    id: str
+    oscal_id: str
+    title: str
+    family: str
+    summary: str
+    status: ControlStatus
+    checks: list[str]
+    parameters: dict[str, ParameterValue] = Field(default_factory=dict, description="Keyed by ODP id or name.")
+    check_results: list[CheckSummary] = Field(default_factory=list)
+    accounts: dict[str, ControlStatus] = Field(default_factory=dict, description="Status per account.")
+
+
+class CollectionError(Strict):
+    """A read call that failed after retries; the checks that needed it became errors."""
+
+    account: str
+    region: str
+    service: str
+    operation: str
+    error_code: str
+    message: str
+    resource_type: str
+    checks: list[str] = Field(default_factory=list)
+
+
+class CheckInfo(Strict):
+    """What a check is, so that a saved assessment explains itself without the code that made it."""
+
+    id: str
+    title: str
+    description: str
+    severity: Severity
+    remediation: str
+    resource_types: list[str]
+    permissions: list[str]
+
+
+class Tool(Strict):
+    name: str = "auditpack"
+    version: str
+
+
+class Run(Strict):
+    id: str
+    started_at: datetime
+    finished_at: datetime
+
+
+class Identity(Strict):
+    arn: str
+    account: str
+
+
+class Scope(Strict):
+    accounts: list[str]
+    regions: list[str]
+    identity: Identity
+
+
+class Organization(Strict):
+    """Who the assessment is for; echoed from the config for the report's cover."""
+
+    name: str = ""
+    system: str = ""
+
+
+class Assessment(Strict):
+    """The whole result of one run: what ``assessment.json`` holds."""
+
+    schema_version: str = SCHEMA_VERSION
+    tool: Tool
+    run: Run
+    scope: Scope
+    organization: Organization = Field(default_factory=Organization)
+    parameters: dict[str, Any] = Field(default_factory=dict, description="Effective check parameters by name.")
+    controls: list[ControlResult]
+    checks: list[CheckInfo] = Field(default_factory=list)
+    findings: list[Finding]
+    errors: list[CollectionError] = Field(default_factory=list)
+    config: dict[str, Any] = Field(default_factory=dict, description="Echo of the config that was in force.")

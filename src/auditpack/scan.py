@@ -1,0 +1,155 @@
+"""A scan from start to finish: validate, connect, collect, evaluate, assess, write the pack.
+
+The pack is built in a hidden sibling folder and moved into place only when complete, so an interrupted
+scan never leaves a pack that looks finished.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from auditpack import __version__
+from auditpack.collect.evidence import EvidenceRecorder
+from auditpack.collect.scheduler import Progress, collect
+from auditpack.collect.session import (
+    AccountSession,
+    ClientSettings,
+    enabled_regions,
+    known_regions,
+    open_session,
+    whoami,
+)
+from auditpack.config import Config
+from auditpack.errors import UserError
+from auditpack.evaluate import assess, evaluate
+from auditpack.models import Assessment, CheckInfo, Identity, Organization, Run, Scope, Tool
+from auditpack.outputs import RenderContext, write_outputs
+from auditpack.validation import Library, load_library
+
+
+@dataclass
+class ScanOptions:
+    profile: str | None = None
+    regions: list[str] = field(default_factory=list)
+    control_ids: list[str] = field(default_factory=list)
+    controls_dir: Path | None = None
+    config_path: Path | None = None
+    out: Path = Path("auditpack-out")
+    formats: list[str] | None = None
+
+
+def select_controls(library: Library, wanted: list[str]) -> Library:
+    """Only the controls asked for (by NIST or OSCAL id), and only the checks they cite."""
+    if not wanted:
+        return library
+    by_any = {c.id.upper(): c for c in library.controls.values()} | {
+        c.oscal_id: c for c in library.controls.values()
+    }
+    chosen = {}
+    for raw in wanted:
+        control = by_any.get(raw.upper()) or by_any.get(raw.lower())
+        if control is None:
+            raise UserError(f"unknown control {raw!r}: see 'auditpack controls' for the list")
+        chosen[control.id] = control
+    return library.restrict(chosen)
+
+
+def resolve_regions(session, account: AccountSession, requested: list[str], config: Config) -> list[str]:
+    known = known_regions(session)
+    asked = requested or config.scope.regions
+    for region in asked:
+        if region not in known:
+            raise UserError(f"unknown region {region!r}")
+    if asked:
+        regions = list(dict.fromkeys(asked))
+    else:
+        home = session.region_name or "us-east-1"
+        try:
+            regions = enabled_regions(account, home)
+        except Exception as exc:
+            raise UserError(f"cannot list the account's enabled regions ({exc}); name them with --region") from exc
+    regions = [r for r in regions if r not in set(config.scope.exclude_regions)]
+    if not regions:
+        raise UserError("no region left to scan after exclusions")
+    return regions
+
+
+def prepare_pack(out: Path, run_id: str) -> Path:
+    """A fresh hidden staging folder next to ``out``; ``out`` itself must be absent, empty or a pack."""
+    if out.exists() and any(out.iterdir()) and not (out / "assessment.json").exists():
+        raise UserError(f"{out} exists and is not an auditpack pack; choose another --out")
+    staging = out.parent / f".{out.name}.partial-{run_id[:8]}"
+    staging.mkdir(parents=True, exist_ok=False)
+    return staging
+
+
+def publish_pack(staging: Path, out: Path) -> None:
+    if out.exists():
+        shutil.rmtree(out)
+    staging.rename(out)
+
+
+def build_assessment(
+    library: Library, inventory, identity: Identity, started: datetime, run_id: str, config: Config
+) -> Assessment:
+    checks = library.checks
+    findings = evaluate(inventory, checks, library.params, library.controls_by_check())
+    results = assess(list(library.controls.values()), checks, findings, library.params, inventory.accounts)
+    errors = sorted(
+        (err for by_part in inventory.errors.values() for err in by_part.values()),
+        key=lambda e: (e.account, e.region, e.service, e.operation),
+    )
+    return Assessment(
+        tool=Tool(version=__version__),
+        run=Run(id=run_id, started_at=started, finished_at=datetime.now(UTC)),
+        scope=Scope(accounts=inventory.accounts, regions=inventory.regions, identity=identity),
+        organization=Organization(**config.organization),
+        parameters={k: library.params.values[k] for k in sorted(library.params.values)
+                    if any(k in checks[c].params for c in checks)},
+        controls=results,
+        checks=[
+            CheckInfo(id=s.id, title=s.title, description=s.description, severity=s.severity,
+                      remediation=s.remediation, resource_types=list(s.resources), permissions=list(s.permissions))
+            for s in checks.values()
+        ],
+        findings=findings,
+        errors=errors,
+        config=config.echo(),
+    )
+
+
+def run_scan(options: ScanOptions, progress: Progress | None = None) -> tuple[Assessment, Path]:
+    library = select_controls(load_library(options.controls_dir, options.config_path), options.control_ids)
+    config = library.config
+    formats = options.formats if options.formats is not None else config.formats
+    session = open_session(options.profile)
+    settings = ClientSettings(
+        max_attempts=config.collection.max_attempts,
+        connect_timeout=config.collection.connect_timeout,
+        read_timeout=config.collection.read_timeout,
+    )
+    account_id, caller_arn = whoami(session, settings)
+    account = AccountSession(session, account_id, caller_arn, settings)
+    regions = resolve_regions(session, account, options.regions, config)
+
+    run_id = str(uuid.uuid4())
+    started = datetime.now(UTC)
+    staging = prepare_pack(options.out, run_id)
+    try:
+        recorder = EvidenceRecorder(staging)
+        resource_types = sorted({r for spec in library.checks.values() for r in spec.resources})
+        inventory = collect([account], regions, resource_types, recorder,
+                            max_workers=config.collection.max_workers, home_region=session.region_name or regions[0],
+                            progress=progress)
+        assessment = build_assessment(library, inventory, Identity(arn=caller_arn, account=account_id),
+                                      started, run_id, config)
+        write_outputs(assessment, RenderContext(pack=staging, config=config), formats)
+        publish_pack(staging, options.out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return assessment, options.out

@@ -1,0 +1,61 @@
+"""Reading YAML documents for validation: syntax errors with their line, and each key's line for messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from auditpack.errors import UserError
+
+
+class Problem(str):
+    """One validation problem, already phrased as ``file:line: field: what was expected``."""
+
+
+def load_yaml(path: Path) -> tuple[Any, dict[str, int]]:
+    """The document and the line of each top-level key; a syntax error becomes a ``UserError`` with its line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text") from exc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        what = exc.problem or exc.context or "invalid YAML"
+        raise UserError(f"{path}{line}: YAML syntax error: {what}") from exc
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path}: YAML syntax error: {exc}") from exc
+    lines: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, _value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                lines[str(key.value)] = key.start_mark.line + 1
+    return data, lines
+
+
+def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Cerberus' nested error dict as ``(field.path[0].sub, message)`` pairs."""
+    out: list[tuple[str, str]] = []
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            path = f"{prefix}[{key}]" if isinstance(key, int) else (f"{prefix}.{key}" if prefix else str(key))
+            out.extend(flatten_errors(value, path))
+    elif isinstance(errors, list):
+        for item in errors:
+            out.extend(flatten_errors(item, prefix))
+    else:
+        out.append((prefix or "(document)", str(errors)))
+    return out
+
+
+def problem(path: Path, lines: dict[str, int], field: str, message: str) -> Problem:
+    top = field.split(".", 1)[0].split("[", 1)[0]
+    where = f"{path}:{lines[top]}" if top in lines else str(path)
+    return Problem(f"{where}: {field}: {message}")

@@ -1,0 +1,57 @@
+"""Meta-tests over the registries: every check is mapped, documented, permitted, read-only and tested."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from auditpack.collect.base import COLLECTORS, READ_ONLY
+from auditpack.collect.scheduler import load_collectors, required_collectors
+from auditpack.controls import load_controls
+from auditpack.registry import load_checks
+
+TESTS = Path(__file__).parent
+CHECKS = load_checks()
+load_collectors()
+
+
+def test_checks_exist():
+    assert len(CHECKS) >= 6
+
+
+def cited_checks() -> set[str]:
+    problems: list = []
+    controls = load_controls(None, problems)
+    assert not problems
+    return {c for control in controls.values() for c in control.checks}
+
+
+@pytest.mark.parametrize("check_id", sorted(CHECKS))
+def test_check_is_cited_by_a_control(check_id):
+    assert check_id in cited_checks(), f"{check_id} is cited by no control file"
+
+
+@pytest.mark.parametrize("check_id", sorted(CHECKS))
+def test_check_declares_what_it_needs(check_id):
+    spec = CHECKS[check_id]
+    assert re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", spec.id)
+    assert spec.title and spec.remediation and spec.description, "title, remediation and docstring are required"
+    assert spec.resources, "a check must name the resource types it reads"
+    needed = {p for c in required_collectors(spec.resources) for p in c.permissions}
+    assert set(spec.permissions) == needed, "declared permissions must equal what its collectors call"
+    for name, rule in spec.params.items():
+        assert "default" in rule and "type" in rule, f"parameter {name} needs a type and a default"
+
+
+@pytest.mark.parametrize("check_id", sorted(CHECKS))
+def test_check_has_tests(check_id):
+    mentioned = any(check_id in p.read_text() for p in TESTS.rglob("test_*.py") if p.name != Path(__file__).name)
+    assert mentioned, f"no test mentions {check_id}"
+
+
+def test_every_collector_permission_is_a_read():
+    for spec in COLLECTORS.values():
+        for perm in spec.permissions:
+            assert READ_ONLY.match(perm.split(":", 1)[1]), perm
