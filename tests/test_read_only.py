@@ -7,7 +7,7 @@ import json
 import botocore.client
 
 from auditpack.collect.base import READ_ONLY
-from auditpack.demo import seed_logging
+from auditpack.seeding.monitoring import seed_logging
 from tests.helpers import run_cli
 
 

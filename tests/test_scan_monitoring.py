@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import boto3
 
-from auditpack.demo import seed_logging
+from auditpack.seeding.monitoring import seed_logging
 from tests.helpers import load_assessment, run_cli, verdicts
 
 REGIONS = ["--region", "us-east-1", "--region", "us-west-2"]

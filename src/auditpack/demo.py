@@ -8,25 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import boto3
+from auditpack.seeding import monitoring
 
 DEMO_REGIONS = ("us-east-1", "us-west-2")
 
 
-def seed_logging(region: str = "us-east-1", *, guardduty_regions: tuple[str, ...] = ("us-east-1",)) -> None:
-    """A single-region trail without log validation or KMS, and GuardDuty in only some regions."""
-    s3 = boto3.client("s3", region_name=region)
-    s3.create_bucket(Bucket="demo-cloudtrail-logs")
-    cloudtrail = boto3.client("cloudtrail", region_name=region)
-    cloudtrail.create_trail(Name="management-events", S3BucketName="demo-cloudtrail-logs",
-                            IsMultiRegionTrail=False, EnableLogFileValidation=False)
-    cloudtrail.start_logging(Name="management-events")
-    for gd_region in guardduty_regions:
-        boto3.client("guardduty", region_name=gd_region).create_detector(Enable=True)
-
-
 def seed_sample_account() -> None:
-    seed_logging()
+    monitoring.seed_logging()
 
 
 def run_demo(out: Path, quiet: bool = False) -> int:

@@ -69,6 +69,37 @@ class Waiver(Strict):
     ticket: str | None = None
 
 
+class WaiverState(StrEnum):
+    ACTIVE = "active"  # in force and matched at least one failing finding
+    EXPIRED = "expired"  # past its expiry date: it no longer applies
+    STALE = "stale"  # in force but matched nothing
+
+
+class WaiverStatus(Strict):
+    """How one configured waiver fared in this run."""
+
+    waiver: Waiver
+    state: WaiverState
+    finding_ids: list[str] = Field(default_factory=list, description="Findings it waived (or would have).")
+
+
+class ControlChange(Strict):
+    id: str
+    previous: ControlStatus | None
+    current: ControlStatus | None
+
+
+class Comparison(Strict):
+    """What changed since a previous run: relies on finding ids being stable across runs."""
+
+    previous_run_id: str
+    previous_started_at: datetime
+    new_failures: list[str] = Field(default_factory=list, description="Finding ids failing now, not before.")
+    resolved: list[str] = Field(default_factory=list, description="Finding ids failing before, not now.")
+    persisting: list[str] = Field(default_factory=list, description="Finding ids failing in both runs.")
+    control_changes: list[ControlChange] = Field(default_factory=list)
+
+
 class Finding(Strict):
     id: str = Field(description="Stable across runs: derived from check id, resource ARN and region.")
     check_id: str
@@ -192,4 +223,6 @@ class Assessment(Strict):
     checks: list[CheckInfo] = Field(default_factory=list)
     findings: list[Finding]
     errors: list[CollectionError] = Field(default_factory=list)
+    waivers: list[WaiverStatus] = Field(default_factory=list)
+    comparison: Comparison | None = None
     config: dict[str, Any] = Field(default_factory=dict, description="Echo of the config that was in force.")
