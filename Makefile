@@ -30,7 +30,7 @@ test: sysdeps $(BIN)/.installed lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check src checks tests bench
+	$(BIN)/ruff check .
 
 bench: sysdeps $(BIN)/.installed
 	$(BIN)/python bench/run.py

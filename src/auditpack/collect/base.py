@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from auditpack.models import ResourceRef
+from auditpack.models import CollectionError, ResourceRef
 
 READ_ONLY = re.compile(r"^(List|Get|Describe|GenerateCredentialReport)")
 GLOBAL_REGION = "global"
@@ -38,6 +38,14 @@ class AwsResource(BaseModel):
 
 class WriteCallRefused(RuntimeError):
     """A collector tried an operation that is not a read; a bug, never reached in a release."""
+
+
+class DependencyFailed(RuntimeError):
+    """A collector needed a resource type whose collection failed in this partition."""
+
+    def __init__(self, error: CollectionError) -> None:
+        super().__init__(f"{error.resource_type}: {error.operation} failed with {error.error_code}")
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,7 @@ class CollectContext:
     client_factory: Callable[[str, str], Any]
     recorder: Any  # EvidenceRecorder; typed loosely to keep this module free of I/O imports
     needed: dict[str, list[AwsResource]] = field(default_factory=dict)
+    needed_errors: dict[str, CollectionError] = field(default_factory=dict)
     home_region: str = "us-east-1"
     regions: tuple[str, ...] = ()  # every region this scan covers
     calls: list[str] = field(default_factory=list)
@@ -155,6 +164,16 @@ class CollectContext:
             ref = self.recorder.record(self.account, self.region, service, api_name, params, page, redact=redact)
             yield Response(page, ref)
 
-    def need(self, resource_type: str) -> list[AwsResource]:
-        """Results of a collector this one declared in ``needs`` (same account; same region if regional)."""
+    def need(self, resource_type: str, *, optional: bool = False) -> list[AwsResource]:
+        """Results of a collector this one declared in ``needs`` (same account; same region if regional).
+
+        If that collection failed, this collector fails with the same cause, unless ``optional``: then the
+        failed input reads as empty, for enrichments that must not fail because one of several sources did.
+        """
+        if resource_type in self.needed_errors and not optional:
+            raise DependencyFailed(self.needed_errors[resource_type])
         return self.needed.get(resource_type, [])
+
+    def failed_needs(self) -> dict[str, CollectionError]:
+        """The needed resource types whose collection failed, for collectors that report partial inputs."""
+        return dict(self.needed_errors)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from auditpack.collect.base import COLLECTORS, GLOBAL_REGION, CollectContext, CollectorSpec
+from auditpack.collect.base import COLLECTORS, GLOBAL_REGION, CollectContext, CollectorSpec, DependencyFailed
 from auditpack.collect.evidence import EvidenceRecorder
 from auditpack.collect.session import AccountSession
 from auditpack.inventory import Inventory
@@ -78,11 +78,16 @@ class Job:
 
 
 def _describe_error(exc: BaseException, ctx: CollectContext, spec: CollectorSpec) -> CollectionError:
+    if isinstance(exc, DependencyFailed):
+        return exc.error.model_copy(update={"resource_type": spec.resource_type, "region": ctx.region, "checks": []})
     operation = ctx.calls[-1].split(":", 1)[1] if ctx.calls else spec.permissions[0].split(":", 1)[1]
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
         code = str(err.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "Unknown"))
         message = str(err.get("Message") or exc)
+        if message.lstrip().startswith("<"):  # an HTML error page (an emulator's or a proxy's): keep its title
+            code_text = message.split("<title>", 1)[-1].split("</title>", 1)[0] if "<title>" in message else ""
+            message = code_text.strip() or "HTML error page"
         operation = exc.operation_name or operation
     elif isinstance(exc, BotoCoreError):
         code, message = type(exc).__name__, str(exc)
@@ -129,16 +134,13 @@ def collect(
     done = 0
 
     def run(job: Job) -> tuple[Job, list, CollectionError | None, list[str]]:
-        needed = {}
+        partition_region = None if job.region == GLOBAL_REGION else job.region
+        needed, needed_errors = {}, {}
         for dep in job.spec.needs:
-            dep_errors = inventory.errors_for((dep,), job.account.account, None if job.region == GLOBAL_REGION
-                                              else job.region)
+            dep_errors = inventory.errors_for((dep,), job.account.account, partition_region)
             if dep_errors:
-                first = dep_errors[0]
-                return job, [], first.model_copy(update={"resource_type": job.spec.resource_type,
-                                                          "region": job.region}), []
-            needed[dep] = inventory.view(job.account.account,
-                                         None if job.region == GLOBAL_REGION else job.region).get(dep)
+                needed_errors[dep] = dep_errors[0]
+            needed[dep] = inventory.view(job.account.account, partition_region).get(dep)
         ctx = CollectContext(
             account=job.account.account,
             region=job.region,
@@ -146,6 +148,7 @@ def collect(
             client_factory=job.account.client,
             recorder=recorder,
             needed=needed,
+            needed_errors=needed_errors,
             home_region=home,
             regions=tuple(regions),
         )
