@@ -1,0 +1,72 @@
+"""What the exchange formats (OSCAL, OCSF, ASFF, CSV) share: regions, times, safe details, text limits.
+
+Kept in one place so that the four formats agree on the small decisions a GRC integration compares across
+them: which region a global finding is filed under, how a date-time is written, which finding details may
+leave the pack at all.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from auditpack.models import Assessment, Finding
+
+GLOBAL = "global"
+
+# Finding.details keys that may be copied into exchange formats. Everything else stays in assessment.json
+# only: a check may put facts in details that are fine in the pack but were never reviewed for export, and
+# "never dump details wholesale" is how a secret that a future check forgets to mask stays out of a SIEM.
+SAFE_DETAIL_KEYS = frozenset({"masked", "fingerprint", "masked_value", "masked_values", "fingerprints"})
+
+
+def home_region(assessment: Assessment) -> str:
+    """The scan's first region: IAM and other global services are called there, so global findings live there."""
+    return assessment.scope.regions[0] if assessment.scope.regions else "us-east-1"
+
+
+def real_region(finding: Finding, assessment: Assessment) -> str:
+    """AWS has no region called "global"; OCSF and ASFF need a real one, so use the scan's home region."""
+    return home_region(assessment) if finding.region == GLOBAL else finding.region
+
+
+def partition_of(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[1] if len(parts) > 1 and parts[0] == "arn" and parts[1] else "aws"
+
+
+def iso(moment: datetime) -> str:
+    """An RFC 3339 date-time that always carries its zone (naive times are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def millis(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def safe_details(finding: Finding) -> dict[str, str]:
+    """Only allow-listed detail keys, flattened to strings; nested structures are dropped, not dumped."""
+    safe: dict[str, str] = {}
+    for key in sorted(finding.details):
+        if key not in SAFE_DETAIL_KEYS:
+            continue
+        value: Any = finding.details[key]
+        if isinstance(value, str | int | float | bool):
+            safe[key] = str(value)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            safe[key] = ", ".join(value)
+    return safe
+
+
+def clip(text: str, limit: int) -> str:
+    """Shorten to a field's limit, saying so with an ellipsis rather than failing the whole import."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def nist_requirement(control_id: str) -> str:
+    """The requirement name Security Hub and OCSF consumers use for NIST 800-53 Rev. 5 ("NIST.800-53.r5 IA-5(7)")."""
+    return f"NIST.800-53.r5 {control_id}"
