@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import boto3
 import jsonschema
 import regex
+from botocore.model import Shape
+from botocore.stub import Stubber
 
 from auditpack.models import (
     Assessment,
@@ -75,6 +79,8 @@ def synthetic_assessment(pack: Path) -> Assessment:
                  "AWS::GuardDuty::Detector", "x", "us-west-2", ["SI-4"], "+GuardDuty is on.", [gd_ev]),
         _finding("guardduty_no_high_findings", Status.ERROR, Severity.HIGH, account_arn, "AWS::::Account", ACCOUNT,
                  "us-west-2", ["IR-4"], "\tCould not be evaluated: guardduty:list_findings failed.", []),
+        _finding("lambda_env_no_secrets", Status.NOT_APPLICABLE, Severity.CRITICAL, account_arn, "AWS::::Account",
+                 ACCOUNT, "us-east-1", ["IA-5(7)"], "No Lambda function in us-east-1.", []),
     ]
 
     def control(cid: str, oscal: str, status: ControlStatus, checks: list[str]) -> ControlResult:
@@ -164,3 +170,49 @@ def ocsf_errors(event: dict) -> list[str]:
     validator = _ocsf_class_validator(event["metadata"]["version"], event["class_uid"],
                                       tuple(sorted(event["metadata"].get("profiles", []))))
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}" for e in validator.iter_errors(event)]
+
+
+# -- ASFF ---------------------------------------------------------------------------------------------------
+def securityhub():
+    return boto3.client("securityhub", region_name="us-east-1", aws_access_key_id="testing",
+                        aws_secret_access_key="testing")
+
+
+def model_violations(shape: Shape, value: Any, path: str = "") -> list[str]:
+    """What botocore's parameter validator leaves to the service: the model's enums, maximum sizes and patterns."""
+    problems = []
+    limit = shape.metadata.get("max")
+    if limit is not None and isinstance(value, str | list | dict) and len(value) > limit:
+        problems.append(f"{path}: {len(value)} > max {limit}")
+    pattern = shape.metadata.get("pattern")
+    if pattern and isinstance(value, str) and not re.search(pattern, value):
+        problems.append(f"{path}: {value!r} does not match {pattern!r}")
+    enum = getattr(shape, "enum", None)
+    if enum and value not in enum:
+        problems.append(f"{path}: {value!r} not in {enum}")
+    if shape.type_name == "structure":
+        for key, item in value.items():
+            problems += model_violations(shape.members[key], item, f"{path}.{key}")
+    elif shape.type_name == "list":
+        for i, item in enumerate(value):
+            problems += model_violations(shape.member, item, f"{path}[{i}]")
+    elif shape.type_name == "map":
+        for key, item in value.items():
+            problems += model_violations(shape.key, key, f"{path}<key>")
+            problems += model_violations(shape.value, item, f"{path}.{key}")
+    return problems
+
+
+def import_all(bodies: list[dict]) -> int:
+    """Send every batch through a stubbed client: botocore validates types and required fields, no network."""
+    client = securityhub()
+    request = client.meta.service_model.operation_model("BatchImportFindings").input_shape
+    imported = 0
+    with Stubber(client) as stub:
+        for body in bodies:
+            assert model_violations(request, body) == []
+            stub.add_response("batch_import_findings",
+                              {"FailedCount": 0, "SuccessCount": len(body["Findings"]), "FailedFindings": []}, body)
+            imported += client.batch_import_findings(**body)["SuccessCount"]
+        stub.assert_no_pending_responses()
+    return imported

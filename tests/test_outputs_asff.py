@@ -3,64 +3,20 @@
 from __future__ import annotations
 
 import json
-import re
-from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ParamValidationError
-from botocore.model import Shape
-from botocore.stub import Stubber
 
-from auditpack.models import Status
 from auditpack.outputs import RenderContext
-from auditpack.outputs.asff import FILENAME, batches, write_asff
-from tests.formats_support import SEEDED_SECRET, all_strings, synthetic_assessment
-
-
-def securityhub():
-    return boto3.client("securityhub", region_name="us-east-1", aws_access_key_id="testing",
-                        aws_secret_access_key="testing")
-
-
-def model_violations(shape: Shape, value: Any, path: str = "") -> list[str]:
-    """What botocore's parameter validator leaves to the service: the model's enums, maximum sizes and patterns."""
-    problems = []
-    limit = shape.metadata.get("max")
-    if limit is not None and isinstance(value, str | list | dict) and len(value) > limit:
-        problems.append(f"{path}: {len(value)} > max {limit}")
-    pattern = shape.metadata.get("pattern")
-    if pattern and isinstance(value, str) and not re.search(pattern, value):
-        problems.append(f"{path}: {value!r} does not match {pattern!r}")
-    enum = getattr(shape, "enum", None)
-    if enum and value not in enum:
-        problems.append(f"{path}: {value!r} not in {enum}")
-    if shape.type_name == "structure":
-        for key, item in value.items():
-            problems += model_violations(shape.members[key], item, f"{path}.{key}")
-    elif shape.type_name == "list":
-        for i, item in enumerate(value):
-            problems += model_violations(shape.member, item, f"{path}[{i}]")
-    elif shape.type_name == "map":
-        for key, item in value.items():
-            problems += model_violations(shape.key, key, f"{path}<key>")
-            problems += model_violations(shape.value, item, f"{path}.{key}")
-    return problems
-
-
-def import_all(bodies: list[dict]) -> int:
-    """Send every batch through a stubbed client: botocore validates types and required fields, no network."""
-    client = securityhub()
-    request = client.meta.service_model.operation_model("BatchImportFindings").input_shape
-    imported = 0
-    with Stubber(client) as stub:
-        for body in bodies:
-            assert model_violations(request, body) == []
-            stub.add_response("batch_import_findings",
-                              {"FailedCount": 0, "SuccessCount": len(body["Findings"]), "FailedFindings": []}, body)
-            imported += client.batch_import_findings(**body)["SuccessCount"]
-        stub.assert_no_pending_responses()
-    return imported
+from auditpack.outputs.asff import FILENAME, batches, resource_type, write_asff
+from tests.formats_support import (
+    SEEDED_SECRET,
+    all_strings,
+    import_all,
+    model_violations,
+    securityhub,
+    synthetic_assessment,
+)
 
 
 def test_file_is_a_list_of_batch_import_requests_that_botocore_accepts(tmp_path):
@@ -72,7 +28,7 @@ def test_file_is_a_list_of_batch_import_requests_that_botocore_accepts(tmp_path)
     findings = [f for body in bodies for f in body["Findings"]]
     by_status = {f["ProductFields"]["auditpack/Status"]: f for f in findings}
     assert {k: v["Compliance"]["Status"] for k, v in by_status.items()} == {
-        "fail": "FAILED", "waived": "FAILED", "pass": "PASSED", "error": "WARNING"}
+        "fail": "FAILED", "waived": "FAILED", "pass": "PASSED", "error": "WARNING", "not-applicable": "NOT_AVAILABLE"}
     assert by_status["waived"]["Workflow"] == {"Status": "SUPPRESSED"}
     assert by_status["pass"]["Severity"]["Label"] == "INFORMATIONAL"
     assert by_status["error"]["Severity"]["Label"] == "HIGH"
@@ -110,9 +66,21 @@ def test_botocore_rejects_a_malformed_finding(tmp_path):
     assert model_violations(request, bad_status)
 
 
-def test_not_applicable_maps_to_not_available(tmp_path):
+
+def test_resource_types_follow_asff_spelling():
+    assert resource_type("AWS::CloudTrail::Trail") == "AwsCloudTrailTrail"
+    assert resource_type("AWS::EC2::Instance") == "AwsEc2Instance"
+    assert resource_type("AWS::IAM::AccessKey") == "AwsIamAccessKey"
+    assert resource_type("AWS::S3::Bucket") == "AwsS3Bucket"
+    assert resource_type("AWS::SecretsManager::Secret") == "AwsSecretsManagerSecret"
+    assert resource_type("AWS::::Account") == "AwsAccount"
+    assert resource_type("Custom::Thing") == "Other"
+
+
+def test_blank_message_and_name_still_import(tmp_path):
     assessment = synthetic_assessment(tmp_path)
-    na = assessment.findings[3].model_copy(update={"status": Status.NOT_APPLICABLE})
-    (body,) = batches(assessment.model_copy(update={"findings": [na]}))
-    assert body["Findings"][0]["Compliance"]["Status"] == "NOT_AVAILABLE"
+    odd = assessment.findings[1].model_copy(update={
+        "message": " ", "resource": assessment.findings[1].resource.model_copy(update={"name": ""})})
+    (body,) = batches(assessment.model_copy(update={"findings": [odd]}))
     assert import_all([body]) == 1
+    assert "Details" not in body["Findings"][0]["Resources"][0]

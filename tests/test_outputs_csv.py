@@ -37,7 +37,8 @@ def test_formula_cells_are_neutralised(tmp_path):
     # The synthetic messages start with =, -, @, + and a tab: each must open as text.
     assert messages == ["'=cmd|'/C calc'!A0 no multi-region trail", "'-Log file validation is off.",
                         "'@Log file validation is off.", "'+GuardDuty is on.",
-                        "'\tCould not be evaluated: guardduty:list_findings failed."]
+                        "'\tCould not be evaluated: guardduty:list_findings failed.",
+                        "No Lambda function in us-east-1."]
     for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"):
         assert neutralise(text) == "'" + text
     assert neutralise("plain text") == "plain text"

@@ -37,7 +37,7 @@ def test_statuses_waivers_and_global_region(tmp_path):
     _, events = render(tmp_path)
     by_code = {e["compliance"]["status_code"]: e for e in events}
     assert {k: v["compliance"]["status_id"] for k, v in by_code.items()} == {
-        "fail": 3, "waived": 3, "pass": 1, "error": 2}
+        "fail": 3, "waived": 3, "pass": 1, "error": 2, "not-applicable": 99}
     assert by_code["waived"]["status_id"] == 3 and "Legacy trail" in by_code["waived"]["comment"]
     global_event = next(e for e in events if e["compliance"]["control"] == "AU-2")
     assert global_event["cloud"]["region"] == "us-east-1"  # "global" is filed under the home region

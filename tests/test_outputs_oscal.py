@@ -231,3 +231,20 @@ def test_every_date_time_has_a_zone_and_no_secret_leaks(rendered):
         assert not any(SEEDED_SECRET in s for s in all_strings(doc))
     props = [p for o in results_of(docs)["observations"] for p in o["props"]]
     assert {"name": "masked", "ns": "https://auditpack.dev/ns/oscal", "value": "AKIA…MPLE"} in props
+
+
+def test_awkward_values_still_give_valid_documents(tmp_path):
+    """Blank names, multi-line messages and padded detail values must not break OSCAL's string rules."""
+    assessment = synthetic_assessment(tmp_path)
+    odd = assessment.findings[1].model_copy(update={
+        "resource": assessment.findings[1].resource.model_copy(update={"name": ""}),
+        "message": "line one\n  line two — ünïcode <b>",
+        "details": {"masked": "  AKIA…MPLE  ", "fingerprint": " "},
+    })
+    paths = write_oscal(assessment.model_copy(update={"findings": [odd, *assessment.findings[2:]]}),
+                        RenderContext(pack=tmp_path, config=Config()))
+    for path in paths:
+        doc = json.loads(path.read_text())
+        assert nist_errors(MODELS[path.name], doc) == [], path.name
+        assert empty_arrays(doc) == []
+    AssessmentResults.oscal_read(tmp_path / RESULTS_FILE)

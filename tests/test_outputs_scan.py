@@ -13,9 +13,8 @@ from trestle.oscal.poam import PlanOfActionAndMilestones
 from auditpack.outputs.assessment_json import json_schema
 from auditpack.seeding.monitoring import seed_logging
 from tests.assessment_schema import schema_errors
-from tests.formats_support import empty_arrays, nist_errors, ocsf_errors
+from tests.formats_support import empty_arrays, import_all, nist_errors, ocsf_errors
 from tests.helpers import load_assessment, run_cli
-from tests.test_outputs_asff import import_all
 
 FORMATS = "json,oscal,ocsf,asff,csv"
 

@@ -34,9 +34,10 @@ COMPLIANCE_STATUS = {
 def resource_type(cfn_type: str) -> str:
     """ASFF spells CloudFormation types without separators: AWS::CloudTrail::Trail -> AwsCloudTrailTrail."""
     parts = [p for p in cfn_type.split("::") if p]
-    if not parts:
+    if len(parts) < 2 or parts[0] != "AWS":
         return "Other"
-    return "Aws" + "".join(p[:1].upper() + p[1:] for p in parts[1:]) if parts[0] == "AWS" else "Other"
+    # Acronyms are capitalised like words (EC2 -> Ec2, IAM -> Iam); CamelCase names stay (CloudTrail).
+    return "Aws" + "".join(p.capitalize() if p.isupper() else p[:1].upper() + p[1:] for p in parts[1:])
 
 
 def severity_label(finding: Finding) -> str:
@@ -73,7 +74,7 @@ def asff_finding(assessment: Assessment, finding: Finding) -> dict[str, Any]:
         "UpdatedAt": now,
         "Severity": {"Label": severity_label(finding), "Original": finding.severity.value.upper()},
         "Title": clip(check.title if check else finding.check_id, 256),
-        "Description": clip(finding.message, 1024),
+        "Description": clip(finding.message.strip() or f"{finding.check_id}: {finding.status.value}", 1024),
         "Remediation": {"Recommendation": {"Text": clip(finding.remediation, 512)}},
         "ProductFields": fields,
         "Resources": [{
@@ -81,7 +82,6 @@ def asff_finding(assessment: Assessment, finding: Finding) -> dict[str, Any]:
             "Id": finding.resource.arn,
             "Partition": partition,
             "Region": region,
-            "Details": {"Other": {"Name": clip(finding.resource.name, 1024)}},
         }],
         "Compliance": {
             "Status": COMPLIANCE_STATUS[finding.status],
@@ -89,6 +89,8 @@ def asff_finding(assessment: Assessment, finding: Finding) -> dict[str, Any]:
         },
         "RecordState": "ACTIVE",
     }
+    if finding.resource.name.strip():
+        result["Resources"][0]["Details"] = {"Other": {"Name": clip(finding.resource.name, 1024)}}
     if not result["Compliance"]["RelatedRequirements"]:
         del result["Compliance"]["RelatedRequirements"]
     if finding.waiver:

@@ -62,7 +62,18 @@ def random_uuid() -> str:
 
 
 def prop(name: str, value: str, *, ours: bool = True) -> dict[str, str]:
+    """OSCAL prop values may not be blank or start/end with whitespace; callers drop blanks with ``props``."""
+    value = " ".join(value.split())
     return {"name": name, "ns": NS, "value": value} if ours else {"name": name, "value": value}
+
+
+def line(text: str) -> str:
+    """OSCAL titles are one non-empty line: collapse whitespace and newlines that names and messages may carry."""
+    return " ".join(text.split()) or "(unnamed)"
+
+
+def props(*items: dict[str, str]) -> list[dict[str, str]]:
+    return [p for p in items if p["value"]]
 
 
 def compact(obj: dict[str, Any]) -> dict[str, Any]:
@@ -96,9 +107,12 @@ class Catalogue:
     evidence: dict[str, dict[str, Any]] = field(default_factory=dict)  # pack-relative path -> resource
     collected: dict[str, datetime] = field(default_factory=dict)  # pack-relative path -> collected_at
     observations: dict[str, dict[str, Any]] = field(default_factory=dict)  # finding id -> observation
+    by_check: dict[str, list[Finding]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         a = self.assessment
+        for finding in a.findings:
+            self.by_check.setdefault(finding.check_id, []).append(finding)
         self.scope_key = ",".join(sorted(a.scope.accounts))
         self._index_evidence()
         for finding in a.findings:
@@ -115,7 +129,7 @@ class Catalogue:
             data = path.read_bytes()
             self.evidence[rel] = {
                 "uuid": random_uuid(),
-                "title": f"Evidence {rel}",
+                "title": line(f"Evidence {rel}"),
                 "description": "A recorded, redacted AWS API response that findings were judged on.",
                 "rlinks": [{
                     "href": rel,
@@ -133,26 +147,26 @@ class Catalogue:
         return {
             "uuid": stable_uuid("inventory-item", ref.arn),
             "description": f"{ref.type} {ref.name} in account {finding.account}.",
-            "props": [
+            "props": props(
                 prop("asset-id", ref.arn, ours=False),
                 prop("resource-type", ref.type),
                 prop("resource-name", ref.name),
                 prop("account", finding.account),
-            ],
+            ),
         }
 
     # -- observations -------------------------------------------------------------------------------
     def _observation(self, finding: Finding) -> dict[str, Any]:
         times = [self.collected[e] for e in finding.evidence if e in self.collected]
         collected = min(times) if times else self.assessment.run.started_at
-        props = [
+        observation_props = props(
             prop("check-id", finding.check_id),
             prop("finding-id", finding.id),
             prop("result", finding.status.value),
             prop("severity", finding.severity.value),
             prop("region", finding.region),
             *(prop(k.replace("_", "-"), v) for k, v in safe_details(finding).items()),
-        ]
+        )
         evidence = [
             compact({
                 "href": rel,
@@ -164,14 +178,14 @@ class Catalogue:
         ]
         return compact({
             "uuid": random_uuid(),
-            "title": f"{finding.check_id}: {finding.resource.name} ({finding.region})",
-            "description": finding.message,
-            "props": props,
+            "title": line(f"{finding.check_id}: {finding.resource.name} ({finding.region})"),
+            "description": finding.message or f"{finding.check_id}: {finding.status.value}",
+            "props": observation_props,
             "methods": ["TEST"],
             "subjects": [{
                 "subject-uuid": self.items[finding.resource.arn]["uuid"],
                 "type": "inventory-item",
-                "title": finding.resource.name,
+                "title": line(finding.resource.name or finding.resource.arn),
             }],
             "relevant-evidence": evidence,
             "collected": iso(collected),
@@ -181,8 +195,7 @@ class Catalogue:
     # -- helpers shared by the documents ------------------------------------------------------------------
     def findings_of(self, control: ControlResult) -> list[Finding]:
         """The check results that evidence a control: the control file's check list is the one mapping."""
-        checks = set(control.checks)
-        return [f for f in self.assessment.findings if f.check_id in checks]
+        return [f for check in control.checks for f in self.by_check.get(check, [])]
 
     def metadata(self, title: str) -> dict[str, Any]:
         a = self.assessment
@@ -190,7 +203,7 @@ class Catalogue:
         parties = [{"uuid": stable_uuid("party", org.name), "type": "organization", "name": org.name}] \
             if org.name else None
         return compact({
-            "title": title,
+            "title": line(title),
             "last-modified": iso(a.run.finished_at),
             "version": a.run.id,
             "oscal-version": OSCAL_VERSION,
@@ -222,7 +235,7 @@ def build_plan(cat: Catalogue) -> dict[str, Any]:
     a = cat.assessment
     ssp = {
         "uuid": stable_uuid("ssp", cat.scope_key),
-        "title": f"System security plan of {cat.subject_name()}",
+        "title": line(f"System security plan of {cat.subject_name()}"),
         "description": "The organization's system security plan. auditpack does not write it; a GRC system "
                        "should link its own SSP here.",
     }
@@ -233,7 +246,7 @@ def build_plan(cat: Catalogue) -> dict[str, Any]:
         controls = [c.oscal_id for c in a.controls if check_id in c.checks]
         activities.append(compact({
             "uuid": stable_uuid("activity", check_id),
-            "title": info.title if info else check_id,
+            "title": line(info.title if info else check_id),
             "description": (info.description if info and info.description else f"Automated check {check_id}."),
             "props": [prop("method", "TEST", ours=False), prop("check-id", check_id)],
             "related-controls": {"control-selections": [{
@@ -266,7 +279,7 @@ def _risks_for(cat: Catalogue, control: ControlResult, findings: list[Finding]) 
     if failing:
         risks.append({
             "uuid": stable_uuid("risk", cat.scope_key, control.oscal_id, "open"),
-            "title": f"{control.id} {control.title}: not satisfied",
+            "title": line(f"{control.id} {control.title}: not satisfied"),
             "description": f"{len(failing)} resource(s) fail the checks of {control.id}.",
             "statement": "; ".join(sorted({f.message for f in failing}))[:4000],
             "props": [prop("severity", _worst(failing).value)],
@@ -279,7 +292,7 @@ def _risks_for(cat: Catalogue, control: ControlResult, findings: list[Finding]) 
                           for f in waived if f.waiver})
         risks.append(compact({
             "uuid": stable_uuid("risk", cat.scope_key, control.oscal_id, "deviation-approved"),
-            "title": f"{control.id} {control.title}: accepted deviation",
+            "title": line(f"{control.id} {control.title}: accepted deviation"),
             "description": f"{len(waived)} failing resource(s) of {control.id} are covered by an approved waiver.",
             "statement": "; ".join(f"{j} (approved by {who}, expires {exp})" for j, who, exp in waivers)
             or "Waived.",
@@ -303,13 +316,13 @@ def build_results(cat: Catalogue) -> dict[str, Any]:
         state, reason = OBJECTIVE_STATE[control.status]
         findings.append(compact({
             "uuid": stable_uuid("finding", cat.scope_key, control.oscal_id),
-            "title": f"{control.id} {control.title}",
+            "title": line(f"{control.id} {control.title}"),
             "description": control.summary or control.title,
             "props": [prop("control-status", control.status.value), prop("control-id", control.id)],
             "target": {
                 "type": "objective-id",
                 "target-id": f"{control.oscal_id}_obj",
-                "title": f"{control.id} {control.title}",
+                "title": line(f"{control.id} {control.title}"),
                 "status": {"state": state, "reason": reason, "remarks": STATUS_REMARKS[control.status]},
             },
             "related-observations": [{"observation-uuid": cat.observations[f.id]["uuid"]} for f in mine],
@@ -317,7 +330,7 @@ def build_results(cat: Catalogue) -> dict[str, Any]:
         }))
     result = compact({
         "uuid": random_uuid(),
-        "title": f"Automated assessment of {cat.subject_name()}",
+        "title": line(f"Automated assessment of {cat.subject_name()}"),
         "description": f"auditpack {a.tool.version} assessed account(s) {', '.join(a.scope.accounts)} in "
                        f"region(s) {', '.join(a.scope.regions)} against NIST SP 800-53 Rev. 5 with read-only "
                        f"API calls as {a.scope.identity.arn}.",
@@ -382,7 +395,7 @@ def build_poam(cat: Catalogue) -> dict[str, Any] | None:
         remediation = "; ".join(sorted({f.remediation for f in members}))
         risk = compact({
             "uuid": stable_uuid("poam-risk", *key),
-            "title": f"{control.id} {control.title}: {rtype} in {account}",
+            "title": line(f"{control.id} {control.title}: {rtype} in {account}"),
             "description": f"{len(members)} {rtype} resource(s) in account {account} fail {control.id}: {names}.",
             "statement": waiver_note or "; ".join(sorted({f.message for f in members}))[:4000],
             "props": [prop("severity", _worst(members).value), prop("control-id", control.id)],
@@ -391,7 +404,7 @@ def build_poam(cat: Catalogue) -> dict[str, Any] | None:
             "remediations": [{
                 "uuid": stable_uuid("remediation", *key),
                 "lifecycle": "planned",
-                "title": f"Remediate {control.id} on {rtype}",
+                "title": line(f"Remediate {control.id} on {rtype}"),
                 "description": remediation or "See the findings.",
             }],
             "related-observations": related,
@@ -399,7 +412,7 @@ def build_poam(cat: Catalogue) -> dict[str, Any] | None:
         risks.append(risk)
         poam_items.append({
             "uuid": stable_uuid("poam-item", *key),
-            "title": f"{control.id}: {rtype} in account {account}",
+            "title": line(f"{control.id}: {rtype} in account {account}"),
             "description": f"Bring {names} into line with {control.id} ({control.title}) by {iso(due)}.",
             "props": [prop("control-id", control.id), prop("severity", _worst(members).value)],
             "related-observations": related,
