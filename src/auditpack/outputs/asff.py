@@ -8,13 +8,20 @@ ARN an account may import into without a partner registration.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from auditpack.models import Assessment, Finding, Status
 from auditpack.outputs import RenderContext, output
-from auditpack.outputs.common import clip, iso, nist_requirement, partition_of, real_region, safe_details
+from auditpack.outputs.common import (
+    clip,
+    iso,
+    nist_requirement,
+    partition_of,
+    real_region,
+    safe_details,
+    write_json_lines_array,
+)
 
 FILENAME = "findings.asff.json"
 SCHEMA_VERSION = "2018-10-08"
@@ -111,6 +118,4 @@ def batches(assessment: Assessment) -> list[dict[str, list[dict[str, Any]]]]:
 
 @output("asff", description="AWS Security Finding Format, in BatchImportFindings batches of 100", order=30)
 def write_asff(assessment: Assessment, ctx: RenderContext) -> list[Path]:
-    path = ctx.pack / FILENAME
-    path.write_text(json.dumps(batches(assessment), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return [path]
+    return [write_json_lines_array(ctx.pack / FILENAME, batches(assessment))]

@@ -7,7 +7,10 @@ leave the pack at all.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from auditpack.models import Assessment, Finding
@@ -70,3 +73,11 @@ def clip(text: str, limit: int) -> str:
 def nist_requirement(control_id: str) -> str:
     """The requirement name Security Hub and OCSF consumers use for NIST 800-53 Rev. 5 ("NIST.800-53.r5 IA-5(7)")."""
     return f"NIST.800-53.r5 {control_id}"
+
+
+def write_json_lines_array(path: Path, items: Iterable[Any]) -> Path:
+    """A JSON array with one element per line: valid JSON for bulk loaders, greppable, and written by the C
+    encoder (``indent`` switches json to its pure-Python encoder, ~8x slower on 10,000 findings)."""
+    body = ",\n".join(json.dumps(item, ensure_ascii=False) for item in items)
+    path.write_text(f"[\n{body}\n]\n" if body else "[]\n", encoding="utf-8")
+    return path

@@ -7,13 +7,19 @@ The file is one JSON array of events, ready for a bulk loader (Amazon Security L
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from auditpack.models import Assessment, Finding, Severity, Status
 from auditpack.outputs import RenderContext, output
-from auditpack.outputs.common import millis, nist_requirement, partition_of, real_region, safe_details
+from auditpack.outputs.common import (
+    millis,
+    nist_requirement,
+    partition_of,
+    real_region,
+    safe_details,
+    write_json_lines_array,
+)
 
 OCSF_VERSION = "1.8.0"
 FILENAME = "findings.ocsf.json"
@@ -112,6 +118,4 @@ def events(assessment: Assessment) -> list[dict[str, Any]]:
 
 @output("ocsf", description=f"OCSF {OCSF_VERSION} Compliance Finding events (class 2003)", order=30)
 def write_ocsf(assessment: Assessment, ctx: RenderContext) -> list[Path]:
-    path = ctx.pack / FILENAME
-    path.write_text(json.dumps(events(assessment), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return [path]
+    return [write_json_lines_array(ctx.pack / FILENAME, events(assessment))]
