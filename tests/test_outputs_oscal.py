@@ -248,3 +248,24 @@ def test_awkward_values_still_give_valid_documents(tmp_path):
         assert nist_errors(MODELS[path.name], doc) == [], path.name
         assert empty_arrays(doc) == []
     AssessmentResults.oscal_read(tmp_path / RESULTS_FILE)
+
+
+def test_waiver_known_only_from_the_waiver_report_still_reaches_every_format(tmp_path):
+    """A waived finding without its own ``waiver`` gets it from ``assessment.waivers`` (the run's waiver report)."""
+    from auditpack.models import WaiverState, WaiverStatus
+    from auditpack.outputs.asff import batches
+    from auditpack.outputs.common import with_waivers
+
+    assessment = synthetic_assessment(tmp_path)
+    waived = next(f for f in assessment.findings if f.status == Status.WAIVED)
+    report = WaiverStatus(waiver=waived.waiver, state=WaiverState.ACTIVE, finding_ids=[waived.id])
+    bare = assessment.model_copy(update={
+        "findings": [f.model_copy(update={"waiver": None}) if f.id == waived.id else f for f in assessment.findings],
+        "waivers": [report]})
+    assert next(f for f in with_waivers(bare).findings if f.id == waived.id).waiver == waived.waiver
+    write_oscal(bare, RenderContext(pack=tmp_path, config=Config()))
+    risks = json.loads((tmp_path / RESULTS_FILE).read_text())["assessment-results"]["results"][0]["risks"]
+    approved = next(r for r in risks if r["status"] == "deviation-approved")
+    assert "Legacy trail" in approved["statement"]
+    asff = next(f for b in batches(with_waivers(bare)) for f in b["Findings"] if f["Id"].endswith(waived.id))
+    assert asff["Workflow"] == {"Status": "SUPPRESSED"} and "Legacy trail" in asff["Note"]["Text"]

@@ -20,6 +20,7 @@ from auditpack.outputs.common import (
     partition_of,
     real_region,
     safe_details,
+    with_waivers,
     write_json_lines_array,
 )
 
@@ -118,4 +119,5 @@ def batches(assessment: Assessment) -> list[dict[str, list[dict[str, Any]]]]:
 
 @output("asff", description="AWS Security Finding Format, in BatchImportFindings batches of 100", order=30)
 def write_asff(assessment: Assessment, ctx: RenderContext) -> list[Path]:
+    assessment = with_waivers(assessment)
     return [write_json_lines_array(ctx.pack / FILENAME, batches(assessment))]

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from auditpack.models import Assessment, Finding
+from auditpack.models import Assessment, Finding, Status, WaiverState
 
 GLOBAL = "global"
 
@@ -81,3 +81,19 @@ def write_json_lines_array(path: Path, items: Iterable[Any]) -> Path:
     body = ",\n".join(json.dumps(item, ensure_ascii=False) for item in items)
     path.write_text(f"[\n{body}\n]\n" if body else "[]\n", encoding="utf-8")
     return path
+
+
+def with_waivers(assessment: Assessment) -> Assessment:
+    """Waived findings with their waiver attached, taken from ``assessment.waivers`` when the finding lacks it.
+
+    The exchange formats print the justification, approver and expiry next to each waived finding; the run's
+    waiver report (``waivers[].finding_ids``) is the other place that link is recorded.
+    """
+    by_finding = {fid: status.waiver for status in assessment.waivers if status.state == WaiverState.ACTIVE
+                  for fid in status.finding_ids}
+    if not any(f.status == Status.WAIVED and f.waiver is None and f.id in by_finding for f in assessment.findings):
+        return assessment
+    findings = [f.model_copy(update={"waiver": by_finding[f.id]})
+                if f.status == Status.WAIVED and f.waiver is None and f.id in by_finding else f
+                for f in assessment.findings]
+    return assessment.model_copy(update={"findings": findings})

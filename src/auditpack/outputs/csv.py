@@ -13,7 +13,7 @@ from pathlib import Path
 
 from auditpack.models import Assessment, Finding
 from auditpack.outputs import RenderContext, output
-from auditpack.outputs.common import safe_details
+from auditpack.outputs.common import safe_details, with_waivers
 
 FILENAME = "findings.csv"
 COLUMNS = [
@@ -41,6 +41,7 @@ def row(finding: Finding) -> list[str]:
 
 @output("csv", description="findings.csv: one row per finding, safe to open in a spreadsheet", order=30)
 def write_csv(assessment: Assessment, ctx: RenderContext) -> list[Path]:
+    assessment = with_waivers(assessment)
     path = ctx.pack / FILENAME
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)

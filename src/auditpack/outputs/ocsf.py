@@ -18,6 +18,7 @@ from auditpack.outputs.common import (
     partition_of,
     real_region,
     safe_details,
+    with_waivers,
     write_json_lines_array,
 )
 
@@ -118,4 +119,5 @@ def events(assessment: Assessment) -> list[dict[str, Any]]:
 
 @output("ocsf", description=f"OCSF {OCSF_VERSION} Compliance Finding events (class 2003)", order=30)
 def write_ocsf(assessment: Assessment, ctx: RenderContext) -> list[Path]:
+    assessment = with_waivers(assessment)
     return [write_json_lines_array(ctx.pack / FILENAME, events(assessment))]

@@ -21,7 +21,7 @@ from typing import Any
 
 from auditpack.models import Assessment, ControlResult, ControlStatus, Finding, Severity, Status
 from auditpack.outputs import RenderContext, output
-from auditpack.outputs.common import iso, safe_details
+from auditpack.outputs.common import iso, safe_details, with_waivers
 
 OSCAL_VERSION = "1.2.3"
 RESULTS_FILE = "assessment-results.oscal.json"
@@ -437,6 +437,7 @@ def _write(path: Path, document: dict[str, Any]) -> Path:
 
 @output("oscal", description="OSCAL 1.2 assessment plan, assessment results and POA&M", order=20)
 def write_oscal(assessment: Assessment, ctx: RenderContext) -> list[Path]:
+    assessment = with_waivers(assessment)
     days = getattr(ctx.config, "remediation_days", None) or DEFAULT_REMEDIATION_DAYS
     cat = Catalogue(assessment, ctx.pack, dict(days))
     written = [
