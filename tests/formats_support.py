@@ -7,6 +7,7 @@ exported from schema.ocsf.io as shipped by ``ocsf-json-schema``.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import re
@@ -140,7 +141,11 @@ def _pattern(validator, pattern, instance, schema):
 
 @cache
 def nist_validator(model: str) -> jsonschema.protocols.Validator:
-    schema = json.loads((_nist_schema_dir() / f"oscal_{model}_schema.json").read_text())
+    path = _nist_schema_dir() / f"oscal_{model}_schema.json"
+    published = json.loads((path.parent / "hashes.json").read_text())["file_hashes"][path.name]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == published, f"{path} differs from the packaged NIST file"
+    schema = json.loads(path.read_text())
+    assert schema["$id"].startswith("http://csrc.nist.gov/ns/oscal/"), schema["$id"]
     cls = jsonschema.validators.extend(jsonschema.Draft7Validator, {"pattern": _pattern})
     return cls(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
 
