@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import urllib.request
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -113,9 +115,20 @@ def scoped_users() -> None:
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["*:*"], "Resource": ["*"]}]}))
 
 
+def _lambda_without_docker() -> None:
+    """Have the emulator answer Lambda invocations itself: rotation invokes the function, and without this
+    the emulator looks for Docker (printing errors and shelling out) before giving up."""
+    request = urllib.request.Request(f"{os.environ['AWS_ENDPOINT_URL']}/moto-api/config", method="POST",
+                                     data=json.dumps({"lambda": {"use_docker": False}}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
 def rotation_function(region: str) -> str:
     """A Lambda function for Secrets Manager to call: the emulator requires it to exist."""
     guard()
+    _lambda_without_docker()
     role = boto3.client("iam").create_role(RoleName=f"secret-rotation-{region}",
                                            AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["Arn"]
     code = io.BytesIO()
