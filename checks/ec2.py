@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from auditpack.collect.ec2 import Instance
+from auditpack.collect.iam import InstanceProfile
 from auditpack.inventory import InventoryView
 from auditpack.models import Status
 from auditpack.registry import Result, check
@@ -18,32 +19,55 @@ def _profile_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
+def _profiles(view: InventoryView) -> dict[str, InstanceProfile]:
+    """Profiles by ARN and by name: an instance names its profile by ARN, with the profile's path."""
+    out: dict[str, InstanceProfile] = {}
+    for profile in view.get("iam.instance_profiles"):
+        out[profile.arn] = profile
+        out.setdefault(profile.name, profile)
+    return out
+
+
 @check(
     id="ec2_instance_profile_attached",
     title="EC2 instances get credentials from an instance profile role",
-    resources=["ec2.instances"],
-    permissions=["ec2:DescribeInstances"],
+    resources=["ec2.instances", "iam.instance_profiles"],
+    permissions=["ec2:DescribeInstances", "iam:ListInstanceProfiles"],
     severity="medium",
-    remediation="Attach an instance profile whose role grants what the workload needs "
-    "(AssociateIamInstanceProfile), then remove any IAM user access keys from the instance.",
+    remediation="Attach an instance profile with a role that grants what the workload needs "
+    "(AssociateIamInstanceProfile, or AddRoleToInstanceProfile for a profile without a role), then remove any "
+    "IAM user access keys from the instance.",
     scope="region",
 )
 def ec2_instance_profile_attached(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
-    """Every instance, running or stopped, has an instance profile, so its workload can use short-lived role
-    credentials instead of an IAM user's long-lived keys; the message says which, in one sentence."""
+    """Every instance, running or stopped, has an instance profile that carries a role, so its workload can use
+    short-lived role credentials instead of an IAM user's long-lived keys; the message says which, in one
+    sentence."""
+    profiles = _profiles(view)
     for instance in view.get("ec2.instances"):
         assert isinstance(instance, Instance)
-        details = {"instance_id": instance.instance_id, "state": instance.state,
-                   "instance_profile_arn": instance.instance_profile_arn}
-        if instance.instance_profile_arn:
-            yield Result.of(Status.PASS, instance, f"Instance {instance.name} ({instance.state}) gets short-lived "
-                            f"credentials from a role through instance profile "
-                            f"{_profile_name(instance.instance_profile_arn)}.", details=details)
-        else:
+        details: dict[str, Any] = {"instance_id": instance.instance_id, "state": instance.state,
+                                   "instance_profile_arn": instance.instance_profile_arn}
+        arn = instance.instance_profile_arn
+        if not arn:
             yield Result.of(Status.FAIL, instance, f"Instance {instance.name} ({instance.state}, "
                             f"{instance.region}) has no instance profile, so any AWS credentials its workload "
                             "uses are not from a role and are likely an IAM user's long-lived keys.",
                             details=details)
+            continue
+        profile = profiles.get(arn) or profiles.get(_profile_name(arn))
+        evidence = [*instance.evidence, *(profile.evidence if profile else ())]
+        if profile is None or not profile.role_names:
+            why = "was not found in the account" if profile is None else "carries no role"
+            yield Result.of(Status.FAIL, instance, f"Instance {instance.name} ({instance.state}, "
+                            f"{instance.region}) has instance profile {_profile_name(arn)}, but the profile {why}, "
+                            "so its workload gets no role credentials from it.", evidence=evidence,
+                            details=details)
+            continue
+        details["roles"] = list(profile.role_names)
+        yield Result.of(Status.PASS, instance, f"Instance {instance.name} ({instance.state}) gets short-lived "
+                        f"credentials from role {', '.join(profile.role_names)} through instance profile "
+                        f"{profile.name}.", evidence=evidence, details=details)
 
 
 @check(

@@ -18,6 +18,7 @@ from auditpack.collect.evidence import EvidenceRecorder
 from auditpack.collect.iam import (
     AccessKey,
     CredentialReportNotReady,
+    InstanceProfile,
     KeySlot,
     PasswordPolicy,
     match_key_ids,
@@ -401,12 +402,22 @@ def test_imds_disabled_endpoint_passes_and_optional_tokens_fail():
 
 
 def test_instance_profile_message_says_whether_credentials_come_from_a_role():
+    profiles = [InstanceProfile(arn=f"arn:aws:iam::{ACCT}:instance-profile/apps/web", name="web", account=ACCT,
+                                region="global", role_names=("web-role",)),
+                InstanceProfile(arn=f"arn:aws:iam::{ACCT}:instance-profile/empty", name="empty", account=ACCT,
+                                region="global")]
     inv = inventory_of(types={"ec2.instances": [
-        instance("a", instance_profile_arn=f"arn:aws:iam::{ACCT}:instance-profile/web"),
-        instance("b", state="stopped")]}, regions=("us-east-1",))
+        instance("a", instance_profile_arn=f"arn:aws:iam::{ACCT}:instance-profile/apps/web"),
+        instance("b", state="stopped"),
+        instance("c", instance_profile_arn=f"arn:aws:iam::{ACCT}:instance-profile/empty"),
+        instance("d", instance_profile_arn=f"arn:aws:iam::{ACCT}:instance-profile/deleted")],
+        "iam.instance_profiles": profiles}, regions=("us-east-1",))
     results = {r.resource.name: r for r in run_check_on("ec2_instance_profile_attached", inv)}
-    assert results["a"].status is Status.PASS and "from a role through instance profile web" in results["a"].message
+    assert results["a"].status is Status.PASS
+    assert "from role web-role through instance profile web" in results["a"].message
     assert results["b"].status is Status.FAIL and "stopped" in results["b"].message
+    assert results["c"].status is Status.FAIL and "carries no role" in results["c"].message
+    assert results["d"].status is Status.FAIL and "not found" in results["d"].message
 
 
 # --- collectors over botocore's Stubber (what the emulator cannot show) --------------------------------------

@@ -53,6 +53,8 @@ EXPECTED = {
     ("ec2_instance_profile_attached", R, "role-imdsv2"): "pass",
     ("ec2_instance_profile_attached", R, "keys-imdsv1"): "fail",
     ("ec2_instance_profile_attached", R, "stopped-no-profile"): "fail",
+    ("ec2_instance_profile_attached", R, "profile-without-role"): "fail",
+    ("ec2_imdsv2_required", R, "profile-without-role"): "pass",  # metadata endpoint disabled
     ("ec2_imdsv2_required", R, "role-imdsv2"): "pass",
     ("ec2_imdsv2_required", R, "keys-imdsv1"): "fail",
     ("ec2_imdsv2_required", R, "stopped-no-profile"): "fail",
@@ -91,8 +93,10 @@ def test_identity_scan_gives_every_expected_verdict_with_minimal_calls(aws, out_
     # One credential report, one policy graph, and ListAccessKeys only for the users holding an active key.
     iam_calls = Counter(op for service, op, _ in made if service == "iam")
     assert set(iam_calls) == {"GenerateCredentialReport", "GetCredentialReport", "GetAccountSummary",
-                              "GetAccountPasswordPolicy", "GetAccountAuthorizationDetails", "ListAccessKeys"}
+                              "GetAccountPasswordPolicy", "GetAccountAuthorizationDetails", "ListAccessKeys",
+                              "ListInstanceProfiles"}
     assert iam_calls["GetCredentialReport"] == iam_calls["GetAccountAuthorizationDetails"] == 1
+    assert iam_calls["ListInstanceProfiles"] == 1
     assert iam_calls["GenerateCredentialReport"] <= 2  # the emulator answers STARTED, then COMPLETE
     listed = sorted(p["UserName"] for s, op, p in made if op == "ListAccessKeys")
     assert listed == ["fresh-key", "old-key", "rotated", "two-keys"]
@@ -117,6 +121,9 @@ def test_identity_scan_gives_every_expected_verdict_with_minimal_calls(aws, out_
     assert "overdue" in stalled
     assert "HMAC" in by_key[("kms_cmk_rotation_enabled", "alias/mac")]["message"]
     assert "not from a role" in by_key[("ec2_instance_profile_attached", "keys-imdsv1")]["message"]
+    assert "from role app-server through instance profile app-server" in \
+        by_key[("ec2_instance_profile_attached", "role-imdsv2")]["message"]
+    assert "carries no role" in by_key[("ec2_instance_profile_attached", "profile-without-role")]["message"]
 
     # Controls aggregate the verdicts; IA-5 keeps both values of NIST's per-authenticator-type period.
     controls = {c["id"]: c for c in assessment["controls"]}

@@ -132,6 +132,14 @@ class UserPolicies(AwsResource):
     missing_policies: tuple[str, ...] = ()  # attached ARNs whose document the response did not carry
 
 
+class InstanceProfile(AwsResource):
+    """An instance profile and the role(s) it hands to instances: a profile without a role gives none."""
+
+    cfn_type: ClassVar[str] = "AWS::IAM::InstanceProfile"
+
+    role_names: tuple[str, ...] = ()
+
+
 # --- credential report ---------------------------------------------------------------------------------------
 
 
@@ -392,3 +400,19 @@ def user_policies_collector(ctx: CollectContext) -> list[UserPolicies]:
         pages.append(page.data)
         refs.append(page.evidence)
     return user_policies(pages, account=ctx.account, evidence=tuple(refs))
+
+
+# --- instance profiles ---------------------------------------------------------------------------------------
+
+
+@collector("iam.instance_profiles", service="iam", permissions=["iam:ListInstanceProfiles"], regional=False)
+def instance_profiles(ctx: CollectContext) -> list[InstanceProfile]:
+    """Which role each instance profile carries, so an EC2 finding can name the role a workload runs as."""
+    out = []
+    for page in ctx.paginate("iam", "list_instance_profiles"):
+        for raw in page.data.get("InstanceProfiles", []):
+            out.append(InstanceProfile(
+                arn=raw["Arn"], name=raw["InstanceProfileName"], account=ctx.account, region=ctx.region,
+                evidence=(page.evidence,), role_names=tuple(r["RoleName"] for r in raw.get("Roles", [])),
+            ))
+    return out

@@ -175,7 +175,8 @@ def kms_keys(seed: IdentitySeed, region: str) -> None:
 
 
 def instances(seed: IdentitySeed, region: str) -> None:
-    """A role-backed IMDSv2 instance, a keyless-looking IMDSv1 one, and a stopped one without a profile."""
+    """A role-backed IMDSv2 instance, one whose profile has no role (metadata endpoint off), an IMDSv1 one
+    without a profile, and a stopped one without a profile."""
     guard()
     iam = boto3.client("iam")
     iam.create_role(RoleName="app-server", AssumeRolePolicyDocument=json.dumps(EC2_TRUST))
@@ -190,7 +191,9 @@ def instances(seed: IdentitySeed, region: str) -> None:
         seed.instances[label] = reply["Instances"][0]["InstanceId"]
         return seed.instances[label]
 
+    empty = iam.create_instance_profile(InstanceProfileName="no-role")["InstanceProfile"]["Arn"]
     run("role-imdsv2", IamInstanceProfile={"Arn": profile}, MetadataOptions={"HttpTokens": "required"})
+    run("profile-without-role", IamInstanceProfile={"Arn": empty}, MetadataOptions={"HttpEndpoint": "disabled"})
     run("keys-imdsv1", MetadataOptions={"HttpTokens": "optional"})
     ec2.stop_instances(InstanceIds=[run("stopped-no-profile")])
 
