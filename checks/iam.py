@@ -303,8 +303,10 @@ def iam_user_no_direct_admin(view: InventoryView, params: dict[str, Any]) -> Ite
         if not grants:
             note = (f"; {len(user.missing_policies)} attached policy document(s) were not returned"
                     if user.missing_policies else "")
-            yield Result.of(Status.PASS, user, f"User {user.user}: none of its {len(user.policies)} policies "
-                            f"allows every action on every resource{note}.", details=details)
+            count = (f"none of its {len(user.policies)} policies allows" if user.policies
+                     else "no policy (inline, attached or through a group) grants")
+            yield Result.of(Status.PASS, user, f"User {user.user}: {count} every action on every resource{note}.",
+                            details=details)
         elif user.boundary is not None and not full_admin_grants(user.boundary.document):
             yield Result.of(Status.PASS, user, f"User {user.user} is granted every action on every resource "
                             f"({grants[0]}), but its permissions boundary {user.boundary_arn} does not allow "
