@@ -19,7 +19,6 @@ from auditpack.collect.iam import (
     AccessKey,
     CredentialReportNotReady,
     InstanceProfile,
-    KeySlot,
     PasswordPolicy,
     match_key_ids,
     parse_report,
@@ -493,4 +492,3 @@ def test_identity_checks_are_registered_with_exact_ids():
                 "secretsmanager_rotation_enabled", "secretsmanager_rotated_within", "secretsmanager_unused",
                 "kms_cmk_rotation_enabled", "ec2_instance_profile_attached", "ec2_imdsv2_required"}
     assert expected <= set(load_checks())
-    assert KeySlot(slot=1, active=False).last_used is None

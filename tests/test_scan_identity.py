@@ -133,6 +133,13 @@ def test_identity_scan_gives_every_expected_verdict_with_minimal_calls(aws, out_
     assert ia5["ia-05_odp.01:secret_max_age_days"]["odp_id"] == "ia-05_odp.01"
     assert controls["AC-2(3)"]["parameters"]["ac-02.03_odp.02"]["parameter"] == "credential_inactive_days"
 
+    # Every finding cites evidence that exists; "no password policy" is evidenced by the recorded error.
+    for finding in assessment["findings"]:
+        assert finding["evidence"], finding["check_id"]
+        assert all((out_dir / ref).is_file() for ref in finding["evidence"]), finding["check_id"]
+    policy_evidence = by_key[("iam_password_policy", "account password policy")]["evidence"]
+    assert "NoSuchEntity" in (out_dir / policy_evidence[0]).read_text()
+
     # Secret access keys, clear key ids and secret values never reach any file of the pack.
     secrets = [*seed.secret_keys, *seed.secret_values, *(k for ids in seed.key_ids.values() for k in ids)]
     for path in out_dir.rglob("*"):

@@ -11,7 +11,6 @@ live account summary, because the report can be hours old and the summary carrie
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
@@ -189,10 +188,9 @@ def _report_as_text(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _decode_content(content: Any) -> str:
-    if isinstance(content, bytes | bytearray):
-        return content.decode("utf-8")
-    return base64.b64decode(content).decode("utf-8")  # a raw API response carries it base64-encoded
+def _decode_content(content: bytes | str) -> str:
+    """botocore hands the report over as bytes (the wire's base64 already decoded)."""
+    return content.decode("utf-8") if isinstance(content, bytes | bytearray) else content
 
 
 @collector("iam.credential_report", service="iam",
