@@ -59,9 +59,13 @@ class ControlParameter:
     default: Any
     odp_id: str | None = None
     description: str = ""
+    shared_odp: bool = False  # NIST's ODP is set by several check parameters (e.g. a period per authenticator)
 
     @property
     def key(self) -> str:
+        """Unique within a control: the ODP id, qualified by the parameter when one ODP feeds several."""
+        if self.odp_id and self.shared_odp:
+            return f"{self.odp_id}:{self.feeds}"
         return self.odp_id or self.feeds
 
 
@@ -116,7 +120,10 @@ def _read_control(path: Path, problems: list[Problem]) -> Control | None:
         family=doc["family"],
         summary=" ".join(doc["summary"].split()),
         checks=tuple(doc["checks"]),
-        parameters=tuple(ControlParameter(**p) for p in doc["parameters"]),
+        parameters=tuple(
+            ControlParameter(**p, shared_odp=sum(q["odp_id"] == p["odp_id"] for q in doc["parameters"]) > 1)
+            for p in doc["parameters"]
+        ),
         source=path,
     )
 
