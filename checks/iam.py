@@ -18,7 +18,7 @@ from auditpack.models import Status
 from auditpack.registry import Result, check
 
 REPORT_PERMS = ["iam:GenerateCredentialReport", "iam:GetCredentialReport"]
-KEY_PERMS = [*REPORT_PERMS, "iam:ListAccessKeys"]
+
 ROOT_PERMS = [*REPORT_PERMS, "iam:GetAccountSummary"]
 DAYS = {"type": "integer", "min": 1, "max": 3650}
 
@@ -44,12 +44,12 @@ def _by_user(keys: Iterable[AccessKey]) -> dict[str, list[AccessKey]]:
 
 
 def key_label(key: AccessKey) -> str:
-    return f"access key {key.key_id_masked}" if key.key_id_masked else f"access key {key.slot}"
+    created = f" (created {key.created:%Y-%m-%d})" if key.created else ""
+    return f"access key {key.slot}{created}"
 
 
 def _key_facts(key: AccessKey, now: datetime) -> dict[str, Any]:
     return {
-        "key_id": key.key_id_masked,
         "slot": key.slot,
         "created": key.created.isoformat() if key.created else None,
         "age_days": days_since(now, key.created) if key.created else None,
@@ -62,7 +62,7 @@ def _key_facts(key: AccessKey, now: datetime) -> dict[str, Any]:
     id="iam_access_key_rotated",
     title="Active IAM access keys are rotated within the allowed age",
     resources=["iam.access_keys"],
-    permissions=KEY_PERMS,
+    permissions=REPORT_PERMS,
     severity="medium",
     remediation="Create a new access key, move the workload to it, then deactivate and delete the old key; "
     "better, replace IAM user keys with role credentials (instance profiles, IAM Identity Center, OIDC).",
@@ -94,7 +94,7 @@ def iam_access_key_rotated(view: InventoryView, params: dict[str, Any]) -> Itera
     id="iam_access_key_unused",
     title="Active IAM access keys have been used recently",
     resources=["iam.access_keys"],
-    permissions=KEY_PERMS,
+    permissions=REPORT_PERMS,
     severity="medium",
     remediation="Deactivate the idle key, confirm nothing breaks, then delete it; remove the user if it has "
     "no other purpose.",

@@ -80,7 +80,8 @@ class Job:
 def _describe_error(exc: BaseException, ctx: CollectContext, spec: CollectorSpec) -> CollectionError:
     if isinstance(exc, DependencyFailed):
         return exc.error.model_copy(update={"resource_type": spec.resource_type, "region": ctx.region, "checks": []})
-    operation = ctx.calls[-1].split(":", 1)[1] if ctx.calls else spec.permissions[0].split(":", 1)[1]
+    declared = spec.permissions[0].split(":", 1)[1] if spec.permissions else "(no call)"
+    operation = ctx.calls[-1].split(":", 1)[1] if ctx.calls else declared
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
         code = str(err.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "Unknown"))
