@@ -113,6 +113,22 @@ def control_status(findings: Iterable[Finding]) -> ControlStatus:
     return ControlStatus.NOT_APPLICABLE
 
 
+def check_summary(check_id: str, title: str, findings: Iterable[Finding]) -> CheckSummary:
+    """Counts of one check's findings by status (also used by ``merge`` to re-judge combined packs)."""
+    counts: dict[Status, int] = defaultdict(int)
+    for f in findings:
+        counts[f.status] += 1
+    return CheckSummary(
+        check_id=check_id,
+        title=title,
+        passed=counts[Status.PASS],
+        failed=counts[Status.FAIL],
+        errors=counts[Status.ERROR],
+        not_applicable=counts[Status.NOT_APPLICABLE],
+        waived=counts[Status.WAIVED],
+    )
+
+
 def assess(
     controls: list[Control],
     checks: dict[str, CheckSpec],
@@ -126,20 +142,7 @@ def assess(
     results = []
     for control in controls:
         mine = [f for c in control.checks for f in by_check.get(c, [])]
-        summaries = []
-        for check_id in control.checks:
-            counts = defaultdict(int)
-            for f in by_check.get(check_id, []):
-                counts[f.status] += 1
-            summaries.append(CheckSummary(
-                check_id=check_id,
-                title=checks[check_id].title,
-                passed=counts[Status.PASS],
-                failed=counts[Status.FAIL],
-                errors=counts[Status.ERROR],
-                not_applicable=counts[Status.NOT_APPLICABLE],
-                waived=counts[Status.WAIVED],
-            ))
+        summaries = [check_summary(c, checks[c].title, by_check.get(c, [])) for c in control.checks]
         results.append(ControlResult(
             id=control.id,
             oscal_id=control.oscal_id,
