@@ -85,3 +85,9 @@ def test_permissions_add_what_reaching_other_accounts_needs_only_when_asked(caps
     assert extra["AuditpackAssumeScanRoles"] == {"Sid": "AuditpackAssumeScanRoles", "Effect": "Allow",
                                                  "Action": ["sts:AssumeRole"],
                                                  "Resource": ["arn:aws:iam::*:role/AuditRole"]}
+
+
+def test_a_missing_previous_pack_stops_the_scan_before_any_call(tmp_path, capsys):
+    result = run_cli(capsys, "scan", "--previous", str(tmp_path / "nope"), "--out", str(tmp_path / "out"))
+    assert result.code == 2 and "not found; is" in result.stderr
+    assert not (tmp_path / "out").exists()

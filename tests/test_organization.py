@@ -208,3 +208,27 @@ def test_merge_refuses_packs_of_different_assessments_or_overlapping_accounts(tw
     assert result.code == 2 and "they differ in controls, checks" in result.stderr
     result = run_cli(capsys, "merge", str(part_a), str(part_a), "--out", str(tmp_path / "m"))
     assert result.code == 2 and f"account {MANAGEMENT} is in both" in result.stderr
+
+
+def test_org_scan_calls_only_what_permissions_org_allows(aws, out_dir, capsys, monkeypatch):
+    import botocore.client
+
+    _, members = create_organization("workload")
+    made: list[str] = []
+    real = botocore.client.BaseClient._make_api_call
+
+    def spy(self, operation_name, api_params):
+        made.append(f"{self.meta.service_model.signing_name}:{operation_name}")
+        return real(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
+    result = run_cli(capsys, "scan", "--org", "--region", "us-east-1", "--out", str(out_dir), "--quiet",
+                     "--format", "json")
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", real)
+
+    assert result.code in (1, 3), result.stderr
+    assert load_assessment(out_dir)["scope"]["accounts"] == sorted([MANAGEMENT, members["workload"]])
+    policy = json.loads(run_cli(capsys, "permissions", "--org").stdout)
+    allowed = {a.lower() for s in policy["Statement"] for a in s["Action"]}
+    assert {"organizations:ListAccounts", "sts:AssumeRole"} <= set(made)
+    assert {call.lower() for call in made} <= allowed

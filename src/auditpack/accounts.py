@@ -46,10 +46,6 @@ class AccountSelection:
     account_roles: tuple[str, ...] = ()
     accounts: tuple[str, ...] = ()  # a subset to scan; empty means every account found
 
-    @property
-    def reaches_other_accounts(self) -> bool:
-        return self.org or bool(self.account_roles) or bool(self.accounts)
-
 
 @dataclass
 class Unreachable:

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from auditpack import __version__
 from auditpack.config import Config
 from auditpack.errors import UserError
@@ -195,7 +197,11 @@ def merge_packs(paths: list[Path], out: Path, formats: list[str] | None = None) 
             raise UserError(f"{path}: failed verification, not merged: {shown}")
         packs.append((path, read_assessment(path)))
     assessment = combine(packs)
-    config = Config(**assessment.config)
+    try:
+        config = Config(**assessment.config)
+    except ValidationError as exc:
+        raise UserError(f"{paths[0]}: the config recorded in the pack is not valid here: "
+                        f"{str(exc).splitlines()[0]}") from exc
     staging = prepare_pack(out, assessment.run.id)
     try:
         for path, _ in packs:
