@@ -232,3 +232,14 @@ def test_org_scan_calls_only_what_permissions_org_allows(aws, out_dir, capsys, m
     allowed = {a.lower() for s in policy["Statement"] for a in s["Action"]}
     assert {"organizations:ListAccounts", "sts:AssumeRole"} <= set(made)
     assert {call.lower() for call in made} <= allowed
+
+
+def test_org_mistakes_are_one_line_usage_errors(aws, out_dir, capsys):
+    result = run_cli(capsys, "scan", "--org", "--region", "us-east-1", "--out", str(out_dir))
+    assert result.code == 2 and result.stderr.startswith("auditpack: --org: cannot list the Organization's accounts")
+    create_organization("workload")
+    result = run_cli(capsys, "scan", "--org", "--accounts", "999999999999", "--region", "us-east-1",
+                     "--out", str(out_dir))
+    assert result.code == 2
+    assert "--accounts: not an active account of the Organization: 999999999999" in result.stderr
+    assert "Traceback" not in result.stderr and not out_dir.exists()

@@ -112,6 +112,9 @@ def organization_accounts(caller: AccountSession, home_region: str) -> list[str]
         ) from exc
     except BotoCoreError as exc:
         raise UserError(f"--org: cannot reach AWS Organizations: {exc}") from exc
+    if not ids:  # AWS always lists at least the management account; an empty answer means no Organization
+        raise UserError("--org: cannot list the Organization's accounts (it lists no ACTIVE account); "
+                        "run from the management account or a delegated administrator")
     return sorted(ids)
 
 
