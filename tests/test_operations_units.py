@@ -91,3 +91,25 @@ def test_a_missing_previous_pack_stops_the_scan_before_any_call(tmp_path, capsys
     result = run_cli(capsys, "scan", "--previous", str(tmp_path / "nope"), "--out", str(tmp_path / "out"))
     assert result.code == 2 and "not found; is" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_findings_belong_to_the_account_whose_partition_judged_them_even_without_an_account_in_the_arn():
+    from dataclasses import replace
+
+    from auditpack.controls import ResolvedParameters
+    from auditpack.evaluate import evaluate
+    from auditpack.inventory import Inventory
+    from auditpack.models import ResourceRef
+    from auditpack.registry import Result, load_checks
+
+    def per_bucket(view, params):  # S3 bucket ARNs carry no account
+        yield Result(Status.FAIL, ResourceRef(arn=f"arn:aws:s3:::logs-{view.account}", type="AWS::S3::Bucket",
+                                              name=f"logs-{view.account}"), "m", "global")
+
+    spec = replace(load_checks()["cloudtrail_kms_encrypted"], func=per_bucket)
+    inventory = Inventory(accounts=["111111111111", "222222222222"], regions=["us-east-1"])
+    for account in inventory.accounts:
+        inventory.add("cloudtrail.trails", account, "us-east-1", [])
+    findings = evaluate(inventory, {spec.id: spec}, ResolvedParameters({}, {}, {}), {})
+    assert {f.resource.name: f.account for f in findings} == {
+        "logs-111111111111": "111111111111", "logs-222222222222": "222222222222"}

@@ -40,7 +40,7 @@ def _account_ref(inventory: Inventory, account: str) -> ResourceRef:
 
 
 def _error_result(inventory: Inventory, account: str, region: str | None, message: str) -> Result:
-    return Result(Status.ERROR, _account_ref(inventory, account), message, region or "global")
+    return Result(Status.ERROR, _account_ref(inventory, account), message, region or "global", account=account)
 
 
 def run_check(spec: CheckSpec, inventory: Inventory, params: dict) -> list[Result]:
@@ -57,7 +57,11 @@ def run_check(spec: CheckSpec, inventory: Inventory, params: dict) -> list[Resul
             results.append(_error_result(inventory, account, region, f"Could not be evaluated: {causes}."))
             continue
         try:
-            results.extend(spec.run(inventory.view(account, region), params))
+            for result in spec.run(inventory.view(account, region), params):
+                # the partition names the account: some ARNs carry none (S3 buckets), and with several
+                # accounts in one inventory the ARN alone cannot say whose resource it was
+                result.account = result.account or account
+                results.append(result)
         except Exception as exc:  # a bug in one check must not take the assessment down with it
             log.exception("check %s failed in %s/%s", spec.id, account, region)
             results.append(_error_result(
@@ -74,7 +78,7 @@ def evaluate(
     findings: dict[str, Finding] = {}
     for spec in checks.values():
         for result in run_check(spec, inventory, params.by_check.get(spec.id, {})):
-            account = result.resource.arn.split(":")[4] or _account_of(result, inventory)
+            account = result.account or result.resource.arn.split(":")[4] or _account_of(result, inventory)
             finding = Finding(
                 id=Finding.stable_id(spec.id, result.resource.arn, result.region),
                 check_id=spec.id,
