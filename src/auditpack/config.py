@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from auditpack.errors import UserError
 from auditpack.models import Waiver
+from auditpack.waivers import waiver_problems
 from auditpack.yamlfile import Problem, flatten_errors, load_yaml, problem
 
 OUTPUT_FORMATS = ("json", "oscal", "ocsf", "asff", "csv", "html", "pdf")
@@ -127,8 +128,12 @@ class Config(BaseModel):
         return self.model_dump(mode="json", exclude={"path", "fingerprint_key"})
 
 
-def read_config(path: Path | None, problems: list[Problem]) -> Config:
-    """Parse and validate the config; problems are appended, an empty config is returned on error."""
+def read_config(path: Path | None, problems: list[Problem], check_ids: set[str] | None = None) -> Config:
+    """Parse and validate the config; problems are appended, an empty config is returned on error.
+
+    ``check_ids`` are the registered checks, so that a waiver naming a check that does not exist (a typo that
+    would otherwise waive nothing, silently) is a problem with its field path.
+    """
     if path is None:
         return Config()
     if not path.is_file():
@@ -143,6 +148,10 @@ def read_config(path: Path | None, problems: list[Problem]) -> Config:
     if not validator.validate(data):
         for fld, msg in flatten_errors(validator.errors):
             problems.append(problem(path, lines, fld, msg))
+        return Config()
+    waiver_errors = waiver_problems(validator.document.get("waivers", []), check_ids)
+    if waiver_errors:
+        problems.extend(problem(path, lines, fld, msg) for fld, msg in waiver_errors)
         return Config()
     doc = dict(validator.document)
     for waiver in doc.get("waivers", []):

@@ -66,4 +66,7 @@ class Console:
         self.line(f"Failed findings by severity: {sev}")
         if errors:
             self.line(f"Checks that could not be evaluated: {errors} (see errors in assessment.json)")
+        unreachable = sorted({(e.account, e.error_code) for e in assessment.errors if e.operation == "AssumeRole"})
+        for account, code in unreachable:
+            self.line(f"Account {account} not assessed: its role could not be assumed ({code})")
         self.line(f"Evidence pack: {pack}")

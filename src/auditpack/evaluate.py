@@ -40,7 +40,7 @@ def _account_ref(inventory: Inventory, account: str) -> ResourceRef:
 
 
 def _error_result(inventory: Inventory, account: str, region: str | None, message: str) -> Result:
-    return Result(Status.ERROR, _account_ref(inventory, account), message, region or "global")
+    return Result(Status.ERROR, _account_ref(inventory, account), message, region or "global", account=account)
 
 
 def run_check(spec: CheckSpec, inventory: Inventory, params: dict) -> list[Result]:
@@ -57,7 +57,11 @@ def run_check(spec: CheckSpec, inventory: Inventory, params: dict) -> list[Resul
             results.append(_error_result(inventory, account, region, f"Could not be evaluated: {causes}."))
             continue
         try:
-            results.extend(spec.run(inventory.view(account, region), params))
+            for result in spec.run(inventory.view(account, region), params):
+                # the partition names the account: some ARNs carry none (S3 buckets), and with several
+                # accounts in one inventory the ARN alone cannot say whose resource it was
+                result.account = result.account or account
+                results.append(result)
         except Exception as exc:  # a bug in one check must not take the assessment down with it
             log.exception("check %s failed in %s/%s", spec.id, account, region)
             results.append(_error_result(
@@ -74,7 +78,7 @@ def evaluate(
     findings: dict[str, Finding] = {}
     for spec in checks.values():
         for result in run_check(spec, inventory, params.by_check.get(spec.id, {})):
-            account = result.resource.arn.split(":")[4] or _account_of(result, inventory)
+            account = result.account or result.resource.arn.split(":")[4] or _account_of(result, inventory)
             finding = Finding(
                 id=Finding.stable_id(spec.id, result.resource.arn, result.region),
                 check_id=spec.id,
@@ -113,6 +117,22 @@ def control_status(findings: Iterable[Finding]) -> ControlStatus:
     return ControlStatus.NOT_APPLICABLE
 
 
+def check_summary(check_id: str, title: str, findings: Iterable[Finding]) -> CheckSummary:
+    """Counts of one check's findings by status (also used by ``merge`` to re-judge combined packs)."""
+    counts: dict[Status, int] = defaultdict(int)
+    for f in findings:
+        counts[f.status] += 1
+    return CheckSummary(
+        check_id=check_id,
+        title=title,
+        passed=counts[Status.PASS],
+        failed=counts[Status.FAIL],
+        errors=counts[Status.ERROR],
+        not_applicable=counts[Status.NOT_APPLICABLE],
+        waived=counts[Status.WAIVED],
+    )
+
+
 def assess(
     controls: list[Control],
     checks: dict[str, CheckSpec],
@@ -126,20 +146,7 @@ def assess(
     results = []
     for control in controls:
         mine = [f for c in control.checks for f in by_check.get(c, [])]
-        summaries = []
-        for check_id in control.checks:
-            counts = defaultdict(int)
-            for f in by_check.get(check_id, []):
-                counts[f.status] += 1
-            summaries.append(CheckSummary(
-                check_id=check_id,
-                title=checks[check_id].title,
-                passed=counts[Status.PASS],
-                failed=counts[Status.FAIL],
-                errors=counts[Status.ERROR],
-                not_applicable=counts[Status.NOT_APPLICABLE],
-                waived=counts[Status.WAIVED],
-            ))
+        summaries = [check_summary(c, checks[c].title, by_check.get(c, [])) for c in control.checks]
         results.append(ControlResult(
             id=control.id,
             oscal_id=control.oscal_id,

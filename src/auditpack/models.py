@@ -98,6 +98,10 @@ class Comparison(Strict):
     resolved: list[str] = Field(default_factory=list, description="Finding ids failing before, not now.")
     persisting: list[str] = Field(default_factory=list, description="Finding ids failing in both runs.")
     control_changes: list[ControlChange] = Field(default_factory=list)
+    not_assessed: list[str] = Field(
+        default_factory=list,
+        description="Finding ids failing before that this run could not judge (check errored, or out of scope).",
+    )
 
 
 class Finding(Strict):
@@ -210,6 +214,15 @@ class Organization(Strict):
     system: str = ""
 
 
+class MergedRun(Strict):
+    """One pack that ``auditpack merge`` combined: which run, by whom, over which accounts."""
+
+    run: Run
+    identity: Identity
+    accounts: list[str]
+    tool_version: str
+
+
 class Assessment(Strict):
     """The whole result of one run: what ``assessment.json`` holds."""
 
@@ -226,3 +239,6 @@ class Assessment(Strict):
     waivers: list[WaiverStatus] = Field(default_factory=list)
     comparison: Comparison | None = None
     config: dict[str, Any] = Field(default_factory=dict, description="Echo of the config that was in force.")
+    merged_from: list[MergedRun] = Field(
+        default_factory=list, description="The runs ``auditpack merge`` combined into this one (empty for a scan)."
+    )

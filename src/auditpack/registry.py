@@ -27,6 +27,7 @@ class Result:
     region: str
     evidence: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    account: str = ""  # stamped by the engine with the partition's account; checks leave it empty
 
     @classmethod
     def of(cls, status: Status, resource: Any, message: str, **kw: Any) -> Result:

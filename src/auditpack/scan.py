@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from auditpack import __version__
+from auditpack.accounts import AccountPlan, AccountSelection, parse_account_ids, parse_role_arns, plan_accounts
 from auditpack.collect.evidence import EvidenceRecorder
 from auditpack.collect.scheduler import Progress, collect
 from auditpack.collect.session import (
@@ -24,11 +25,14 @@ from auditpack.collect.session import (
     whoami,
 )
 from auditpack.config import Config
+from auditpack.diff import compare
 from auditpack.errors import UserError
 from auditpack.evaluate import assess, evaluate
 from auditpack.models import Assessment, CheckInfo, Identity, Organization, Run, Scope, Tool
 from auditpack.outputs import RenderContext, write_outputs
+from auditpack.outputs.assessment_json import read_assessment
 from auditpack.validation import Library, load_library
+from auditpack.waivers import apply_waivers
 
 
 @dataclass
@@ -40,6 +44,11 @@ class ScanOptions:
     config_path: Path | None = None
     out: Path = Path("auditpack-out")
     formats: list[str] | None = None
+    org: bool = False
+    role_name: str | None = None
+    account_roles: list[str] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)
+    previous: Path | None = None  # a previous pack to compare with (``--previous``)
 
 
 def select_controls(library: Library, wanted: list[str]) -> Library:
@@ -93,17 +102,39 @@ def publish_pack(staging: Path, out: Path) -> None:
     staging.rename(out)
 
 
+def account_selection(options: ScanOptions, config: Config) -> AccountSelection:
+    """Command-line choices, each falling back to the config's ``scope``."""
+    return AccountSelection(
+        org=options.org or config.scope.org,
+        role_name=options.role_name or config.scope.role_name,
+        account_roles=parse_role_arns(options.account_roles or config.scope.account_roles),
+        accounts=parse_account_ids(options.accounts or config.scope.accounts),
+    )
+
+
+def mark_unreachable(inventory, plan: AccountPlan, resource_types: list[str]) -> None:
+    """Accounts whose role could not be assumed join the inventory as failed partitions: every check there
+    becomes an ``error`` naming the role and the reason, so those accounts read ``not-assessed``."""
+    for gone in plan.unreachable:
+        for error in gone.errors(resource_types):
+            inventory.fail(error.resource_type, error)
+        inventory.partitions.setdefault(gone.account, next(iter(inventory.partitions.values()), "aws"))
+    inventory.accounts = plan.account_ids
+
+
 def build_assessment(
-    library: Library, inventory, identity: Identity, started: datetime, run_id: str, config: Config
+    library: Library, inventory, identity: Identity, started: datetime, run_id: str, config: Config,
+    previous: Assessment | None = None,
 ) -> Assessment:
     checks = library.checks
     findings = evaluate(inventory, checks, library.params, library.controls_by_check())
+    findings, waiver_statuses = apply_waivers(findings, config.waivers, started.date())
     results = assess(list(library.controls.values()), checks, findings, library.params, inventory.accounts)
     errors = sorted(
         (err for by_part in inventory.errors.values() for err in by_part.values()),
         key=lambda e: (e.account, e.region, e.service, e.operation),
     )
-    return Assessment(
+    assessment = Assessment(
         tool=Tool(version=__version__),
         run=Run(id=run_id, started_at=started, finished_at=datetime.now(UTC)),
         scope=Scope(accounts=inventory.accounts, regions=inventory.regions, identity=identity),
@@ -118,8 +149,12 @@ def build_assessment(
         ],
         findings=findings,
         errors=errors,
+        waivers=waiver_statuses,
         config=config.echo(),
     )
+    if previous is not None:
+        assessment.comparison = compare(previous, assessment)
+    return assessment
 
 
 def run_scan(options: ScanOptions, progress: Progress | None = None) -> tuple[Assessment, Path]:
@@ -132,9 +167,15 @@ def run_scan(options: ScanOptions, progress: Progress | None = None) -> tuple[As
         connect_timeout=config.collection.connect_timeout,
         read_timeout=config.collection.read_timeout,
     )
+    previous = read_assessment(options.previous) if options.previous is not None else None
     account_id, caller_arn = whoami(session, settings)
     account = AccountSession(session, account_id, caller_arn, settings)
     regions = resolve_regions(session, account, options.regions, config)
+    home_region = session.region_name or regions[0]
+    plan = plan_accounts(account, account_selection(options, config), home_region, settings,
+                         max_workers=config.collection.max_workers)
+    if not plan.account_ids:
+        raise UserError("no account left to scan: --accounts selects none of the accounts in scope")
 
     run_id = str(uuid.uuid4())
     started = datetime.now(UTC)
@@ -142,11 +183,12 @@ def run_scan(options: ScanOptions, progress: Progress | None = None) -> tuple[As
     try:
         recorder = EvidenceRecorder(staging)
         resource_types = sorted({r for spec in library.checks.values() for r in spec.resources})
-        inventory = collect([account], regions, resource_types, recorder,
-                            max_workers=config.collection.max_workers, home_region=session.region_name or regions[0],
+        inventory = collect(plan.sessions, regions, resource_types, recorder,
+                            max_workers=config.collection.max_workers, home_region=home_region,
                             progress=progress)
+        mark_unreachable(inventory, plan, resource_types)
         assessment = build_assessment(library, inventory, Identity(arn=caller_arn, account=account_id),
-                                      started, run_id, config)
+                                      started, run_id, config, previous)
         write_outputs(assessment, RenderContext(pack=staging, config=config), formats)
         publish_pack(staging, options.out)
     except BaseException:

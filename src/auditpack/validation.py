@@ -42,9 +42,9 @@ class Library:
 def load_library(controls_dir: Path | None, config_path: Path | None) -> Library:
     """Config, controls and checks, validated together; raises ``ValidationFailed`` listing every problem."""
     problems: list[Problem] = []
-    config = read_config(config_path, problems)
-    controls = load_controls(controls_dir, problems)
     all_checks = load_checks()
+    config = read_config(config_path, problems, set(all_checks))
+    controls = load_controls(controls_dir, problems)
     problems.extend(check_references(controls, all_checks))
     params = resolve_parameters(controls, all_checks, config.parameters, problems, config_path)
     if problems:

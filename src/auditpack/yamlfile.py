@@ -32,12 +32,31 @@ def load_yaml(path: Path) -> tuple[Any, dict[str, int]]:
         raise UserError(f"{path}{line}: YAML syntax error: {what}") from exc
     except yaml.YAMLError as exc:
         raise UserError(f"{path}: YAML syntax error: {exc}") from exc
+    except ValueError as exc:  # a well-formed scalar YAML reads as an impossible value, e.g. 2026-02-30
+        line = _bad_value_line(yaml.compose(text, Loader=yaml.SafeLoader))
+        raise UserError(f"{path}{line}: invalid value: {exc}") from exc
     lines: dict[str, int] = {}
     if isinstance(node, yaml.MappingNode):
         for key, _value in node.value:
             if isinstance(key, yaml.ScalarNode):
                 lines[str(key.value)] = key.start_mark.line + 1
     return data, lines
+
+
+def _bad_value_line(node: Any) -> str:
+    """``:line`` of the first scalar PyYAML cannot construct (dates are the only such scalars in safe YAML)."""
+    if isinstance(node, yaml.ScalarNode):
+        try:
+            yaml.SafeLoader("").construct_object(node)
+        except ValueError:
+            return f":{node.start_mark.line + 1}"
+        return ""
+    children = node.value if isinstance(node, yaml.SequenceNode) else [
+        v for pair in node.value for v in pair] if isinstance(node, yaml.MappingNode) else []
+    for child in children:
+        if found := _bad_value_line(child):
+            return found
+    return ""
 
 
 def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, str]]:

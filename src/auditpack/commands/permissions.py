@@ -12,22 +12,42 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("permissions", help="print the read-only IAM policy a scan needs")
     add_library_args(p)
     p.add_argument("--control", action="append", default=[], metavar="ID", help="only what these controls need")
+    p.add_argument("--org", action="store_true",
+                   help="also what the caller needs to list the Organization's accounts and assume roles in them")
+    p.add_argument("--role-name", metavar="NAME", help="role assumed in other accounts (for --org)")
+    p.add_argument("--account-role", dest="account_roles", action="append", default=[], metavar="ARN",
+                   help="also allow assuming this role ARN; repeatable")
     p.set_defaults(func=run)
 
 
-def policy(checks) -> dict:
+def policy(checks, *, org: bool = False, role_arns: list[str] | None = None) -> dict:
+    """The read-only statement every scanned account's role needs; with ``org`` or ``role_arns``, a second
+    statement the caller needs to reach the other accounts."""
+    from auditpack.accounts import ASSUME_PERMISSIONS, ORG_PERMISSIONS
+
     actions = sorted({perm for spec in checks.values() for perm in spec.permissions} | {"sts:GetCallerIdentity",
                                                                                        "ec2:DescribeRegions"})
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{"Sid": "AuditpackReadOnly", "Effect": "Allow", "Action": actions, "Resource": "*"}],
-    }
+    statements = [{"Sid": "AuditpackReadOnly", "Effect": "Allow", "Action": actions, "Resource": "*"}]
+    if org:
+        statements.append({"Sid": "AuditpackListOrganization", "Effect": "Allow",
+                           "Action": list(ORG_PERMISSIONS), "Resource": "*"})
+    if role_arns:
+        statements.append({"Sid": "AuditpackAssumeScanRoles", "Effect": "Allow",
+                           "Action": list(ASSUME_PERMISSIONS), "Resource": sorted(role_arns)})
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def run(args: argparse.Namespace) -> int:
+    from auditpack.accounts import parse_role_arns
     from auditpack.scan import select_controls
     from auditpack.validation import load_library
 
     library = select_controls(load_library(args.controls_dir, args.config), args.control)
-    print(json.dumps(policy(library.checks), indent=2))
+    scope = library.config.scope
+    org = args.org or scope.org
+    role_name = args.role_name or scope.role_name
+    role_arns = list(parse_role_arns(args.account_roles or scope.account_roles))
+    if org or scope.accounts:
+        role_arns.append(f"arn:aws:iam::*:role/{role_name}")
+    print(json.dumps(policy(library.checks, org=org, role_arns=role_arns), indent=2))
     return 0

@@ -12,6 +12,19 @@ def add_library_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, metavar="FILE", help="organization config (auditpack.yaml)")
 
 
+def add_account_args(parser: argparse.ArgumentParser) -> None:
+    """Which accounts to scan; each falls back to the config's ``scope`` section."""
+    parser.add_argument("--org", action="store_true",
+                        help="scan every ACTIVE account of the Organization (run from the management account)")
+    parser.add_argument("--role-name", metavar="NAME",
+                        help="role to assume in other accounts (default: OrganizationAccountAccessRole)")
+    parser.add_argument("--account-role", dest="account_roles", action="append", default=[], metavar="ARN",
+                        help="assume this role ARN and scan its account; repeatable")
+    parser.add_argument("--accounts", action="append", default=[], metavar="IDS",
+                        help="scan only these account ids: comma-separated and/or repeated; without --org, "
+                             "--role-name is assumed in each one that is not the caller's")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("scan", help="assess an AWS account and write the evidence pack")
     p.add_argument("--profile", metavar="P", help="AWS profile (default: the standard credential chain)")
@@ -24,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="where to write the pack (default: ./auditpack-out)")
     p.add_argument("--format", dest="formats", metavar="LIST",
                    help="comma-separated outputs (json,oscal,ocsf,asff,csv,html,pdf); default: all, or the config's")
+    add_account_args(p)
+    p.add_argument("--previous", type=Path, metavar="DIR",
+                   help="a previous pack: the report adds what changed since (same as 'auditpack diff')")
     p.add_argument("--quiet", action="store_true", help="no progress and no summary")
     p.set_defaults(func=run)
 
@@ -55,6 +71,11 @@ def run(args: argparse.Namespace) -> int:
         config_path=args.config,
         out=args.out,
         formats=parse_formats(args.formats),
+        org=args.org,
+        role_name=args.role_name,
+        account_roles=args.account_roles,
+        accounts=args.accounts,
+        previous=args.previous,
     )
     with console.progress("Collecting") as progress:
         assessment, pack = run_scan(options, progress=progress)

@@ -1,0 +1,27 @@
+"""``auditpack merge PACK... --out DIR``: one organization pack from packs of disjoint account subsets."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("merge", help="verify packs of disjoint account subsets and combine them into one")
+    p.add_argument("packs", type=Path, nargs="+", metavar="PACK", help="packs to combine (at least two)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write the combined pack")
+    p.add_argument("--format", dest="formats", metavar="LIST",
+                   help="comma-separated outputs; default: the formats the packs' config names")
+    p.add_argument("--quiet", action="store_true", help="no summary")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from auditpack.commands.scan import parse_formats
+    from auditpack.console import Console
+    from auditpack.exitcodes import exit_code
+    from auditpack.merge import merge_packs
+
+    assessment, pack = merge_packs(args.packs, args.out, parse_formats(args.formats))
+    Console(quiet=args.quiet).summary(assessment, pack)
+    return exit_code(assessment)

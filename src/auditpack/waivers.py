@@ -1,0 +1,104 @@
+"""Accepted risks: waivers from the config turn matching failures into ``waived`` findings, until they expire.
+
+A waiver names one check and a glob over resource ARNs. It applies between evaluation and assessment, so a
+waived finding keeps everything the check said about it (message, evidence) and only its status changes; the
+control then counts it like a pass. Auditors ask for three things scanners rarely give: that an exception
+ends on a date (an expired waiver stops applying and is listed as expired), that it names who approved it,
+and that exceptions nobody needs any more are visible (a waiver in force that matched nothing is stale).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from fnmatch import fnmatchcase
+
+from auditpack.models import Finding, Status, Waiver, WaiverState, WaiverStatus
+
+ARN_GLOB = re.compile(r"^(arn:|\*)")
+
+
+def glob_problem(pattern: str) -> str | None:
+    """Why ``pattern`` is not a usable ARN glob, or None.
+
+    fnmatch reads an unclosed ``[`` as a literal character, so a typo would silently match nothing; we refuse
+    it instead. A pattern must also look like an ARN (or start with ``*``) because it is matched against ARNs.
+    """
+    if not ARN_GLOB.match(pattern):
+        return f"{pattern!r} is not an ARN glob (it must start with 'arn:' or '*')"
+    depth_open = None
+    for i, char in enumerate(pattern):
+        if char == "[" and depth_open is None:
+            depth_open = i
+        elif char == "]" and depth_open is not None and i > depth_open + 1:
+            depth_open = None
+    if depth_open is not None:
+        return f"{pattern!r} has an unclosed '[' at position {depth_open}"
+    return None
+
+
+def date_problem(value: object) -> str | None:
+    """Why ``value`` is not a real ISO date (2026-02-30 passes a regex but is no day), or None."""
+    if isinstance(value, dt.date):
+        return None
+    try:
+        dt.date.fromisoformat(str(value))
+    except ValueError:
+        return f"{value!r} is not a valid date (YYYY-MM-DD)"
+    return None
+
+
+def waiver_problems(waivers: Iterable[dict], known_checks: set[str] | None) -> list[tuple[str, str]]:
+    """``(field path, message)`` for each waiver field the schema cannot judge alone."""
+    out: list[tuple[str, str]] = []
+    for i, waiver in enumerate(waivers):
+        check_id = waiver.get("check_id")
+        if known_checks is not None and check_id not in known_checks:
+            out.append((f"waivers[{i}].check_id", f"unknown check id {check_id!r}"))
+        if (why := glob_problem(str(waiver.get("resource", "")))) is not None:
+            out.append((f"waivers[{i}].resource", why))
+        if (why := date_problem(waiver.get("expires"))) is not None:
+            out.append((f"waivers[{i}].expires", why))
+    return out
+
+
+def is_expired(waiver: Waiver, on: dt.date) -> bool:
+    """A waiver holds through its expiry day and stops applying the day after."""
+    return dt.date.fromisoformat(waiver.expires) < on
+
+
+def matches(waiver: Waiver, finding: Finding) -> bool:
+    return waiver.check_id == finding.check_id and fnmatchcase(finding.resource.arn, waiver.resource)
+
+
+def apply_waivers(
+    findings: list[Finding], waivers: list[Waiver], on: dt.date
+) -> tuple[list[Finding], list[WaiverStatus]]:
+    """Findings with waived failures marked, and how each waiver fared; the first waiver in force wins.
+
+    Only failures are waived: a passing resource needs no exception and an error is not a known risk (it is
+    an unknown one), so a waiver never turns an error into something that satisfies a control.
+    """
+    in_force = [w for w in waivers if not is_expired(w, on)]
+    matched: dict[int, list[str]] = {i: [] for i in range(len(waivers))}
+    out: list[Finding] = []
+    for finding in findings:
+        if finding.status != Status.FAIL:
+            out.append(finding)
+            continue
+        for i, waiver in enumerate(waivers):
+            if matches(waiver, finding):
+                matched[i].append(finding.id)
+        chosen = next((w for w in in_force if matches(w, finding)), None)
+        out.append(finding.model_copy(update={"status": Status.WAIVED, "waiver": chosen}) if chosen else finding)
+    statuses = []
+    for i, waiver in enumerate(waivers):
+        if is_expired(waiver, on):
+            state = WaiverState.EXPIRED
+        elif matched[i]:
+            state = WaiverState.ACTIVE
+        else:
+            state = WaiverState.STALE
+        statuses.append(WaiverStatus(waiver=waiver, state=state, finding_ids=sorted(matched[i])))
+    return out, statuses
