@@ -28,6 +28,7 @@ from auditpack.errors import UserError
 from auditpack.evaluate import assess, evaluate
 from auditpack.models import Assessment, CheckInfo, Identity, Organization, Run, Scope, Tool
 from auditpack.outputs import RenderContext, write_outputs
+from auditpack.secrets.analysis import analyze_secrets
 from auditpack.validation import Library, load_library
 
 
@@ -145,6 +146,7 @@ def run_scan(options: ScanOptions, progress: Progress | None = None) -> tuple[As
         inventory = collect([account], regions, resource_types, recorder,
                             max_workers=config.collection.max_workers, home_region=session.region_name or regions[0],
                             progress=progress)
+        analyze_secrets(inventory, config.fingerprint_key)  # once per scan, before the pure checks
         assessment = build_assessment(library, inventory, Identity(arn=caller_arn, account=account_id),
                                       started, run_id, config)
         write_outputs(assessment, RenderContext(pack=staging, config=config), formats)
