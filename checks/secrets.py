@@ -37,7 +37,7 @@ def _clause(detections: list[Detection], owners: dict[str, KeyOwner]) -> tuple[s
 
 
 def judge(resource: Any, what: str, owners: dict[str, KeyOwner] | None = None,
-          keep: Keep = lambda d: True) -> Result:
+          keep: Keep = lambda d: True, looked_for: str = "credential") -> Result:
     """One result for one resource from the engine's verdict on it; never a pass without a verdict."""
     scan = resource.secret_scan
     if scan is None:
@@ -52,10 +52,11 @@ def judge(resource: Any, what: str, owners: dict[str, KeyOwner] | None = None,
         details["informational"] = [d.model_dump(mode="json") for d in examples]
     if not leaks:
         if examples:
-            fields = ", ".join(sorted({d.field for d in examples}))
-            return Result.of(Status.PASS, resource, f"No credential in {what}; {fields} holds AWS's documentation "
-                             "example key (informational, not a leak).", details=details)
-        return Result.of(Status.PASS, resource, f"No credential found in {what}.", details=details)
+            fields = sorted({d.field for d in examples})
+            verb = "holds" if len(fields) == 1 else "hold"
+            return Result.of(Status.PASS, resource, f"No {looked_for} in {what}; {' and '.join(fields)} {verb} "
+                             "AWS's documentation example key (informational, not a leak).", details=details)
+        return Result.of(Status.PASS, resource, f"No {looked_for} found in {what}.", details=details)
     groups: dict[tuple[str, str, str], list[Detection]] = {}
     for d in leaks:
         groups.setdefault((d.field, d.kind, d.fingerprint), []).append(d)
@@ -104,7 +105,7 @@ def lambda_env_no_aws_keys(view: InventoryView, params: dict[str, Any]) -> Itera
     used."""
     owners = _owners(view, "lambda.functions")
     for fn in view.get("lambda.functions"):
-        yield judge(fn, f"function {fn.name} ({fn.region})", owners, _aws)
+        yield judge(fn, f"function {fn.name} ({fn.region})", owners, _aws, "AWS access key")
 
 
 @check(
@@ -121,7 +122,7 @@ def lambda_env_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterat
     """Fails a function when a password, token, API key, private key or credential-bearing URL is in the
     environment of $LATEST or of any published version (AWS keys are judged by lambda_env_no_aws_keys)."""
     for fn in view.get("lambda.functions"):
-        yield judge(fn, f"function {fn.name} ({fn.region})", None, _not_aws)
+        yield judge(fn, f"function {fn.name} ({fn.region})", None, _not_aws, "credential other than an AWS key")
 
 
 @check(
