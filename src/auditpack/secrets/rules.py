@@ -17,11 +17,11 @@ from auditpack.secrets.model import Category
 
 # Access key ids: documented prefixes and 16 upper-case base-32 characters (moto's ids use any digit).
 ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])((?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})(?![A-Z0-9])")
-SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])")
+SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])")
 DOC_EXAMPLE = re.compile(r"EXAMPLE(KEY)?$")  # AKIAIOSFODNN7EXAMPLE, wJalr...EXAMPLEKEY and their siblings
 
 SECRET_NAME = re.compile(
-    r"PASSWORD|PASSWD|PASSPHRASE|(?:^|_)PWD(?:$|_)|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH_?KEY"
+    r"PASSWORD|PASSWD|PASSPHRASE|(?:^|_)PWD(?:$|_)|(?:^|_)PASS(?:$|_)|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH_?KEY"
     r"|ACCESS_?KEY|SIGNING_?KEY|ENCRYPTION_?KEY|CLIENT_?KEY|MASTER_?KEY"
 )
 # Names that say the value is about a secret, not the secret itself.
@@ -54,7 +54,7 @@ HEX = re.compile(r"^[0-9a-fA-F]+$")
 
 URL_CREDENTIAL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://([^\s/:@'\"]*):([^\s@/'\"]+)@[\w.-]+")
 CONNECTION_PASSWORD = re.compile(r"(?i)(?:^|[;\s])(?:password|pwd)\s*=\s*([^;'\"\s]+)")
-ASSIGNMENT = re.compile(r"""(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*(["']?)([^\s"';]+)\2""")
+ASSIGNMENT = re.compile(r"""(?:^|[\s;&|('"])(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*(["']?)([^\s"';]+)\2""")
 COMMAND_LINE = [
     ("aws configure", re.compile(r"aws\s+configure\s+set\s+(?:\S+\.)?(aws_secret_access_key|aws_session_token)"
                                  r"\s+([^\s;&|]+)")),
