@@ -63,8 +63,8 @@ def score(cases: list[dict]) -> tuple[dict[str, Score], list[dict]]:
             else:
                 s.fp, s.tn = s.fp + hit, s.tn + (not hit)
         if hit != case["secret"]:
-            wrong.append({"source": case["source"], "name": case["name"], "note": case["note"], "expected": case["secret"],
-                          "kinds": [d.kind for d in detections]})
+            wrong.append({"source": case["source"], "name": case["name"], "note": case["note"],
+                          "expected": case["secret"], "kinds": [d.kind for d in detections]})
     return dict(scores), wrong
 
 
