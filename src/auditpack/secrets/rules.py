@@ -21,7 +21,7 @@ SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=]
 DOC_EXAMPLE = re.compile(r"EXAMPLE(KEY)?$")  # AKIAIOSFODNN7EXAMPLE, wJalr...EXAMPLEKEY and their siblings
 
 SECRET_NAME = re.compile(
-    r"PASSWORD|PASSWD|PASSPHRASE|(?:^|_)PWD(?:$|_)|(?:^|_)PASS(?:$|_)|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH_?KEY"
+    r"PASSWORD|PASSWD|PASSPHRASE|(?:^|_)PWD?(?:$|_)|(?:^|_)PASS(?:$|_)|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH_?KEY"
     r"|ACCESS_?KEY|SIGNING_?KEY|ENCRYPTION_?KEY|CLIENT_?KEY|MASTER_?KEY"
 )
 # Names that say the value is about a secret, not the secret itself.
@@ -136,7 +136,7 @@ def _kind_for_name(name: str) -> str:
     upper = name.upper()
     if "PRIVATE" in upper:
         return "a private key"
-    if "PASS" in upper or re.search(r"(^|_)PWD($|_)", upper):
+    if "PASS" in upper or re.search(r"(^|_)PWD?($|_)", upper):
         return "a password"
     if "TOKEN" in upper:
         return "a token"
