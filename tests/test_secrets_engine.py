@@ -124,3 +124,13 @@ def test_kingfisher_flags_are_accepted_by_the_pinned_version():
     version = subprocess.run([str(kingfisher.binary()), "--version"], capture_output=True, text=True).stdout
     assert kingfisher.PINNED_VERSION in version
     assert Path(kingfisher.binary()).is_file()
+
+
+def test_packed_values_map_hits_back_to_the_right_value_and_line():
+    token = "sk_live_4eC39HqLyjWDarjtT1zdp7dc9a8b7c6d5e4f"
+    values = ["line one\nline two\nline three"] * 150
+    values[0] = f"first\n{token}"
+    values[120] = f"a\nb\nc\n{token}"
+    values[149] = token
+    hits = kingfisher.scan_values(values)
+    assert sorted((h.index, h.line) for h in hits) == [(0, 2), (120, 4), (149, 1)]
