@@ -116,3 +116,22 @@ def test_a_failed_key_owner_lookup_degrades_the_message_not_the_verdict(aws, out
                     if f["check_id"] == "lambda_env_no_aws_keys" and f["resource"]["name"] == "payments-api")
     assert payments["status"] == "fail"
     assert "owner unknown: the IAM lookup failed with AccessDenied" in payments["message"]
+
+
+def test_a_broken_detector_makes_every_secrets_check_an_error(aws, out_dir, capsys, monkeypatch, tmp_path):
+    from auditpack.secrets import kingfisher
+
+    seed_secrets("us-east-1")
+    broken = tmp_path / "kingfisher"
+    broken.write_text("#!/bin/sh\nexit 3\n")
+    broken.chmod(0o700)
+    monkeypatch.setattr(kingfisher, "binary", lambda: broken)
+
+    result = run_cli(capsys, *SCAN, "--out", str(out_dir))
+
+    found = _by_name(load_assessment(out_dir))
+    assert set(found) == set(EXPECTED)
+    # SecureString parameters need no detector: they pass on their type alone.
+    assert {k: v for k, v in found.items() if v != "error"} == {
+        ("ssm_parameter_secrets_secure", "/app/db/password-secure"): "pass"}
+    assert result.code == 3, "nothing failed, but nothing could be judged"

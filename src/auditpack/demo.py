@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditpack.seeding import monitoring
+from auditpack.seeding import monitoring, secrets
 
 DEMO_REGIONS = ("us-east-1", "us-west-2")
 
 
 def seed_sample_account() -> None:
     monitoring.seed_logging()
+    secrets.seed_secrets()
 
 
 def run_demo(out: Path, quiet: bool = False) -> int:
