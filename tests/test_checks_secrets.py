@@ -89,3 +89,21 @@ def test_securestring_parameters_pass_unread_and_plain_credentials_fail(tmp_path
     analyze_secrets(inventory, tmp_path / "key")
     statuses = {r.resource.name: r.status for r in run_check_on("ssm_parameter_secrets_secure", inventory)}
     assert statuses == {"/db/password": Status.PASS, "/db/pw": Status.FAIL, "/log": Status.PASS}
+
+
+def test_noecho_parameters_read_as_stars_and_pass_while_outputs_fail(tmp_path):
+    from auditpack.collect.cloudformation import Stack
+
+    def stack(name, **kw):
+        return Stack(arn=f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/{name}/1", name=name, account=ACCOUNT,
+                     region="us-east-1", **kw)
+
+    inventory = inventory_of(types={"cloudformation.stacks": [
+        stack("noecho", parameters={"DbPassword": "****"}, outputs={"Url": "https://app.example.com"}),
+        stack("leaky", outputs={"DbUrl": "mysql://app:Hunter2-pass@db/app"})],
+        "cloudformation.stacks.key_owners": []})
+    analyze_secrets(inventory, tmp_path / "key")
+    results = {r.resource.name: r for r in run_check_on("cloudformation_outputs_no_secrets", inventory)}
+    assert results["noecho"].status is Status.PASS
+    assert results["leaky"].status is Status.FAIL
+    assert results["leaky"].message == "output DbUrl of stack leaky (us-east-1) holds a password in a URL."
