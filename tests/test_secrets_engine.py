@@ -134,3 +134,11 @@ def test_packed_values_map_hits_back_to_the_right_value_and_line():
     values[149] = token
     hits = kingfisher.scan_values(values)
     assert sorted((h.index, h.line) for h in hits) == [(0, 2), (120, 4), (149, 1)]
+
+
+def test_a_kingfisher_only_detection_masks_and_fingerprints_the_whole_token():
+    token = "sk_live_4eC39HqLyjWDarjtT1zdp7dc9a8b7c6d5e4f"
+    (found,) = one(f"xx {token} yy", name="CONFIG")
+    assert found.detector == "kingfisher:betterleaks.stripe-access-token"
+    assert found.kind == "a stripe access token"
+    assert (found.masked, found.fingerprint) == ("sk_l…5e4f", FP(token))

@@ -26,7 +26,8 @@ def _kind_from_rule(name: str) -> str:
 def _span(value: str, hit: kingfisher.RuleHit) -> str:
     lines = value.splitlines() or [value]
     line = lines[min(max(hit.line, 1), len(lines)) - 1]
-    span = line[hit.column_start:hit.column_end] if hit.column_end > hit.column_start else ""
+    # Kingfisher 2.14.0 reports column_end as the index of the match's last character (inclusive).
+    span = line[hit.column_start:hit.column_end + 1] if hit.column_end >= hit.column_start else ""
     return span.strip() or line.strip() or value.strip()
 
 
