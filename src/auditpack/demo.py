@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditpack.seeding import identity, monitoring
+from auditpack.seeding import identity, monitoring, secrets
 from auditpack.seeding.organization import create_organization, in_account
 
 DEMO_REGIONS = ("us-east-1", "us-west-2")
@@ -65,10 +65,17 @@ def seed_identity(account: DemoAccount) -> None:
         identity.console_user("contractor", mfa=False)
 
 
+def seed_secrets(account: DemoAccount) -> None:
+    """Workload: every kind of static credential in configuration, and the good practice beside each."""
+    if account.quarter == "previous" and not account.management:
+        secrets.seed_secrets(account.regions[0])
+
+
 # Every family's demo seeder, in order. A family adds itself with one line: ("name", seed_function).
 SEEDERS: list[tuple[str, Seeder]] = [
     ("monitoring", seed_monitoring),
     ("identity", seed_identity),
+    ("secrets", seed_secrets),
 ]
 
 

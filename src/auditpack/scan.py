@@ -31,6 +31,7 @@ from auditpack.evaluate import assess, evaluate
 from auditpack.models import Assessment, CheckInfo, Identity, Organization, Run, Scope, Tool
 from auditpack.outputs import RenderContext, write_outputs
 from auditpack.outputs.assessment_json import read_assessment
+from auditpack.secrets.analysis import analyze_secrets
 from auditpack.validation import Library, load_library
 from auditpack.waivers import apply_waivers
 
@@ -187,6 +188,7 @@ def run_scan(options: ScanOptions, progress: Progress | None = None) -> tuple[As
                             max_workers=config.collection.max_workers, home_region=home_region,
                             progress=progress)
         mark_unreachable(inventory, plan, resource_types)
+        analyze_secrets(inventory, config.fingerprint_key)  # once per scan, before the pure checks
         assessment = build_assessment(library, inventory, Identity(arn=caller_arn, account=account_id),
                                       started, run_id, config, previous)
         write_outputs(assessment, RenderContext(pack=staging, config=config), formats)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from auditpack.models import CollectionError, ResourceRef
 
-READ_ONLY = re.compile(r"^(List|Get|Describe|GenerateCredentialReport)")
+READ_ONLY = re.compile(r"^(List|Get|Describe|BatchGet|GenerateCredentialReport)")
 GLOBAL_REGION = "global"
 
 

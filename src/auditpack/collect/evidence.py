@@ -62,7 +62,7 @@ class EvidenceRecorder:
             "service": service,
             "operation": operation,
             "collected_at": datetime.now(UTC).isoformat(),
-            "request": redact_tree(params),
+            "request": redact_tree(redact(params) if redact else params),  # a request can name a secret too
             "response": body,
         }
         path = self.pack_dir / rel

@@ -1,0 +1,20 @@
+"""The labelled corpus: precision >= 0.97 and recall >= 0.95 overall and for every source."""
+
+from __future__ import annotations
+
+from bench.secrets_detection import load_corpus, score
+
+
+def test_corpus_is_large_and_half_hard_negatives():
+    cases = load_corpus()
+    assert len(cases) >= 150
+    negatives = sum(not c["secret"] for c in cases)
+    assert negatives >= len(cases) / 2
+    assert {c["source"] for c in cases} == {"lambda", "ecs", "codebuild", "ssm", "cloudformation", "user_data"}
+
+
+def test_precision_and_recall_meet_the_targets_on_every_source():
+    scores, wrong = score(load_corpus())
+    for source, s in scores.items():
+        assert s.precision >= 0.97, (source, s, wrong)
+        assert s.recall >= 0.95, (source, s, wrong)

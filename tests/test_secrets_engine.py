@@ -1,0 +1,144 @@
+"""The detection engine: our rules, the allow-list, user data decoding and the Kingfisher adapter."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from auditpack.redact import Fingerprinter
+from auditpack.secrets import kingfisher
+from auditpack.secrets.analysis import analyze_secrets
+from auditpack.secrets.engine import detect
+from auditpack.secrets.model import Candidate, Category
+from auditpack.secrets.userdata import decode_user_data
+from tests.helpers import inventory_of
+
+FP = Fingerprinter(b"k" * 32)
+SECRET = "Zx9Kp2Lm4Nq6Rs8Tu0Vw1Xy3Za5Bc7De9Fg2Hj4K"
+
+
+def one(value: str, name: str | None = None, script: bool = False):
+    return detect([Candidate(field="f", value=value, name=name, script=script)], FP)[0]
+
+
+def test_a_lone_access_key_id_and_a_lone_secret_key_are_found_without_kingfisher():
+    assert [d.category for d in one("AKIA2E3F4G5H6J7K2L3M", name="CONFIG")] == [Category.AWS_ACCESS_KEY_ID]
+    found = one(SECRET, name="VALUE")
+    assert [d.kind for d in found] == ["an AWS secret access key"]
+    assert found[0].masked == "Zx9K…Hj4K" and found[0].fingerprint == FP(SECRET)
+
+
+def test_documentation_example_keys_are_informational():
+    found = one("AKIAIOSFODNN7EXAMPLE", name="AWS_ACCESS_KEY_ID")
+    assert found and all(d.informational for d in found)
+
+
+@pytest.mark.parametrize("value", [
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbC", "{{resolve:secretsmanager:db}}",
+    "{{resolve:ssm-secure:/db/pw}}", "${DB_PASSWORD}", "$(aws secretsmanager get-secret-value --secret-id x)",
+    "changeme", "<your-key>", "REPLACE_ME", "****", "AQICAHh" + "A" * 80, "ssh-rsa AAAAB3Nza ops@x",
+])
+def test_references_and_placeholders_are_never_findings(value):
+    assert one(value, name="DB_PASSWORD") == []
+
+
+def test_names_that_describe_a_secret_are_not_secrets():
+    for name in ("SECRET_ARN", "TOKEN_URL", "PASSWORD_MIN_LENGTH", "API_KEY_ID", "SECRET_NAME"):
+        assert one("prod-value-123", name=name) == [], name
+
+
+def test_user_data_is_decoded_from_base64_and_gzip_and_read_by_line():
+    script = f"#!/bin/bash\nexport AWS_SECRET_ACCESS_KEY={SECRET}\nsshpass -p Hunter2-pass ssh h\n"
+    encoded = base64.b64encode(gzip.compress(script.encode())).decode()
+    text = decode_user_data(encoded)
+    assert text == script
+    found = one(text, script=True)
+    assert {(d.field, d.kind) for d in found} == {
+        ("f line 2", "an AWS secret access key"), ("f line 3", "a password on a command line")}
+
+
+def test_kingfisher_finds_vendor_tokens_and_leaves_no_file_behind(monkeypatch, tmp_path):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    hits = kingfisher.scan_values(["sk_live_4eC39HqLyjWDarjtT1zdp7dc9a8b7c6d5e4f", "nothing to see"])
+    assert [(h.index, h.rule_id) for h in hits] == [(0, "betterleaks.stripe-access-token")]
+    assert list(tmp_path.iterdir()) == [], "the values folder must be deleted"
+
+
+def test_kingfisher_failure_raises_never_reads_as_clean(monkeypatch, tmp_path):
+    fake = tmp_path / "kingfisher"
+    fake.write_text("#!/bin/sh\necho broken >&2\nexit 2\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setattr(kingfisher, "binary", lambda: fake)
+    with pytest.raises(kingfisher.DetectorError, match="code 2"):
+        kingfisher.scan_values(["x"])
+
+
+def test_kingfisher_missing_is_a_detector_error(monkeypatch):
+    monkeypatch.setattr(kingfisher.sys, "executable", "/nonexistent/python")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(kingfisher.DetectorError, match="not installed"):
+        kingfisher.binary()
+
+
+def test_rule_cache_lives_under_the_users_cache_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert kingfisher.rule_cache_dir() == tmp_path / "auditpack" / "kingfisher-2.14.0"
+
+
+def test_a_detector_failure_marks_every_source_resource(tmp_path):
+    from auditpack.collect.awslambda import LambdaFunction
+
+    fn = LambdaFunction(arn="arn:aws:lambda:us-east-1:123456789012:function:f", name="f", account="123456789012",
+                        region="us-east-1", environments={"$LATEST": {"DB_PASSWORD": "Hunter2-pass"}})
+    inventory = inventory_of(types={"lambda.functions": [fn]})
+
+    def broken(values):
+        raise kingfisher.DetectorError("Kingfisher exited with code 2")
+
+    analyze_secrets(inventory, tmp_path / "key", scanner=broken)
+    (scanned,) = inventory.all("lambda.functions")
+    assert scanned.secret_scan.error == "the secret detector failed: Kingfisher exited with code 2"
+    assert os.stat(tmp_path / "key").st_mode & 0o777 == 0o600
+
+
+def test_detections_never_dump_or_show_the_raw_value():
+    (found,) = one(SECRET, name="AWS_SECRET_ACCESS_KEY")
+    assert SECRET not in found.model_dump_json() and SECRET not in repr(found)
+    assert found.secret == SECRET  # kept in memory for the key owner join only
+
+
+def test_kingfisher_flags_are_accepted_by_the_pinned_version():
+    import subprocess
+
+    help_text = subprocess.run([str(kingfisher.binary()), "scan", "--help"], capture_output=True, text=True).stdout
+    for flag in kingfisher.FLAGS:
+        if flag.startswith("--"):
+            assert flag in help_text, flag
+    version = subprocess.run([str(kingfisher.binary()), "--version"], capture_output=True, text=True).stdout
+    assert kingfisher.PINNED_VERSION in version
+    assert Path(kingfisher.binary()).is_file()
+
+
+def test_packed_values_map_hits_back_to_the_right_value_and_line():
+    token = "sk_live_4eC39HqLyjWDarjtT1zdp7dc9a8b7c6d5e4f"
+    values = ["line one\nline two\nline three"] * 150
+    values[0] = f"first\n{token}"
+    values[120] = f"a\nb\nc\n{token}"
+    values[149] = token
+    hits = kingfisher.scan_values(values)
+    assert sorted((h.index, h.line) for h in hits) == [(0, 2), (120, 4), (149, 1)]
+
+
+def test_a_kingfisher_only_detection_masks_and_fingerprints_the_whole_token():
+    token = "sk_live_4eC39HqLyjWDarjtT1zdp7dc9a8b7c6d5e4f"
+    (found,) = one(f"xx {token} yy", name="CONFIG")
+    assert found.detector == "kingfisher:betterleaks.stripe-access-token"
+    assert found.kind == "a stripe access token"
+    assert (found.masked, found.fingerprint) == ("sk_l…5e4f", FP(token))
