@@ -42,3 +42,18 @@ def test_formula_cells_are_neutralised(tmp_path):
     for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"):
         assert neutralise(text) == "'" + text
     assert neutralise("plain text") == "plain text"
+
+
+def test_nested_secret_details_export_only_masked_forms_and_fingerprints():
+    from auditpack.models import Finding, ResourceRef, Severity, Status
+    from auditpack.outputs.common import safe_details
+
+    finding = Finding(
+        id="x", check_id="lambda_env_no_aws_keys", status=Status.FAIL, severity=Severity.CRITICAL,
+        resource=ResourceRef(arn="arn:aws:lambda:us-east-1:123456789012:function:f", type="AWS::Lambda::Function",
+                             name="f"),
+        region="us-east-1", account="123456789012", control_ids=["IA-5(7)"], message="m", remediation="r",
+        details={"secrets": [{"field": "environment variable K", "masked": "q8Vd…e4Ri",
+                              "fingerprint": "hmac-sha256:abc", "raw_hint": "do-not-export"}]})
+    safe = safe_details(finding)
+    assert safe == {"masked_values": "q8Vd…e4Ri", "fingerprints": "hmac-sha256:abc"}

@@ -152,3 +152,18 @@ def test_a_broken_detector_makes_every_secrets_check_an_error(aws, out_dir, caps
     assert {k: v for k, v in found.items() if v != "error"} == {
         ("ssm_parameter_secrets_secure", "/app/db/password-secure"): "pass"}
     assert result.code == 3, "nothing failed, but nothing could be judged"
+
+
+def test_debug_logging_never_carries_a_planted_secret(aws, out_dir, capsys, caplog):
+    """--debug is for auditpack's own detail: botocore's wire logs (which print response bodies) stay off."""
+    planted = seed_secrets("us-east-1")
+    caplog.set_level(logging.DEBUG)
+
+    result = run_cli(capsys, "--debug", *SCAN, "--out", str(out_dir))
+
+    assert result.code == 1, result.stderr
+    logged = "\n".join(r.getMessage() for r in caplog.records) + result.stdout + result.stderr
+    assert not any(r.name.startswith(("botocore", "urllib3")) and r.levelno < logging.WARNING
+                   for r in caplog.records)
+    for value in planted.secrets:
+        assert value not in logged, f"a planted secret ({value[:4]}…) reached the debug log"

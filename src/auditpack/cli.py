@@ -53,8 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # botocore's and urllib3's debug logs print request and response bodies, which can hold the very secrets
+    # a scan finds: they stay quiet even under --debug, which is for auditpack's own detail.
+    for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if args.debug else logging.ERROR)
     if not args.debug:
-        for noisy in ("botocore", "boto3", "urllib3", "weasyprint", "fontTools"):
+        for noisy in ("weasyprint", "fontTools"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
         return int(args.func(args))

@@ -51,8 +51,27 @@ def millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+def _nested_secret_ids(node: Any, masked: list[str], prints: list[str]) -> None:
+    """Masked forms and fingerprints found at any depth (the secrets checks nest one entry per secret)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "masked" and isinstance(value, str):
+                masked.append(value)
+            elif key == "fingerprint" and isinstance(value, str):
+                prints.append(value)
+            elif isinstance(value, dict | list):
+                _nested_secret_ids(value, masked, prints)
+    elif isinstance(node, list):
+        for item in node:
+            _nested_secret_ids(item, masked, prints)
+
+
 def safe_details(finding: Finding) -> dict[str, str]:
-    """Only allow-listed detail keys, flattened to strings; nested structures are dropped, not dumped."""
+    """Only allow-listed detail keys, flattened to strings; other nested structures are dropped, not dumped.
+
+    Masked forms and fingerprints nested deeper (one entry per secret) are lifted into ``masked_values`` and
+    ``fingerprints``, so a GRC system can still correlate the same secret across resources and runs.
+    """
     safe: dict[str, str] = {}
     for key in sorted(finding.details):
         if key not in SAFE_DETAIL_KEYS:
@@ -62,6 +81,13 @@ def safe_details(finding: Finding) -> dict[str, str]:
             safe[key] = str(value)
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
             safe[key] = ", ".join(value)
+    masked: list[str] = []
+    prints: list[str] = []
+    _nested_secret_ids({k: v for k, v in finding.details.items() if k not in SAFE_DETAIL_KEYS}, masked, prints)
+    if masked:
+        safe.setdefault("masked_values", ", ".join(dict.fromkeys(masked)))
+    if prints:
+        safe.setdefault("fingerprints", ", ".join(dict.fromkeys(prints)))
     return safe
 
 
