@@ -18,8 +18,11 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from auditpack.models import Assessment
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
@@ -187,6 +190,13 @@ def seal(pack: Path, producers: Mapping[str, str] | None = None, *, run_id: str 
     return manifest
 
 
+def seal_outputs(pack: Path, written: Mapping[str, Iterable[Path]], assessment: Assessment,
+                 sealed_by: str = "auditpack scan") -> dict[str, Any]:
+    """Seal a pack after ``write_outputs``: its result says which format produced which file."""
+    return seal(pack, producers_from(written, pack), run_id=assessment.run.id,
+                tool_version=assessment.tool.version, sealed_by=sealed_by)
+
+
 # -- verifying ---------------------------------------------------------------------------------------------
 
 
@@ -279,5 +289,3 @@ def verify(pack: Path) -> Verification:
     return result
 
 
-def relative_posix(path: Path, pack: Path) -> str:
-    return PurePosixPath(path.resolve().relative_to(pack.resolve())).as_posix()

@@ -28,6 +28,7 @@ from auditpack.errors import UserError
 from auditpack.evaluate import assess, evaluate
 from auditpack.models import Assessment, CheckInfo, Identity, Organization, Run, Scope, Tool
 from auditpack.outputs import RenderContext, write_outputs
+from auditpack.pack import seal_outputs
 from auditpack.validation import Library, load_library
 
 
@@ -147,7 +148,8 @@ def run_scan(options: ScanOptions, progress: Progress | None = None) -> tuple[As
                             progress=progress)
         assessment = build_assessment(library, inventory, Identity(arn=caller_arn, account=account_id),
                                       started, run_id, config)
-        write_outputs(assessment, RenderContext(pack=staging, config=config), formats)
+        written = write_outputs(assessment, RenderContext(pack=staging, config=config), formats)
+        seal_outputs(staging, written, assessment)
         publish_pack(staging, options.out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
