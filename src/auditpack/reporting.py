@@ -34,6 +34,7 @@ from auditpack.models import (
     Finding,
     Severity,
     Status,
+    Waiver,
 )
 from auditpack.pack import sha256_file
 
@@ -179,6 +180,27 @@ class FixFirst:
 
 
 @dataclass
+class ErrorGroup:
+    """The results of one check that could not be evaluated, with where and why (distinct reasons)."""
+
+    check_id: str
+    title: str
+    count: int
+    places: list[str]
+    reasons: list[str]
+
+
+@dataclass
+class WaiverGroup:
+    """Findings accepted under one waiver: its terms once, then the resources it covers."""
+
+    waiver: Waiver
+    check: CheckInfo | None
+    severity: Severity
+    findings: list[Finding]
+
+
+@dataclass
 class AccountRow:
     account: str
     counts: dict[ControlStatus, int]
@@ -214,6 +236,8 @@ class Report:
     findings_total: int
     failing_total: int
     error_findings: list[Finding]
+    error_groups: list[ErrorGroup]
+    waiver_groups: list[WaiverGroup]
     fix_first: list[FixFirst]
     chart_controls: Markup
     chart_severity: Markup
@@ -313,6 +337,27 @@ def build_report(assessment: Assessment, pack: Path | None = None, config: Any =
             failing_findings=sum(1 for f in failing if f.account == account),
         ))
 
+    errors_by_check: dict[str, list[Finding]] = defaultdict(list)
+    for f in assessment.findings:
+        if f.status == Status.ERROR:
+            errors_by_check[f.check_id].append(f)
+    error_groups = [
+        ErrorGroup(check_id=cid, title=checks_by_id[cid].title if cid in checks_by_id else cid, count=len(fs),
+                   places=sorted({f"{f.account} / {f.region}" for f in fs}),
+                   reasons=list(dict.fromkeys(f.message for f in fs)))
+        for cid, fs in sorted(errors_by_check.items(), key=lambda kv: check_order.get(kv[0], 0))
+    ]
+
+    waived_by: dict[str, list[Finding]] = defaultdict(list)
+    for f in assessment.findings:
+        if f.status == Status.WAIVED and f.waiver is not None:
+            waived_by[f.waiver.model_dump_json()].append(f)
+    waiver_groups = sorted(
+        (WaiverGroup(waiver=fs[0].waiver, check=checks_by_id.get(fs[0].check_id), severity=fs[0].severity,
+                     findings=worst_first(fs, check_order)) for fs in waived_by.values() if fs[0].waiver),
+        key=lambda g: (-g.severity.rank, -len(g.findings), g.waiver.check_id),
+    )
+
     org = assessment.organization
     accounts_text = (f"Account {assessment.scope.accounts[0]}" if len(assessment.scope.accounts) == 1
                      else f"{len(assessment.scope.accounts)} accounts")
@@ -340,6 +385,8 @@ def build_report(assessment: Assessment, pack: Path | None = None, config: Any =
         findings_total=len(assessment.findings),
         failing_total=len(failing),
         error_findings=[f for f in assessment.findings if f.status == Status.ERROR],
+        error_groups=error_groups,
+        waiver_groups=waiver_groups,
         fix_first=fix_first,
         chart_controls=chart_controls,
         chart_severity=chart_severity,
