@@ -146,3 +146,28 @@ def test_charts_are_valid_svg_with_every_figure_as_text():
 def test_unknown_medium_is_refused(assessment):
     with pytest.raises(ValueError):
         render_report(build_report(assessment), "docx")
+
+
+def test_every_report_template_ships_in_the_wheel():
+    """reports/ is package data: a template or stylesheet not matched by pyproject's globs would be missing when
+    auditpack is installed from a wheel, and the report would fail only there."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
+        "auditpack.reports"]
+    for path in (root / "reports").iterdir():
+        if path.is_file() and path.suffix != ".py":
+            assert any(fnmatch.fnmatch(path.name, g) for g in globs), path.name
+
+
+def test_an_assessment_with_nothing_in_it_still_renders(assessment):
+    empty = assessment.model_copy(update={"controls": [], "findings": [], "checks": [], "errors": [],
+                                          "waivers": [], "comparison": None})
+    for medium in ("html", "pdf"):
+        markup = render_report(build_report(empty), medium)
+        assert "0 of 0 controls satisfied" in markup
+        assert "No check failed: there is nothing to fix." in markup
+        assert "Every check was evaluated in every account and region in scope." in markup
