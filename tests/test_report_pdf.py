@@ -72,6 +72,11 @@ def test_pdf_of_a_seeded_scan_shows_cover_facts_statuses_and_every_failing_resou
             assert flat(finding["message"]) in section, (title, finding["message"])
             assert flat(finding["remediation"]) in section
 
+    for page in reader.pages:  # links stay inside the document: no file:// path of the machine that rendered it
+        for annotation in page.get("/Annots") or []:
+            action = annotation.get_object().get("/A")
+            assert action is None or "/URI" not in action, action
+
     html = (out_dir / "report.html").read_text()
     for finding in failing:
         assert finding["resource"]["name"] in html
