@@ -4,6 +4,7 @@ resource are there, on the page the control's bookmark points to; report.html sa
 from __future__ import annotations
 
 import re
+from hashlib import sha256
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -71,6 +72,11 @@ def test_pdf_of_a_seeded_scan_shows_cover_facts_statuses_and_every_failing_resou
             assert finding["resource"]["name"] in section, (title, finding["id"])
             assert flat(finding["message"]) in section, (title, finding["message"])
             assert flat(finding["remediation"]) in section
+
+    index = pages[marks[next(t for t in marks if t.endswith("Evidence index"))]]
+    for path in (out_dir / "evidence").rglob("*.json"):
+        assert sha256(path.read_bytes()).hexdigest() in index, path
+        assert path.name in index
 
     for page in reader.pages:  # links stay inside the document: no file:// path of the machine that rendered it
         for annotation in page.get("/Annots") or []:

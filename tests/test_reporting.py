@@ -171,3 +171,23 @@ def test_an_assessment_with_nothing_in_it_still_renders(assessment):
         assert "0 of 0 controls satisfied" in markup
         assert "No check failed: there is nothing to fix." in markup
         assert "Every check was evaluated in every account and region in scope." in markup
+
+
+def test_pdf_evidence_index_is_capped_and_says_where_the_rest_is(tmp_path):
+    from auditpack import reporting
+
+    pack = tmp_path / "pack"
+    a = synthetic_assessment(findings=50, controls=3, checks=3, accounts=2, pack=pack)
+    report = build_report(a, pack)
+    assert len(report.evidence) > 10
+    groups, omitted = report.evidence_groups_upto(10)
+    assert sum(len(g.files) for g in groups) == 10 and omitted == len(report.evidence) - 10
+    old = reporting.PDF_EVIDENCE_INDEX_MAX
+    try:
+        reporting.PDF_EVIDENCE_INDEX_MAX = 10
+        pdf = render_report(report, "pdf")
+    finally:
+        reporting.PDF_EVIDENCE_INDEX_MAX = old
+    assert f"{omitted} more evidence files are listed, with their digests, in SHA256SUMS" in pdf
+    html = render_report(report, "html")
+    assert all(e.sha256 in html for e in report.evidence)

@@ -41,6 +41,9 @@ from auditpack.pack import sha256_file
 DEFAULT_PDF_FINDINGS_PER_CONTROL = 25
 FIX_FIRST = 5
 PDF_EVIDENCE_PER_CHECK = 6
+# The PDF's evidence index is printed like SHA256SUMS (a monospaced block is about four times cheaper to lay out
+# than table rows); past this many files it points to SHA256SUMS, manifest.json and report.html for the rest.
+PDF_EVIDENCE_INDEX_MAX = 5000
 
 CONTROL_STATUS_LABEL = {
     ControlStatus.SATISFIED: "Satisfied",
@@ -248,6 +251,17 @@ class Report:
     evidence: list[EvidenceFile]
     findings_by_id: dict[str, Finding]
 
+    def evidence_groups_upto(self, limit: int) -> tuple[list[EvidenceGroup], int]:
+        """The evidence groups holding at most ``limit`` files in all, and how many files were left out."""
+        kept: list[EvidenceGroup] = []
+        room = limit
+        for group in self.evidence_groups:
+            if room <= 0:
+                break
+            kept.append(EvidenceGroup(group.folder, group.files[:room]))
+            room -= len(kept[-1].files)
+        return kept, max(0, len(self.evidence) - limit)
+
     @property
     def evidence_groups(self) -> list[EvidenceGroup]:
         groups: dict[str, list[tuple[str, EvidenceFile]]] = defaultdict(list)
@@ -454,6 +468,7 @@ def _environment():
         is_local_evidence=_is_local_evidence,
         check_id_of=check_id_of,
         PDF_EVIDENCE_PER_CHECK=PDF_EVIDENCE_PER_CHECK,
+        PDF_EVIDENCE_INDEX_MAX=PDF_EVIDENCE_INDEX_MAX,
     )
     return env
 
