@@ -180,3 +180,12 @@ def test_report_bad_input_is_one_line(pack, tmp_path, capsys):
         result = run_cli(capsys, *args)
         assert result.code == 2
         assert expected in result.stderr and "Traceback" not in result.stderr
+
+
+def test_report_seals_a_pack_that_was_never_sealed(pack, capsys):
+    (pack / "SHA256SUMS").unlink()
+    (pack / "manifest.json").unlink()
+    assert run_cli(capsys, "verify", str(pack)).code == 1  # both records missing: not intact
+    result = run_cli(capsys, "report", str(pack), "--format", "html")
+    assert result.code == 0, result.stderr
+    assert run_cli(capsys, "verify", str(pack)).code == 0
