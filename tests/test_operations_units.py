@@ -10,26 +10,9 @@ import pytest
 from auditpack.accounts import parse_account_ids, parse_role_arns
 from auditpack.diff import compare
 from auditpack.errors import UserError
-from auditpack.merge import seal_pack, verify_pack
 from auditpack.models import Assessment, ControlResult, ControlStatus, Identity, Run, Scope, Status, Tool
 from tests.helpers import run_cli
 from tests.test_waivers import TRAIL, finding
-
-
-def test_verify_pack_finds_missing_added_and_altered_files(tmp_path):
-    (tmp_path / "evidence" / "a").mkdir(parents=True)
-    (tmp_path / "assessment.json").write_text("{}")
-    (tmp_path / "evidence" / "a" / "one.json").write_text("1")
-    (tmp_path / "evidence" / "a" / "two.json").write_text("2")
-    assert verify_pack(tmp_path) == ["SHA256SUMS is missing: the pack cannot be verified"]
-    seal_pack(tmp_path)
-    assert verify_pack(tmp_path) == []
-    assert "  evidence/a/one.json\n" in (tmp_path / "SHA256SUMS").read_text()  # sha256sum -c reads this
-    (tmp_path / "evidence" / "a" / "one.json").write_text("changed")
-    (tmp_path / "evidence" / "a" / "two.json").unlink()
-    (tmp_path / "extra.txt").write_text("x")
-    assert verify_pack(tmp_path) == ["missing: evidence/a/two.json", "added: extra.txt",
-                                     "altered: evidence/a/one.json"]
 
 
 def assessment(findings, accounts=("111111111111",), regions=("us-east-1",),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from auditpack.merge import seal_pack, verify_pack
+from auditpack.pack import verify
 from auditpack.seeding.monitoring import guardduty, seed_logging, trail
 from auditpack.seeding.organization import create_organization, in_account
 from tests.helpers import load_assessment, run_cli
@@ -156,8 +156,6 @@ def test_merge_of_two_single_account_packs_equals_a_scan_of_both(aws, tmp_path, 
     role = f"arn:aws:iam::{workload}:role/OrganizationAccountAccessRole"
     run_cli(capsys, *common, "--account-role", role, "--accounts", workload, "--out", str(part_b))
     run_cli(capsys, *common, "--org", "--out", str(whole))
-    for part in (part_a, part_b):
-        seal_pack(part)  # scan seals its pack once auditpack.pack is merged; until then, seal here
 
     result = run_cli(capsys, "merge", str(part_a), str(part_b), "--out", str(merged), "--quiet")
 
@@ -172,7 +170,7 @@ def test_merge_of_two_single_account_packs_equals_a_scan_of_both(aws, tmp_path, 
     for finding in combined["findings"]:
         for ref in finding["evidence"]:
             assert (merged / ref).is_file(), ref
-    assert verify_pack(merged) == []
+    assert verify(merged).intact
 
 
 @pytest.fixture
@@ -183,7 +181,6 @@ def two_sealed_packs(tmp_path: Path, aws, capsys) -> tuple[Path, Path]:
         pack = tmp_path / account
         run_cli(capsys, "scan", "--region", "us-east-1", "--quiet", "--format", "json", "--control", "AU-9",
                 "--accounts", account, "--out", str(pack))
-        seal_pack(pack)
         packs.append(pack)
     return packs[0], packs[1]
 
@@ -203,7 +200,6 @@ def test_merge_refuses_packs_of_different_assessments_or_overlapping_accounts(tw
     other = tmp_path / "other"
     run_cli(capsys, "scan", "--region", "us-east-1", "--quiet", "--format", "json", "--control", "SC-28",
             "--accounts", MANAGEMENT, "--out", str(other))
-    seal_pack(other)
     result = run_cli(capsys, "merge", str(part_b), str(other), "--out", str(tmp_path / "m"))
     assert result.code == 2 and "they differ in controls, checks" in result.stderr
     result = run_cli(capsys, "merge", str(part_a), str(part_a), "--out", str(tmp_path / "m"))

@@ -13,7 +13,6 @@ recomputed either way).
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import uuid
 from collections.abc import Iterable
@@ -39,56 +38,7 @@ from auditpack.models import (
 )
 from auditpack.outputs import RenderContext, write_outputs
 from auditpack.outputs.assessment_json import read_assessment
-
-SUMS = "SHA256SUMS"
-
-
-# -- checksums ---------------------------------------------------------------------------------------------
-# Stand-in until ``auditpack.pack`` (manifest.json + SHA256SUMS, written by the report work) is merged: the
-# lead swaps ``verify_pack``/``seal_pack`` for ``pack.verify``/``pack.seal``. It is a real check of
-# coreutils-format SHA256SUMS (``sha256sum -c`` reads the same file), not a placeholder.
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _pack_files(pack: Path) -> list[str]:
-    """Every file in the pack but ``SHA256SUMS`` itself, as POSIX paths relative to it."""
-    return sorted(rel for rel in (p.relative_to(pack).as_posix() for p in pack.rglob("*") if p.is_file())
-                  if rel != SUMS)
-
-
-def seal_pack(pack: Path) -> None:
-    """Write ``SHA256SUMS`` over every other file of the pack."""
-    lines = [f"{_sha256(pack / rel)}  {rel}\n" for rel in _pack_files(pack)]
-    (pack / SUMS).write_text("".join(lines), encoding="utf-8", newline="\n")
-
-
-def verify_pack(pack: Path) -> list[str]:
-    """Problems found checking the pack against its ``SHA256SUMS``; empty when intact."""
-    sums_path = pack / SUMS
-    if not sums_path.is_file():
-        return [f"{SUMS} is missing: the pack cannot be verified"]
-    recorded: dict[str, str] = {}
-    problems: list[str] = []
-    for number, line in enumerate(sums_path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-        digest, sep, name = line.partition("  ")
-        if not sep or len(digest) != 64 or not name:
-            problems.append(f"{SUMS} line {number} is not a checksum line")
-            continue
-        recorded[name.removeprefix("*")] = digest.lower()
-    on_disk = set(_pack_files(pack))
-    problems += [f"missing: {rel}" for rel in sorted(set(recorded) - on_disk)]
-    problems += [f"added: {rel}" for rel in sorted(on_disk - set(recorded))]
-    problems += [f"altered: {rel}" for rel in sorted(set(recorded) & on_disk)
-                 if _sha256(pack / rel) != recorded[rel]]
-    return problems
-
+from auditpack.pack import NotAPack, seal_outputs, verify
 
 # -- combining ---------------------------------------------------------------------------------------------
 
@@ -191,7 +141,10 @@ def merge_packs(paths: list[Path], out: Path, formats: list[str] | None = None) 
             raise UserError(f"{path}: not a pack folder")
         if path.resolve() == resolved_out:
             raise UserError(f"{path}: --out must not be one of the packs being merged")
-        problems = verify_pack(path)
+        try:
+            problems = verify(path).lines()
+        except NotAPack as exc:
+            raise UserError(str(exc)) from exc
         if problems:
             shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
             raise UserError(f"{path}: failed verification, not merged: {shown}")
@@ -207,9 +160,9 @@ def merge_packs(paths: list[Path], out: Path, formats: list[str] | None = None) 
         for path, _ in packs:
             if (path / "evidence").is_dir():
                 shutil.copytree(path / "evidence", staging / "evidence", dirs_exist_ok=True)
-        write_outputs(assessment, RenderContext(pack=staging, config=config),
-                      formats if formats is not None else config.formats)
-        seal_pack(staging)
+        written = write_outputs(assessment, RenderContext(pack=staging, config=config),
+                                formats if formats is not None else config.formats)
+        seal_outputs(staging, written, assessment, sealed_by="auditpack merge")
         publish_pack(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

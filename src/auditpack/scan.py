@@ -31,6 +31,7 @@ from auditpack.evaluate import assess, evaluate
 from auditpack.models import Assessment, CheckInfo, Identity, Organization, Run, Scope, Tool
 from auditpack.outputs import RenderContext, write_outputs
 from auditpack.outputs.assessment_json import read_assessment
+from auditpack.pack import seal_outputs
 from auditpack.secrets.analysis import analyze_secrets
 from auditpack.validation import Library, load_library
 from auditpack.waivers import apply_waivers
@@ -191,7 +192,8 @@ def run_scan(options: ScanOptions, progress: Progress | None = None) -> tuple[As
         analyze_secrets(inventory, config.fingerprint_key)  # once per scan, before the pure checks
         assessment = build_assessment(library, inventory, Identity(arn=caller_arn, account=account_id),
                                       started, run_id, config, previous)
-        write_outputs(assessment, RenderContext(pack=staging, config=config), formats)
+        written = write_outputs(assessment, RenderContext(pack=staging, config=config), formats)
+        seal_outputs(staging, written, assessment)
         publish_pack(staging, options.out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,87 @@
+"""``auditpack report DIR``: render the reports again from the pack's assessment.json, offline, and re-seal.
+
+For when the templates improved or the organization's name, system or sign-off names were wrong: the
+assessment's results are not touched, only how they are presented. A pack that fails verification is not
+re-rendered, because re-sealing it would make the change look legitimate.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+DEFAULT_FORMATS = ("html", "pdf")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="rebuild report.html/report.pdf from a pack's assessment.json (no AWS access)",
+                       description="Rebuild the reports of an evidence pack from its assessment.json, without AWS "
+                       "access, and update SHA256SUMS and manifest.json.")
+    p.add_argument("pack", type=Path, metavar="DIR", help="the pack folder")
+    p.add_argument("--format", dest="formats", metavar="LIST", default=",".join(DEFAULT_FORMATS),
+                   help="comma-separated outputs to rebuild (default: html,pdf)")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="take the organization and report settings (names, sign-off, PDF cap) from this config")
+    p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    p.set_defaults(func=run)
+
+
+def _config_from(assessment, path: Path | None) -> Any:
+    """The config to render with: a new file's organization/report settings, else the one the scan echoed."""
+    from pydantic import ValidationError
+
+    from auditpack.config import Config, read_config
+    from auditpack.validation import ValidationFailed
+
+    if path is not None:
+        problems: list = []
+        config = read_config(path, problems)
+        if problems:
+            raise ValidationFailed(problems)
+        return config
+    try:
+        return Config.model_validate(assessment.config)
+    except ValidationError:
+        return None  # an echo from another version: the writers fall back to the assessment's own fields
+
+
+def run(args: argparse.Namespace) -> int:
+    from auditpack.commands.scan import parse_formats
+    from auditpack.errors import UserError
+    from auditpack.models import Organization
+    from auditpack.outputs import RenderContext, load_formats, write_outputs
+    from auditpack.outputs.assessment_json import read_assessment
+    from auditpack.pack import MANIFEST, SUMS, is_pack, seal_outputs, verify
+
+    pack: Path = args.pack
+    if not is_pack(pack):
+        raise UserError(f"{pack} is not an auditpack pack (no assessment.json)")
+    formats = [f for f in parse_formats(args.formats) or [] if f != "json"]
+    if not formats:
+        raise UserError("nothing to render: name at least one format other than json")
+    missing = [f for f in formats if f not in load_formats()]
+    if missing:
+        raise UserError(f"format(s) {', '.join(missing)} cannot be rendered by this version of auditpack")
+
+    if (pack / SUMS).exists() or (pack / MANIFEST).exists():
+        check = verify(pack)
+        if not check.intact:
+            for line in check.lines():
+                print(line)
+            print(f"{pack}: fails verification; not re-rendered (re-sealing would hide the change)")
+            return 1
+    assessment = read_assessment(pack)
+    config = _config_from(assessment, args.config)
+    if args.config is not None:
+        assessment = assessment.model_copy(update={
+            "organization": Organization(**config.organization),
+            "config": {**assessment.config, "organization": config.echo()["organization"],
+                       "report": config.echo()["report"]},
+        })
+    written = write_outputs(assessment, RenderContext(pack=pack, config=config), formats)
+    seal_outputs(pack, written, assessment, sealed_by="auditpack report")
+    if not args.quiet:
+        files = ", ".join(p.name for name in formats for p in written.get(name, []))
+        print(f"{pack}: rendered {files}; {SUMS} and {MANIFEST} updated")
+    return 0

@@ -1,0 +1,193 @@
+"""The report's content rules, without AWS: what details may be shown, escaping, the PDF cap, the HTML keeping
+everything, charts, and sections for waivers and run comparison."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from auditpack import charts
+from auditpack.models import ResourceRef, Status
+from auditpack.reporting import build_report, render_report, safe_details
+from auditpack.synthetic import synthetic_assessment
+
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+@pytest.fixture(scope="module")
+def assessment():
+    a = synthetic_assessment(findings=400, controls=8, checks=8, accounts=2)
+    first = next(f for f in a.findings if f.status == Status.FAIL)
+    first.resource = ResourceRef(arn=first.resource.arn, type=first.resource.type,
+                                 name='<script>alert("x")</script>&co')
+    first.message = "Bad <b>bold</b> message"
+    first.details = {"secret_value": SECRET, "password": SECRET, "value_masked": SECRET,
+                     "key_masked": "AKIA…MPLE", "key_fingerprint": "hmac-sha256:" + "ab" * 16, "age_days": 412,
+                     "nested": {"SecretString": SECRET}}
+    return a
+
+
+@pytest.fixture(scope="module")
+def html(assessment) -> str:
+    return render_report(build_report(assessment), "html")
+
+
+@pytest.fixture(scope="module")
+def pdf_markup(assessment) -> str:
+    return render_report(build_report(assessment), "pdf")
+
+
+def test_only_masked_values_fingerprints_and_numbers_are_shown():
+    shown = dict(safe_details({
+        "key_masked": "AKIA…MPLE", "short_masked": "********", "value_masked": SECRET,  # not a mask's shape
+        "key_fingerprint": "hmac-sha256:" + "0f" * 16, "fingerprint": "sha256:" + "0f" * 32,  # unkeyed: not shown
+        "age_days": 91, "open_count": 3, "enabled_days": True, "secret_value": SECRET, "token": "abc",
+        "keys_masked": ["AKIA…MPLE", "ASIA…WXYZ"],
+    }))
+    assert shown == {"key masked": "AKIA…MPLE", "short masked": "********",
+                     "key fingerprint": "hmac-sha256:" + "0f" * 16, "age days": "91", "open count": "3",
+                     "keys masked": "AKIA…MPLE, ASIA…WXYZ"}
+
+
+def test_no_secret_reaches_either_report(html, pdf_markup):
+    for markup in (html, pdf_markup):
+        assert SECRET not in markup
+    assert "AKIA…MPLE" in html and "hmac-sha256:" + "ab" * 16 in html and "age days: 412" in html
+
+
+def test_every_value_is_escaped(html, pdf_markup):
+    for markup in (html, pdf_markup):
+        assert '<script>alert("x")' not in markup
+        assert "&lt;script&gt;alert(" in markup
+        assert "Bad &lt;b&gt;bold&lt;/b&gt; message" in markup
+
+
+def test_html_is_self_contained(html):
+    assert "<link" not in html and " src=" not in html and "@import" not in html
+    # the only absolute URL is the SVG namespace, which is an identifier, never fetched
+    assert set(re.findall(r"https?://[^\s\"'<>]+", html)) <= {"http://www.w3.org/2000/svg"}
+    assert html.count("<script>") == 1  # the sorting/filtering script, inline
+    assert html.count("<svg") == 2
+
+
+def test_pdf_lists_the_worst_findings_up_to_the_cap_and_html_lists_all(assessment):
+    assessment = assessment.model_copy(deep=True)
+    assessment.config = {"report": {"pdf_findings_per_control": 5}}
+    report = build_report(assessment)
+    control = max(report.controls, key=lambda c: len(c.failing))
+    assert len(control.failing) > 5
+    severities = [f.severity.rank for f in control.failing]
+    assert severities == sorted(severities, reverse=True)
+
+    pdf = render_report(report, "pdf")
+    html = render_report(report, "html")
+    start = pdf.index(f'id="{control.anchor}"')
+    section = pdf[start:pdf.index("</section>", start)]
+    listed = [f for f in control.failing if f.resource.arn in section]
+    assert listed == control.failing[:5]
+    assert f"The 5 most severe of {len(control.failing)} failing resources are listed" in section
+    assert "findings.csv" in section
+    for f in control.failing:
+        assert f.resource.arn in html
+
+
+def test_sections_show_waivers_comparison_errors_parameters_and_accounts(assessment, html):
+    for heading in ("Accepted risks", "Waivers in the configuration", "Changes since the previous assessment",
+                    "What could not be assessed", "Status by account", "Sign-off", "Evidence index"):
+        assert heading in html
+    for state in ("Active", "Expired", "Stale"):
+        assert f">{state}</span>" in html
+    assert "Compensating control in place until the Q3 migration." in html  # a waived finding's justification
+    assert "AccessDenied" in html and "ec2:DescribeThings" in html
+    assert assessment.comparison.previous_run_id in html
+    by_id = {f.id: f for f in assessment.findings}
+    for fid in assessment.comparison.new_failures:
+        assert by_id[fid].resource.arn in html
+    for account in assessment.scope.accounts:
+        assert account in html
+    assert "Jane Doe" in html and "John Roe" in html
+
+
+def test_odp_ids_or_tool_defined_are_shown(assessment):
+    report = build_report(assessment)
+    pdf = render_report(report, "pdf")
+    with_params = [c for c in report.controls if c.result.parameters]
+    assert with_params
+    for c in with_params:
+        for p in c.result.parameters.values():
+            assert (p.odp_id or "tool-defined") in pdf
+
+
+def test_fix_first_orders_by_severity_then_count(assessment):
+    fix = build_report(assessment).fix_first
+    keys = [(-x.severity.rank, -x.count) for x in fix]
+    assert keys == sorted(keys) and 0 < len(fix) <= 5
+
+
+def test_controls_follow_nist_order(assessment):
+    ids = [c.result.id for c in build_report(assessment.model_copy(update={"controls": list(
+        reversed(assessment.controls))})).controls]
+    assert ids == sorted(ids, key=lambda i: (i.split("-")[0], int(re.findall(r"\d+", i)[0]), i))
+
+
+def test_charts_are_valid_svg_with_every_figure_as_text():
+    donut = charts.donut([charts.Slice("Satisfied <ok>", 3, "#0f0"), charts.Slice("Not", 0, "#f00")],
+                         title="Controls & more", center_label="controls")
+    root = ET.fromstring(donut)
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "Satisfied <ok>" in texts and "3" in texts and "0" in texts
+    assert root.find("{http://www.w3.org/2000/svg}circle") is not None  # one slice takes the whole ring
+    bars = ET.fromstring(charts.bars([charts.Slice("High", 0, "#f00")], title="t"))
+    assert [t.text for t in bars.iter("{http://www.w3.org/2000/svg}text")] == ["High", "0"]
+
+
+def test_unknown_medium_is_refused(assessment):
+    with pytest.raises(ValueError):
+        render_report(build_report(assessment), "docx")
+
+
+def test_every_report_template_ships_in_the_wheel():
+    """reports/ is package data: a template or stylesheet not matched by pyproject's globs would be missing when
+    auditpack is installed from a wheel, and the report would fail only there."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
+        "auditpack.reports"]
+    for path in (root / "reports").iterdir():
+        if path.is_file() and path.suffix != ".py":
+            assert any(fnmatch.fnmatch(path.name, g) for g in globs), path.name
+
+
+def test_an_assessment_with_nothing_in_it_still_renders(assessment):
+    empty = assessment.model_copy(update={"controls": [], "findings": [], "checks": [], "errors": [],
+                                          "waivers": [], "comparison": None})
+    for medium in ("html", "pdf"):
+        markup = render_report(build_report(empty), medium)
+        assert "0 of 0 controls satisfied" in markup
+        assert "No check failed: there is nothing to fix." in markup
+        assert "Every check was evaluated in every account and region in scope." in markup
+
+
+def test_pdf_evidence_index_is_capped_and_says_where_the_rest_is(tmp_path):
+    from auditpack import reporting
+
+    pack = tmp_path / "pack"
+    a = synthetic_assessment(findings=50, controls=3, checks=3, accounts=2, pack=pack)
+    report = build_report(a, pack)
+    assert len(report.evidence) > 10
+    groups, omitted = report.evidence_groups_upto(10)
+    assert sum(len(g.files) for g in groups) == 10 and omitted == len(report.evidence) - 10
+    old = reporting.PDF_EVIDENCE_INDEX_MAX
+    try:
+        reporting.PDF_EVIDENCE_INDEX_MAX = 10
+        pdf = render_report(report, "pdf")
+    finally:
+        reporting.PDF_EVIDENCE_INDEX_MAX = old
+    assert f"{omitted} more evidence files are listed, with their digests, in SHA256SUMS" in pdf
+    html = render_report(report, "html")
+    assert all(e.sha256 in html for e in report.evidence)
