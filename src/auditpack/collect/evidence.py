@@ -31,6 +31,10 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+class RecorderClosed(RuntimeError):
+    """Evidence arrived after the scan was abandoned; writing it would recreate a deleted staging folder."""
+
+
 class EvidenceRecorder:
     """Thread-safe writer of evidence files under ``<pack>/evidence``; returns pack-relative paths."""
 
@@ -38,6 +42,12 @@ class EvidenceRecorder:
         self.pack_dir = pack_dir
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
+        self.closed = False
+
+    def close(self) -> None:
+        """Refuse every later write; once this returns, no write is in progress either."""
+        with self._lock:
+            self.closed = True
 
     def record(
         self,
@@ -52,10 +62,6 @@ class EvidenceRecorder:
     ) -> str:
         body = redact(response) if redact else response
         stem = f"evidence/{_SAFE.sub('_', account)}/{_SAFE.sub('_', region)}/{service}/{operation}"
-        with self._lock:
-            n = self._counts.get(stem, 0) + 1
-            self._counts[stem] = n
-        rel = f"{stem}-{n:04d}.json"
         document = {
             "account": account,
             "region": region,
@@ -65,7 +71,14 @@ class EvidenceRecorder:
             "request": redact_tree(params),
             "response": body,
         }
-        path = self.pack_dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(document, indent=1, sort_keys=True, default=_json_default), encoding="utf-8")
+        text = json.dumps(document, indent=1, sort_keys=True, default=_json_default)
+        with self._lock:  # held while writing, so that close() is a clean cut
+            if self.closed:
+                raise RecorderClosed(f"evidence for {service}:{operation} arrived after the scan was abandoned")
+            n = self._counts.get(stem, 0) + 1
+            self._counts[stem] = n
+            rel = f"{stem}-{n:04d}.json"
+            path = self.pack_dir / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
         return rel
