@@ -34,7 +34,7 @@ def load_yaml(path: Path) -> tuple[Any, dict[str, int]]:
     loader = loader_class(text)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        data = _string_keys(loader.construct_document(node)) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
@@ -52,6 +52,20 @@ def load_yaml(path: Path) -> tuple[Any, dict[str, int]]:
             if isinstance(key, yaml.ScalarNode):
                 lines[str(key.value)] = key.start_mark.line + 1
     return data, lines
+
+
+def _string_keys(node: Any) -> Any:
+    """Mapping keys as strings: YAML allows ``? [a]``, ``1:`` or a bare ``?`` (null) as keys, and the validator
+    compares keys with each other, which fails on mixed types. ``1`` becomes ``"1"``, reported as unknown."""
+    if isinstance(node, dict):
+        return {(k if isinstance(k, str) else _key_text(k)): _string_keys(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_string_keys(v) for v in node]
+    return node
+
+
+def _key_text(key: Any) -> str:
+    return "null" if key is None else str(key).lower() if isinstance(key, bool) else str(key)
 
 
 def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
