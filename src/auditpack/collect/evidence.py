@@ -71,7 +71,9 @@ class EvidenceRecorder:
             "request": redact_tree(params),
             "response": body,
         }
-        text = json.dumps(document, indent=1, sort_keys=True, default=_json_default)
+        # Compact: json only uses its C encoder without indent, ~5x faster on the large list responses of big
+        # accounts; any JSON viewer re-indents a file for reading.
+        text = json.dumps(document, sort_keys=True, default=_json_default)
         with self._lock:  # held while writing, so that close() is a clean cut
             if self.closed:
                 raise RecorderClosed(f"evidence for {service}:{operation} arrived after the scan was abandoned")
