@@ -27,7 +27,7 @@ from auditpack.redact import SENSITIVE_KEYS, redact_tree, redactor
 from auditpack.registry import load_checks
 from tests.secretsearch import PLANTERS, SECRET_ALPHABET, assert_never_written
 
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # --- any YAML, any config: exit 0 or 2, never a traceback ----------------------------------------------------
 
@@ -121,7 +121,7 @@ def test_any_config_document_is_validated_without_a_traceback(document):
         assert_clean_answer(*validate("--config", str(path)))
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(text=raw_texts | st.binary(max_size=40).map(lambda b: b.decode("latin-1")),
        encoding=st.sampled_from(["utf-8", "latin-1"]))
 def test_any_text_as_control_or_config_file_is_validated_without_a_traceback(text, encoding):
@@ -188,7 +188,7 @@ extra_keys = st.lists(st.sampled_from(["Environment", "Parameters", "Outputs", "
                       max_size=2, unique=True)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data(), extra=extra_keys)
 def test_secrets_under_sensitive_keys_never_reach_evidence_files(tmp_path_factory, data, extra):
     sensitive = SENSITIVE_KEYS | frozenset(extra)
