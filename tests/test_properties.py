@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auditpack.cli import main
-from auditpack.collect.evidence import EvidenceRecorder
+from auditpack.collect.evidence import SECRET_BEARING, EvidenceRecorder
 from auditpack.config import CONFIG_SCHEMA
 from auditpack.controls import CONTROL_SCHEMA
 from auditpack.demo import DEMO_REGIONS, seed_sample_account
@@ -200,6 +200,17 @@ def test_secrets_under_sensitive_keys_never_reach_evidence_files(tmp_path_factor
                           redact=redactor(*extra))
     assert (pack / ref).is_file()
     assert_never_written(secrets + param_secrets, pack)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), operation=st.sampled_from(sorted(SECRET_BEARING)))
+def test_secret_bearing_operations_are_redacted_even_without_a_redactor(tmp_path_factory, data, operation):
+    """A collector that forgets ``redact=`` for such an operation still writes no secret."""
+    response, secrets = data.draw(planted_response(SENSITIVE_KEYS))
+    pack = tmp_path_factory.mktemp("pack")
+    service, name = operation.split(":")
+    EvidenceRecorder(pack).record("123456789012", "us-east-1", service, name, {}, response)
+    assert_never_written(secrets, pack)
 
 
 @settings(max_examples=60, deadline=None)

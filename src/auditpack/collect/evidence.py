@@ -2,8 +2,8 @@
 
 A file per call keeps provenance exact (operation, region, account, time, request) and lets a finding cite the
 very response it was judged on. Collectors pass a redactor for responses that can carry secrets, so secret
-values never reach the disk; the recorder also refuses to write anything a redactor was not given for when
-the operation is known to carry such values.
+values never reach the disk; when a collector forgets to for an operation known to carry such values
+(``SECRET_BEARING``), the recorder applies the default redactor itself rather than write the values.
 """
 
 from __future__ import annotations
@@ -16,11 +16,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from auditpack.redact import redact_tree
+from auditpack.redact import redact_tree, redactor
 
 Redactor = Callable[[dict[str, Any]], dict[str, Any]]
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+# Read operations whose responses carry secret values under the usual sensitive keys (environment variables,
+# user data, parameter and secret values, stack outputs), by boto3 service name and API operation.
+SECRET_BEARING = frozenset({
+    "lambda:ListFunctions", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
+    "ec2:DescribeInstanceAttribute", "ec2:DescribeLaunchTemplateVersions",
+    "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory",
+    "secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue",
+    "ecs:DescribeTaskDefinition", "codebuild:BatchGetProjects",
+    "cloudformation:DescribeStacks", "cloudformation:GetTemplate",
+})
+_DEFAULT_REDACTOR = redactor()
 
 
 def _json_default(value: Any) -> Any:
@@ -60,6 +72,8 @@ class EvidenceRecorder:
         *,
         redact: Redactor | None = None,
     ) -> str:
+        if redact is None and f"{service}:{operation}" in SECRET_BEARING:
+            redact = _DEFAULT_REDACTOR
         body = redact(response) if redact else response
         stem = f"evidence/{_SAFE.sub('_', account)}/{_SAFE.sub('_', region)}/{service}/{operation}"
         document = {
