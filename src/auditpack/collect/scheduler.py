@@ -180,6 +180,8 @@ def collect(
                     progress(done, total, f"{job.spec.resource_type} {job.account.account} {job.region}")
     except BaseException:
         cancelled.set()
+        for account in accounts:
+            account.cancelled.set()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
