@@ -79,6 +79,14 @@ SEEDERS: list[tuple[str, Seeder]] = [
 ]
 
 
+def seed_sample_account(region: str = DEMO_REGIONS[0]) -> None:
+    """One account with every family's violations and good practice, for the tests and benchmarks that scan
+    a single account (the demo itself spreads the same seeds over an Organization and two quarters)."""
+    monitoring.seed_logging(region, guardduty_regions=(region,))
+    identity.seed_identity(region)
+    secrets.seed_secrets(region)
+
+
 def seed_quarter(management: str, members: dict[str, str], quarter: str) -> None:
     accounts = [DemoAccount("management", management, DEMO_REGIONS, True, quarter)] + [
         DemoAccount(name, account_id, DEMO_REGIONS, False, quarter) for name, account_id in members.items()]

@@ -65,6 +65,7 @@ def running_emulator(set_environment: bool = True) -> Iterator[Emulator]:
     """Start an emulator; with ``set_environment``, point this process' AWS configuration at it."""
     emulator = Emulator()
     emulator.start()
+    emulator.reset()  # moto keeps state per process: a new emulator must not inherit an earlier one's accounts
     saved = {k: os.environ.get(k) for k in (*emulator.environment(), *CLEARED_ENV)}
     try:
         if set_environment:

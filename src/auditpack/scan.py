@@ -99,9 +99,19 @@ def prepare_pack(out: Path, run_id: str) -> Path:
 
 
 def publish_pack(staging: Path, out: Path) -> None:
-    if out.exists():
-        shutil.rmtree(out)
-    staging.rename(out)
+    """Move the finished pack into place; a previous pack at ``out`` is set aside first and deleted only once
+    the new one is there, so an interrupt at any point leaves one complete pack, never none or half of one."""
+    if not out.exists():
+        staging.rename(out)
+        return
+    previous = staging.with_name(f"{staging.name}.previous")
+    out.rename(previous)
+    try:
+        staging.rename(out)
+    except BaseException:
+        previous.rename(out)
+        raise
+    shutil.rmtree(previous, ignore_errors=True)
 
 
 def account_selection(options: ScanOptions, config: Config) -> AccountSelection:
@@ -182,8 +192,8 @@ def run_scan(options: ScanOptions, progress: Progress | None = None) -> tuple[As
     run_id = str(uuid.uuid4())
     started = datetime.now(UTC)
     staging = prepare_pack(options.out, run_id)
+    recorder = EvidenceRecorder(staging)
     try:
-        recorder = EvidenceRecorder(staging)
         resource_types = sorted({r for spec in library.checks.values() for r in spec.resources})
         inventory = collect(plan.sessions, regions, resource_types, recorder,
                             max_workers=config.collection.max_workers, home_region=home_region,
@@ -196,6 +206,7 @@ def run_scan(options: ScanOptions, progress: Progress | None = None) -> tuple[As
         seal_outputs(staging, written, assessment)
         publish_pack(staging, options.out)
     except BaseException:
+        recorder.close()  # collectors still finishing a call must not write into the folder being removed
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return assessment, options.out

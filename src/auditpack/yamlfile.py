@@ -14,6 +14,10 @@ class Problem(str):
     """One validation problem, already phrased as ``file:line: field: what was expected``."""
 
 
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FAST_LOADER_MAX_CHARS = 20_000  # at most 10,000 levels of nesting, which libyaml handles
+
+
 def load_yaml(path: Path) -> tuple[Any, dict[str, int]]:
     """The document and the line of each top-level key; a syntax error becomes a ``UserError`` with its line."""
     try:
@@ -22,9 +26,16 @@ def load_yaml(path: Path) -> tuple[Any, dict[str, int]]:
         raise UserError(f"{path}: cannot read: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
         raise UserError(f"{path}: not UTF-8 text") from exc
+    # Parse once (node for line numbers, data from the same node), with libyaml when it is present: every scan
+    # reads every control file, and the pure-Python parser costs ~10 ms a file. libyaml's recursion is not
+    # bounded, so documents long enough to nest beyond what its C stack survives take the Python parser, whose
+    # recursion is checked.
+    loader_class = _FAST_LOADER if len(text) <= _FAST_LOADER_MAX_CHARS else yaml.SafeLoader
+    loader = loader_class(text)
+    node = None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = _string_keys(loader.construct_document(node)) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
@@ -33,8 +44,12 @@ def load_yaml(path: Path) -> tuple[Any, dict[str, int]]:
     except yaml.YAMLError as exc:
         raise UserError(f"{path}: YAML syntax error: {exc}") from exc
     except ValueError as exc:  # a well-formed scalar YAML reads as an impossible value, e.g. 2026-02-30
-        line = _bad_value_line(yaml.compose(text, Loader=yaml.SafeLoader))
+        line = _bad_value_line(node) if node is not None else ""
         raise UserError(f"{path}{line}: invalid value: {exc}") from exc
+    except RecursionError as exc:
+        raise UserError(f"{path}: YAML nested too deeply") from exc
+    finally:
+        loader.dispose()
     lines: dict[str, int] = {}
     if isinstance(node, yaml.MappingNode):
         for key, _value in node.value:
@@ -57,6 +72,20 @@ def _bad_value_line(node: Any) -> str:
         if found := _bad_value_line(child):
             return found
     return ""
+
+
+def _string_keys(node: Any) -> Any:
+    """Mapping keys as strings: YAML allows ``? [a]``, ``1:`` or a bare ``?`` (null) as keys, and the validator
+    compares keys with each other, which fails on mixed types. ``1`` becomes ``"1"``, reported as unknown."""
+    if isinstance(node, dict):
+        return {(k if isinstance(k, str) else _key_text(k)): _string_keys(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_string_keys(v) for v in node]
+    return node
+
+
+def _key_text(key: Any) -> str:
+    return "null" if key is None else str(key).lower() if isinstance(key, bool) else str(key)
 
 
 def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, str]]:

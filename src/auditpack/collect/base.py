@@ -8,6 +8,7 @@ which is how every call is recorded as evidence and why a write call cannot be m
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -38,6 +39,10 @@ class AwsResource(BaseModel):
 
 class WriteCallRefused(RuntimeError):
     """A collector tried an operation that is not a read; a bug, never reached in a release."""
+
+
+class CollectionCancelled(RuntimeError):
+    """The scan was interrupted: collectors still running stop at their next call instead of finishing."""
 
 
 class DependencyFailed(RuntimeError):
@@ -111,6 +116,7 @@ class CollectContext:
     home_region: str = "us-east-1"
     regions: tuple[str, ...] = ()  # every region this scan covers
     calls: list[str] = field(default_factory=list)
+    cancelled: threading.Event = field(default_factory=threading.Event)
 
     @property
     def api_region(self) -> str:
@@ -143,6 +149,7 @@ class CollectContext:
         api_name = client.meta.method_to_api_mapping.get(operation, operation)
         if not READ_ONLY.match(api_name):
             raise WriteCallRefused(f"{service}:{api_name} is not a read call")
+        self._stop_if_cancelled()
         self.calls.append(f"{service}:{api_name}")
         data = getattr(client, operation)(**params)
         data.pop("ResponseMetadata", None)
@@ -158,11 +165,17 @@ class CollectContext:
         api_name = client.meta.method_to_api_mapping.get(operation, operation)
         if not READ_ONLY.match(api_name):
             raise WriteCallRefused(f"{service}:{api_name} is not a read call")
+        self._stop_if_cancelled()
         for page in client.get_paginator(operation).paginate(**params):
+            self._stop_if_cancelled()
             self.calls.append(f"{service}:{api_name}")
             page.pop("ResponseMetadata", None)
             ref = self.recorder.record(self.account, self.region, service, api_name, params, page, redact=redact)
             yield Response(page, ref)
+
+    def _stop_if_cancelled(self) -> None:
+        if self.cancelled.is_set():
+            raise CollectionCancelled("the scan was interrupted")
 
     def need(self, resource_type: str, *, optional: bool = False) -> list[AwsResource]:
         """Results of a collector this one declared in ``needs`` (same account; same region if regional).

@@ -8,6 +8,7 @@ jobs and the pool is never blocked by jobs waiting on each other. A job that fai
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -133,6 +134,7 @@ def collect(
     ]
     total = sum(len(w) for w in jobs_by_wave)
     done = 0
+    cancelled = threading.Event()
 
     def run(job: Job) -> tuple[Job, list, CollectionError | None, list[str]]:
         partition_region = None if job.region == GLOBAL_REGION else job.region
@@ -152,6 +154,7 @@ def collect(
             needed_errors=needed_errors,
             home_region=home,
             regions=tuple(regions),
+            cancelled=cancelled,
         )
         try:
             return job, job.spec.func(ctx), None, ctx.calls
@@ -160,21 +163,27 @@ def collect(
                       exc_info=True)
             return job, [], _describe_error(exc, ctx, job.spec), ctx.calls
 
-    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect") as pool:
-        try:
-            for wave in jobs_by_wave:
-                futures = [pool.submit(run, job) for job in wave]
-                for future in as_completed(futures):
-                    job, resources, error, calls = future.result()
-                    inventory.calls.extend(calls)
-                    if error is not None:
-                        inventory.fail(job.spec.resource_type, error)
-                    else:
-                        inventory.add(job.spec.resource_type, job.account.account, job.region, resources)
-                    done += 1
-                    if progress:
-                        progress(done, total, f"{job.spec.resource_type} {job.account.account} {job.region}")
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    # Not a ``with`` block: leaving one waits for every running job, so Ctrl-C would wait for whole collectors.
+    # On an interrupt, running collectors are told to stop at their next call and queued jobs are dropped.
+    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect")
+    try:
+        for wave in jobs_by_wave:
+            futures = [pool.submit(run, job) for job in wave]
+            for future in as_completed(futures):
+                job, resources, error, calls = future.result()
+                inventory.calls.extend(calls)
+                if error is not None:
+                    inventory.fail(job.spec.resource_type, error)
+                else:
+                    inventory.add(job.spec.resource_type, job.account.account, job.region, resources)
+                done += 1
+                if progress:
+                    progress(done, total, f"{job.spec.resource_type} {job.account.account} {job.region}")
+    except BaseException:
+        cancelled.set()
+        for account in accounts:
+            account.cancelled.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return inventory

@@ -1,0 +1,72 @@
+"""The floor: a plain boto3 script that makes only the calls the checks need, with the scan's concurrency.
+
+Run as its own process by ``bench/run.py`` (so its wall time and peak memory compare like for like with the
+scan's): ``python bench/floor.py PLAN.json RESULT.json``. The plan names the enumerations to page through in
+each partition and the per-resource requests to make; the result counts the calls made, by operation.
+Errors (an emulator that lacks an operation) are counted as calls: the scan pays for them too.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore import xform_name
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+
+def main(plan_path: str, result_path: str) -> int:
+    plan = json.loads(Path(plan_path).read_text())
+    settings = plan["client"]
+    config = Config(retries={"mode": "adaptive", "max_attempts": settings["max_attempts"]},
+                    connect_timeout=settings["connect_timeout"], read_timeout=settings["read_timeout"],
+                    max_pool_connections=settings["max_pool_connections"])
+    session = boto3.session.Session()
+    clients: dict[tuple[str, str], Any] = {}
+    lock = threading.Lock()
+    made: Counter[str] = Counter()
+    errors: Counter[str] = Counter()
+
+    def client(service: str, region: str) -> Any:
+        with lock:
+            if (service, region) not in clients:
+                clients[(service, region)] = session.client(service, region_name=region, config=config)
+            return clients[(service, region)]
+
+    def call(service: str, region: str, operation: str, params: dict[str, Any]) -> None:
+        c = client(service, region)
+        name = xform_name(operation)
+        try:
+            if not params and c.can_paginate(name):
+                for _page in c.get_paginator(name).paginate():
+                    with lock:
+                        made[f"{service}:{operation}"] += 1
+                return
+            with lock:
+                made[f"{service}:{operation}"] += 1
+            getattr(c, name)(**params)
+        except (ClientError, BotoCoreError):
+            with lock:
+                errors[f"{service}:{operation}"] += 1
+
+    def enumerate_partition(job: dict[str, Any]) -> None:
+        for operation in job["operations"]:  # in the collector's order: a report is generated before it is read
+            call(job["service"], job["region"], operation, {})
+
+    with ThreadPoolExecutor(max_workers=plan["max_workers"]) as pool:
+        call("sts", plan["home_region"], "GetCallerIdentity", {})
+        list(pool.map(enumerate_partition, plan["enumerations"]))
+        list(pool.map(lambda r: call(r["service"], r["region"], r["operation"], r["params"]), plan["requests"]))
+    Path(result_path).write_text(json.dumps({"calls": dict(made), "errors": dict(errors)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:3]))

@@ -1,0 +1,225 @@
+"""Benchmarks: a scan of an emulated account at sizes S, M and L, side by side with the floor.
+
+    python bench/run.py                 # S and M
+    python bench/run.py --size L        # L only (seeding alone takes minutes)
+
+For each size: seed an in-process emulator with plain boto3 calls, run ``auditpack scan`` as a child process
+(API calls counted by operation through a botocore hook, peak memory from the child's rusage), then run the
+floor (``bench/floor.py``): a plain boto3 script that makes only the calls the registered checks need
+(``bench/needs.py``) with the same concurrency against the same emulator. Prints the ratios the performance
+issue targets. ``docs/performance.md`` explains the method and records the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+from bench.needs import IDENTITY, NeedsPlan, plan_for_registered_checks  # noqa: E402
+from bench.seed import SIZES, Size, seed  # noqa: E402
+
+TARGETS = {"calls": 1.1, "wall": 1.3, "peak_mb_at_L": 400.0, "version_s": 0.5}
+HEAVY_MODULES = ("boto3", "botocore", "weasyprint", "pydantic", "jinja2", "rich", "cerberus", "yaml", "moto")
+
+
+@dataclass
+class Measured:
+    wall: float
+    peak_mb: float
+    calls: Counter[str]
+    retries: int
+    code: int
+
+
+def _high_water_kb(pid: int) -> int:
+    """The process' peak resident set so far (Linux ``VmHWM``), 0 once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match.group(1)) if match else 0
+
+
+def run_child(args: list[str], env: dict[str, str], timeout: float = 3600) -> tuple[int, float, float, str]:
+    """(exit code, wall seconds, peak RSS MB, stderr) of one child process.
+
+    Peak memory is the child's own ``VmHWM``, polled until it exits: rusage's ``ru_maxrss`` would report this
+    (large, emulator-holding) parent's size, which a child inherits across fork and exec on Linux.
+    """
+    start = time.perf_counter()
+    with tempfile.TemporaryFile(mode="w+") as errors:
+        child = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=errors, text=True)
+        deadline, peak_kb = start + timeout, 0
+        while child.poll() is None:
+            peak_kb = max(peak_kb, _high_water_kb(child.pid))
+            if time.perf_counter() > deadline:
+                child.kill()
+                raise TimeoutError(f"{args[:3]} ran longer than {timeout}s")
+            time.sleep(0.02)
+        wall = time.perf_counter() - start
+        errors.seek(0)
+        return child.returncode, wall, peak_kb / 1024, errors.read()
+
+
+def measure_scan(size: Size, env: dict[str, str], work: Path) -> tuple[Measured, list[dict[str, Any]]]:
+    log = work / "calls.json"
+    out = work / "pack"
+    args = [sys.executable, str(ROOT / "bench" / "scan_child.py"), "scan", "--out", str(out), "--quiet",
+            "--format", "json"]
+    for region in size.regions:
+        args += ["--region", region]
+    code, wall, peak, stderr = run_child(args, {**env, "AUDITPACK_BENCH_CALL_LOG": str(log)})
+    if code not in (0, 1, 3):
+        raise RuntimeError(f"scan failed with exit {code}: {stderr.strip()[-2000:]}")
+    calls = json.loads(log.read_text())
+    counted = Counter(f"{c['service']}:{c['operation']}" for c in calls)
+    return Measured(wall, peak, counted, sum(c["retries"] for c in calls), code), calls
+
+
+def floor_plan(needs: NeedsPlan, size: Size, scan_calls: list[dict[str, Any]], max_workers: int) -> dict[str, Any]:
+    from auditpack.collect.session import ClientSettings
+
+    home = size.regions[0]
+    enumerations = [
+        {"service": e.service, "operations": list(e.operations), "region": region}
+        for e in needs.enumerations
+        for region in (size.regions if e.regional else [home])
+    ]
+    requests, seen = [], set()
+    for c in scan_calls:
+        op = f"{c['service']}:{c['operation']}"
+        key = (op, c["region"], json.dumps(c["params"], sort_keys=True, default=str))
+        if op in needs.per_resource and key not in seen:
+            seen.add(key)
+            requests.append({"service": c["service"], "region": c["region"], "operation": c["operation"],
+                             "params": c["params"]})
+    settings = ClientSettings()
+    return {
+        "home_region": home,
+        "max_workers": max_workers,
+        "client": {"max_attempts": settings.max_attempts, "connect_timeout": settings.connect_timeout,
+                   "read_timeout": settings.read_timeout, "max_pool_connections": settings.max_pool_connections},
+        "enumerations": enumerations,
+        "requests": requests,
+    }
+
+
+def measure_floor(plan: dict[str, Any], env: dict[str, str], work: Path) -> Measured:
+    plan_path, result_path = work / "floor-plan.json", work / "floor-result.json"
+    plan_path.write_text(json.dumps(plan, default=str))
+    code, wall, peak, stderr = run_child([sys.executable, str(ROOT / "bench" / "floor.py"), str(plan_path),
+                                          str(result_path)], env)
+    if code != 0:
+        raise RuntimeError(f"floor failed with exit {code}: {stderr.strip()[-2000:]}")
+    result = json.loads(result_path.read_text())
+    return Measured(wall, peak, Counter(result["calls"]), 0, code)
+
+
+def version_timing(runs: int = 7) -> tuple[float, list[str]]:
+    """Median wall time of ``auditpack --version`` and the heavy modules it imports (should be none)."""
+    script = [sys.executable, "-c", "import sys; from auditpack.cli import main; sys.exit(main(['--version']))"]
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(script, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    trace = subprocess.run([sys.executable, "-X", "importtime", *script[1:]], check=True, capture_output=True,
+                           text=True).stderr
+    imported = {m.group(1).split(".")[0] for m in re.finditer(r"\|\s+(\S+)\s*$", trace, re.MULTILINE)}
+    return statistics.median(times), sorted(imported & set(HEAVY_MODULES))
+
+
+def warm_up() -> None:
+    """Import (and so byte-compile) everything both children load, so neither pays first-run compilation."""
+    subprocess.run([sys.executable, "-c", "import boto3, auditpack.scan; from auditpack.validation import "
+                    "load_library; from auditpack.collect.scheduler import load_collectors; "
+                    "load_library(None, None); load_collectors()"], check=True)
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b else "n/a"
+
+
+def report(size: Size, seeding: float, scan: Measured, floor: Measured, needs: NeedsPlan) -> dict[str, Any]:
+    needed_total = sum(floor.calls.values())
+    made_total = sum(scan.calls.values())
+    print(f"\n== {size.describe()} (seeded in {seeding:.1f}s)")
+    print(f"{'operation':<44}{'scan':>9}{'needed':>9}{'ratio':>8}")
+    for op in sorted(set(scan.calls) | set(floor.calls)):
+        note = f"  (avoidable: {needs.avoided[op]})" if op in needs.avoided else ""
+        print(f"{op:<44}{scan.calls.get(op, 0):>9}{floor.calls.get(op, 0):>9}"
+              f"{ratio(scan.calls.get(op, 0), floor.calls.get(op, 0)):>8}{note}")
+    print(f"{'total':<44}{made_total:>9}{needed_total:>9}{ratio(made_total, needed_total):>8}"
+          f"   (scan retries: {scan.retries})")
+    print(f"wall   scan {scan.wall:7.2f}s   floor {floor.wall:7.2f}s   {ratio(scan.wall, floor.wall)}"
+          f"   (target <= {TARGETS['wall']}x)")
+    print(f"calls  scan {made_total:7d}    needed {needed_total:6d}    {ratio(made_total, needed_total)}"
+          f"   (target <= {TARGETS['calls']}x)")
+    print(f"peak   scan {scan.peak_mb:7.1f}MB  floor {floor.peak_mb:6.1f}MB"
+          f"   (target <= {TARGETS['peak_mb_at_L']:.0f} MB at L)   scan exit code {scan.code}")
+    return {"size": size.name, "seed_s": round(seeding, 1), "scan_wall_s": round(scan.wall, 2),
+            "floor_wall_s": round(floor.wall, 2), "calls": made_total, "needed": needed_total,
+            "scan_peak_mb": round(scan.peak_mb, 1), "floor_peak_mb": round(floor.peak_mb, 1)}
+
+
+def bench_size(size: Size, needs: NeedsPlan, max_workers: int) -> dict[str, Any]:
+    from auditpack.emulator import running_emulator
+
+    with running_emulator() as emulator, tempfile.TemporaryDirectory(prefix=f"bench-{size.name}-") as tmp:
+        work = Path(tmp)
+        emulator.reset()  # moto keeps its state in this process: an earlier size's server left it behind
+        start = time.perf_counter()
+        seed(size)
+        seeding = time.perf_counter() - start
+        env = {**os.environ, **emulator.environment(), "XDG_CONFIG_HOME": str(work / "xdg")}
+        # moto imports a service's backend on its first request: one untimed pass over the enumerations, so
+        # that neither the scan nor the floor pays for the emulator's own start-up.
+        measure_floor(floor_plan(needs, size, [], max_workers), env, work)
+        scan, calls = measure_scan(size, env, work)
+        floor = measure_floor(floor_plan(needs, size, calls, max_workers), env, work)
+        return report(size, seeding, scan, floor, needs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", action="append", choices=sorted(SIZES), help="size to run; repeatable "
+                        "(default: S and M)")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    from auditpack.config import CollectionSettings
+
+    needs = plan_for_registered_checks()
+    print("What the registered checks need (bench/needs.py):")
+    for line in needs.describe():
+        print(f"  {line}")
+    print(f"  plus {IDENTITY[0]}:{IDENTITY[1]} once")
+    warm_up()
+    version_s, heavy = version_timing()
+    print(f"\nauditpack --version: {version_s * 1000:.0f} ms median (target < {TARGETS['version_s'] * 1000:.0f} ms); "
+          f"heavy modules imported: {', '.join(heavy) or 'none'}")
+    results = [bench_size(SIZES[name], needs, CollectionSettings().max_workers) for name in (args.size or ["S", "M"])]
+    if args.json:
+        args.json.write_text(json.dumps({"version_s": round(version_s, 3), "version_heavy_imports": heavy,
+                                         "sizes": results}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""``auditpack`` with every API call logged: how ``bench/run.py`` counts the scan's calls by operation.
+
+Usage is the CLI's (``python bench/scan_child.py scan ...``); the log goes to ``$AUDITPACK_BENCH_CALL_LOG`` as
+JSON: one entry per call (service, region, operation, request parameters, retries). The hook wraps botocore's
+single entry point for API calls, the same one ``tests/test_read_only.py`` spies on; the product is unchanged.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import sys
+import threading
+from typing import Any
+
+import botocore.client
+
+_calls: list[dict[str, Any]] = []
+_lock = threading.Lock()
+_real = botocore.client.BaseClient._make_api_call
+
+
+def _logged(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+    retries = 0
+    try:
+        response = _real(self, operation_name, api_params)
+        retries = response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+        return response
+    finally:
+        with _lock:
+            _calls.append({"service": self.meta.service_model.service_name, "region": self.meta.region_name,
+                           "operation": operation_name, "params": api_params, "retries": retries})
+
+
+def _dump() -> None:
+    path = os.environ.get("AUDITPACK_BENCH_CALL_LOG")
+    if path:
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(_calls, handle, default=str)
+
+
+if __name__ == "__main__":
+    botocore.client.BaseClient._make_api_call = _logged
+    atexit.register(_dump)
+    from auditpack.cli import main
+
+    sys.exit(main(sys.argv[1:]))

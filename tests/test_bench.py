@@ -1,0 +1,75 @@
+"""The benchmark harness stays correct as check families land: its floor accounts for every permission the
+registered collectors declare, its seeding works against the emulator, and ``--version`` stays import-free.
+Figures themselves are printed by ``make bench``, never asserted here."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import boto3
+
+from auditpack.collect.base import COLLECTORS
+from bench.needs import CHEAPER_SOURCE, plan_for_registered_checks
+from bench.run import floor_plan
+from bench.seed import SIZES, Size, seed, spread
+
+HEAVY = {"boto3", "botocore", "weasyprint", "pydantic", "jinja2", "rich", "cerberus", "yaml", "moto"}
+
+
+def test_the_floor_accounts_for_every_permission_of_the_collectors_the_checks_use():
+    plan = plan_for_registered_checks()
+    enumerated = {f"{e.service}:{op}" for e in plan.enumerations for op in e.operations}
+    sources = {e.source for e in plan.enumerations}
+    for rtype in sources & set(COLLECTORS):
+        for permission in COLLECTORS[rtype].permissions:
+            assert (permission in enumerated or permission in plan.per_resource
+                    or permission in plan.avoided), permission
+    for op, instead in plan.avoided.items():
+        service, ops = CHEAPER_SOURCE[op]
+        assert instead == f"{service}:{'+'.join(ops)}"
+        assert any(e.service == service and set(ops) <= set(e.operations) for e in plan.enumerations), op
+
+
+def test_the_floor_asks_each_per_resource_question_once():
+    plan = plan_for_registered_checks()
+    op = next(iter(sorted(plan.per_resource)))
+    service, name = op.split(":")
+    call = {"service": service, "region": "us-east-1", "operation": name, "params": {"Id": "x"}}
+    twice = floor_plan(plan, SIZES["S"], [call, dict(call), {**call, "params": {"Id": "y"}}], max_workers=4)
+    assert [r["params"] for r in twice["requests"]] == [{"Id": "x"}, {"Id": "y"}]
+    assert {e["region"] for e in twice["enumerations"]} <= set(SIZES["S"].regions)
+
+
+def test_sizes_spread_resources_over_their_regions():
+    assert spread(5, ("a", "b")) == {"a": 3, "b": 2}
+    assert len(SIZES["L"].regions) == 4 and len(SIZES["M"].regions) == 2
+    assert SIZES["L"].users == 10_000 and SIZES["M"].functions == 1_000
+
+
+def test_seeding_creates_every_resource_type_of_a_size(aws):
+    tiny = Size("T", users=4, functions=3, secrets=3, instances=3, regions=("us-east-1", "us-west-2"))
+    seed(tiny)
+    iam = boto3.client("iam", region_name="us-east-1")
+    users = [u for u in iam.list_users()["Users"] if u["UserName"].startswith("bench-user-")]
+    assert len(users) == 4
+    assert all(iam.list_access_keys(UserName=u["UserName"])["AccessKeyMetadata"] for u in users)
+    # Only what the size adds: the sample account seeded under it has functions, secrets and instances too.
+    functions = sum(1 for r in tiny.regions for f in boto3.client("lambda", region_name=r).list_functions()["Functions"]
+                    if f["FunctionName"].startswith("bench-fn-"))
+    secrets = sum(1 for r in tiny.regions for s in boto3.client("secretsmanager", region_name=r).list_secrets()[
+        "SecretList"] if s["Name"].startswith("bench/"))
+    instances = sum(1 for r in tiny.regions
+                    for res in boto3.client("ec2", region_name=r).describe_instances()["Reservations"]
+                    for i in res["Instances"]
+                    if any(t["Key"] == "Name" and t["Value"].startswith("bench-") for t in i.get("Tags", [])))
+    assert (functions, secrets, instances) == (3, 3, 3)
+
+
+def test_version_imports_no_heavy_library():
+    trace = subprocess.run([sys.executable, "-X", "importtime", "-c",
+                            "import sys; from auditpack.cli import main; sys.exit(main(['--version']))"],
+                           capture_output=True, text=True, check=True)
+    assert trace.stdout.startswith("auditpack ")
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in trace.stderr.splitlines() if "|" in line}
+    assert not imported & HEAVY, imported & HEAVY
