@@ -32,12 +32,13 @@ def _fn(name: str, version: str = "$LATEST", env: dict | None = None) -> dict:
 def test_lambda_functions_and_versions_are_read_across_pages(tmp_path):
     client = boto3.client("lambda", region_name="us-east-1")
     with Stubber(client) as stub:
+        # Every page of functions first, then each function's versions (run concurrently in a scan).
         stub.add_response("list_functions", {"Functions": [_fn("a")], "NextMarker": "m1"}, {})
+        stub.add_response("list_functions", {"Functions": [_fn("b")]}, {"Marker": "m1"})
         stub.add_response("list_versions_by_function", {"Versions": [_fn("a")], "NextMarker": "v1"},
                           {"FunctionName": "a"})
         stub.add_response("list_versions_by_function", {"Versions": [_fn("a", "1", {"DB_PASSWORD": SECRET})]},
                           {"FunctionName": "a", "Marker": "v1"})
-        stub.add_response("list_functions", {"Functions": [_fn("b")]}, {"Marker": "m1"})
         stub.add_response("list_versions_by_function", {"Versions": [_fn("b", env={"X": "1"})]},
                           {"FunctionName": "b"})
         found = functions(context(tmp_path, client))
@@ -73,3 +74,25 @@ def test_ecs_active_task_definitions_are_read_across_pages(tmp_path):
         body = json.loads(path.read_text())
         env = body["response"]["taskDefinition"]["containerDefinitions"][0]["environment"]
         assert env == [{"name": "DB_PASSWORD", "value": "[redacted]"}]
+
+
+def test_per_resource_calls_fan_out_and_keep_their_order(tmp_path):
+    """ctx.each runs per-resource work on the scheduler's fan-out pool; results stay in the items' order."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from auditpack.collect.base import CollectContext
+
+    seen: set[str] = set()
+    barrier = threading.Barrier(3, timeout=5)  # passes only if three items really run at once
+
+    def work(item: int) -> int:
+        seen.add(threading.current_thread().name)
+        barrier.wait()
+        return item * 10
+
+    with ThreadPoolExecutor(3, thread_name_prefix="fan") as pool:
+        ctx = CollectContext(account=ACCOUNT, region="us-east-1", partition="aws", client_factory=lambda s, r: None,
+                             recorder=None, fan_out=lambda fn, items: list(pool.map(fn, items)))
+        assert ctx.each(work, [1, 2, 3]) == [10, 20, 30]
+    assert len(seen) == 3

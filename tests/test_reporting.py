@@ -191,3 +191,33 @@ def test_pdf_evidence_index_is_capped_and_says_where_the_rest_is(tmp_path):
     assert f"{omitted} more evidence files are listed, with their digests, in SHA256SUMS" in pdf
     html = render_report(report, "html")
     assert all(e.sha256 in html for e in report.evidence)
+
+
+def _instance_finding(check_id: str, name: str, status: Status) -> object:
+    from auditpack.models import Finding, Severity
+
+    arn = f"arn:aws:ec2:us-east-1:123456789012:instance/{name}"
+    return Finding(id=f"{check_id}-{name}", check_id=check_id, status=status, severity=Severity.HIGH,
+                   resource=ResourceRef(arn=arn, type="AWS::EC2::Instance", name=name), region="us-east-1",
+                   account="123456789012", control_ids=["IA-5(7)"], message="m", remediation="r")
+
+
+def test_workload_credentials_say_role_or_key_once_per_instance():
+    from auditpack.reporting import workload_credentials
+
+    findings = [
+        _instance_finding("ec2_instance_profile_attached", "good", Status.PASS),
+        _instance_finding("ec2_user_data_no_secrets", "good", Status.PASS),
+        _instance_finding("ec2_instance_profile_attached", "keyed", Status.FAIL),
+        _instance_finding("ec2_user_data_no_secrets", "keyed", Status.FAIL),
+        _instance_finding("ec2_instance_profile_attached", "both", Status.PASS),
+        _instance_finding("ec2_user_data_no_secrets", "both", Status.FAIL),
+        _instance_finding("ec2_instance_profile_attached", "unseen", Status.FAIL),
+    ]
+    lines = {w.name: w for w in workload_credentials(findings)}
+    assert len(lines) == 4
+    assert lines["good"].sentence.startswith("uses short-lived role credentials") and not lines["good"].uses_static_key
+    assert "runs on a long-lived key instead of a role" in lines["keyed"].sentence
+    assert lines["both"].sentence.startswith("has a role, yet its user data holds a static credential")
+    assert "could not be examined" in lines["unseen"].sentence
+    assert [w.name for w in workload_credentials(findings)] == ["keyed", "both", "unseen", "good"]

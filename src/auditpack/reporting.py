@@ -16,7 +16,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -145,6 +145,58 @@ class CheckRow:
         return self.info.severity.value if self.info else ""
 
 
+@dataclass(frozen=True)
+class WorkloadLine:
+    """One instance's answer to "does this workload use a role or a user's key?"."""
+
+    name: str
+    place: str
+    sentence: str
+    uses_static_key: bool  # its user data holds a credential
+    has_role: bool
+
+
+ROLE_CHECK, USER_DATA_CHECK = "ec2_instance_profile_attached", "ec2_user_data_no_secrets"
+
+
+def workload_credentials(findings: Iterable[Finding]) -> list[WorkloadLine]:
+    """Join, per instance, whether it has a role (instance profile) with what its user data holds.
+
+    Neither check alone answers the auditor's question: a role does not prove no key is also shipped in the
+    user data, and clean user data does not prove the instance has a role. Instances that carry a static key
+    come first, then those without a role.
+    """
+    role: dict[str, Finding] = {}
+    user_data: dict[str, Finding] = {}
+    for f in findings:
+        if f.check_id == ROLE_CHECK and f.status in (Status.PASS, Status.FAIL, Status.WAIVED):
+            role[f.resource.arn] = f
+        elif f.check_id == USER_DATA_CHECK and f.resource.type == "AWS::EC2::Instance":
+            user_data[f.resource.arn] = f
+    lines = []
+    for arn, profile in role.items():
+        has_role = profile.status == Status.PASS
+        data = user_data.get(arn)
+        if data is None or data.status == Status.ERROR:
+            data_clause, leaks = "its user data could not be examined", False
+        elif data.status in (Status.FAIL, Status.WAIVED):
+            data_clause, leaks = "its user data holds a static credential", True
+        else:
+            data_clause, leaks = "its user data holds no static credential", False
+        if has_role and not leaks:
+            sentence = f"uses short-lived role credentials from its instance profile, and {data_clause}."
+        elif has_role:
+            sentence = f"has a role, yet {data_clause}: remove it and let the workload use the role."
+        elif leaks:
+            sentence = f"has no role and {data_clause}: it runs on a long-lived key instead of a role."
+        else:
+            sentence = (f"has no role, and {data_clause}; if it calls AWS, its credentials come from elsewhere "
+                        "on the host: attach a role.")
+        lines.append(WorkloadLine(profile.resource.name, f"{profile.region}, {profile.account}", sentence,
+                                  leaks, has_role))
+    return sorted(lines, key=lambda w: (not w.uses_static_key, w.has_role, w.name))
+
+
 @dataclass
 class ControlView:
     result: ControlResult
@@ -153,6 +205,7 @@ class ControlView:
     failing: list[Finding]  # worst first
     errors: list[Finding]
     waived: list[Finding]
+    workloads: list[WorkloadLine] = field(default_factory=list)
 
     @property
     def status_label(self) -> str:
@@ -323,6 +376,8 @@ def build_report(assessment: Assessment, pack: Path | None = None, config: Any =
             failing=worst_first((f for f in mine if f.status == Status.FAIL), check_order),
             errors=[f for f in mine if f.status == Status.ERROR],
             waived=[f for f in mine if f.status == Status.WAIVED],
+            workloads=(workload_credentials([*by_check.get(ROLE_CHECK, []), *by_check.get(USER_DATA_CHECK, [])])
+                       if ROLE_CHECK in result.checks else []),
         ))
 
     control_counts = Counter(c.status for c in assessment.controls)

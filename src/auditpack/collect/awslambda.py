@@ -39,23 +39,25 @@ LAMBDA_REDACT = redactor("Variables")
 @collector("lambda.functions", service="lambda",
            permissions=["lambda:ListFunctions", "lambda:ListVersionsByFunction"])
 def functions(ctx: CollectContext) -> list[LambdaFunction]:
-    out = []
-    for page in ctx.paginate("lambda", "list_functions", redact=LAMBDA_REDACT):
-        for raw in page.data.get("Functions", []):
-            name = raw["FunctionName"]
-            environments: dict[str, dict[str, str]] = {}
-            evidence = [page.evidence]
-            for vpage in ctx.paginate("lambda", "list_versions_by_function", redact=LAMBDA_REDACT,
-                                      FunctionName=name):
-                evidence.append(vpage.evidence)
-                for version in vpage.data.get("Versions", []):
-                    variables = (version.get("Environment") or {}).get("Variables") or {}
-                    environments[str(version.get("Version", "$LATEST"))] = dict(variables)
-            if not environments:
-                environments["$LATEST"] = dict((raw.get("Environment") or {}).get("Variables") or {})
-            out.append(LambdaFunction(
-                arn=raw.get("FunctionArn") or ctx.arn("lambda", f"function:{name}"),
-                name=name, account=ctx.account, region=ctx.region, evidence=tuple(evidence),
-                runtime=raw.get("Runtime"), environments=environments,
-            ))
-    return out
+    listed = [(raw, page.evidence) for page in ctx.paginate("lambda", "list_functions", redact=LAMBDA_REDACT)
+              for raw in page.data.get("Functions", [])]
+
+    def with_versions(item: tuple[dict, str]) -> LambdaFunction:
+        raw, listing_evidence = item
+        name = raw["FunctionName"]
+        environments: dict[str, dict[str, str]] = {}
+        evidence = [listing_evidence]
+        for vpage in ctx.paginate("lambda", "list_versions_by_function", redact=LAMBDA_REDACT, FunctionName=name):
+            evidence.append(vpage.evidence)
+            for version in vpage.data.get("Versions", []):
+                variables = (version.get("Environment") or {}).get("Variables") or {}
+                environments[str(version.get("Version", "$LATEST"))] = dict(variables)
+        if not environments:
+            environments["$LATEST"] = dict((raw.get("Environment") or {}).get("Variables") or {})
+        return LambdaFunction(
+            arn=raw.get("FunctionArn") or ctx.arn("lambda", f"function:{name}"),
+            name=name, account=ctx.account, region=ctx.region, evidence=tuple(evidence),
+            runtime=raw.get("Runtime"), environments=environments,
+        )
+
+    return ctx.each(with_versions, listed)

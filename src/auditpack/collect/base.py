@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -117,6 +117,19 @@ class CollectContext:
     regions: tuple[str, ...] = ()  # every region this scan covers
     calls: list[str] = field(default_factory=list)
     cancelled: threading.Event = field(default_factory=threading.Event)
+    fan_out: Callable[[Callable[[Any], Any], list[Any]], list[Any]] | None = None
+
+    def each(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+        """``[fn(item) for item in items]``, run on the scheduler's fan-out pool when it lends one.
+
+        For per-resource calls (the versions of each function, the user data of each instance): inside one
+        collector job they would otherwise run one after another while the pool idles. ``fn`` must not call
+        ``each`` itself. Results keep the order of ``items``; the first exception is raised.
+        """
+        listed = list(items)
+        if self.fan_out is None or len(listed) < 2:
+            return [fn(item) for item in listed]
+        return self.fan_out(fn, listed)
 
     @property
     def api_region(self) -> str:

@@ -6,7 +6,7 @@ through the metadata service, so a credential there is exposed however the insta
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -47,17 +47,17 @@ class LaunchTemplate(AwsResource):
 @collector("ec2.instance_user_data", service="ec2", permissions=["ec2:DescribeInstanceAttribute"],
            needs=["ec2.instances"])
 def instance_user_data(ctx: CollectContext) -> list[InstanceUserData]:
-    out = []
-    for instance in ctx.need("ec2.instances"):
+    def read(instance: Any) -> InstanceUserData:
         response = ctx.call("ec2", "describe_instance_attribute", redact=USER_DATA_REDACT,
                             InstanceId=instance.instance_id, Attribute="userData")
         encoded = (response.data.get("UserData") or {}).get("Value")
-        out.append(InstanceUserData(
+        return InstanceUserData(
             arn=instance.arn, name=instance.name, account=ctx.account, region=ctx.region,
             evidence=(response.evidence,), instance_id=instance.instance_id,
             user_data=decode_user_data(encoded),
-        ))
-    return out
+        )
+
+    return ctx.each(read, ctx.need("ec2.instances"))
 
 
 @collector("ec2.launch_templates", service="ec2",

@@ -136,6 +136,9 @@ def collect(
     done = 0
     cancelled = threading.Event()
 
+    def fan_out(fn, items):
+        return list(fan_pool.map(fn, items))
+
     def run(job: Job) -> tuple[Job, list, CollectionError | None, list[str]]:
         partition_region = None if job.region == GLOBAL_REGION else job.region
         needed, needed_errors = {}, {}
@@ -155,6 +158,7 @@ def collect(
             home_region=home,
             regions=tuple(regions),
             cancelled=cancelled,
+            fan_out=fan_out,
         )
         try:
             return job, job.spec.func(ctx), None, ctx.calls
@@ -166,6 +170,9 @@ def collect(
     # Not a ``with`` block: leaving one waits for every running job, so Ctrl-C would wait for whole collectors.
     # On an interrupt, running collectors are told to stop at their next call and queued jobs are dropped.
     pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect")
+    # Per-resource calls inside a job (ctx.each) run on a second pool of the same size: a job waiting on its
+    # own fan-out never holds a slot that fan-out work needs, so the two pools cannot deadlock.
+    fan_pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="fan-out")
     try:
         for wave in jobs_by_wave:
             futures = [pool.submit(run, job) for job in wave]
@@ -184,6 +191,8 @@ def collect(
         for account in accounts:
             account.cancelled.set()
         pool.shutdown(wait=False, cancel_futures=True)
+        fan_pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+    fan_pool.shutdown(wait=True)
     return inventory
