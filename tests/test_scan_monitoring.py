@@ -83,3 +83,20 @@ def test_expired_credentials_are_one_clear_line(aws, out_dir, capsys, monkeypatc
     assert result.code == 2
     assert result.stderr.startswith("auditpack: cannot reach AWS STS")
     assert not out_dir.exists()
+
+
+def test_exactly_the_seeded_failures_and_nothing_else(aws, out_dir, capsys):
+    """Issue 2's acceptance: a single-region trail without log validation, GuardDuty in one of two regions."""
+    from auditpack.seeding.monitoring import guardduty, trail
+
+    trail("management-events", "us-east-1", kms=True)  # encrypted, so only the named faults remain
+    guardduty("us-east-1")
+
+    result = run_cli(capsys, "scan", *REGIONS, "--out", str(out_dir), "--quiet", "--format", "json",
+                     "--control", "AU-2", "--control", "AU-9", "--control", "IR-4")
+
+    assert result.code == 1, result.stderr
+    failures = {(f["check_id"], f["region"]) for f in load_assessment(out_dir)["findings"] if f["status"] == "fail"}
+    assert failures == {("cloudtrail_multi_region_logging", "global"),
+                        ("cloudtrail_log_file_validation", "us-east-1"),
+                        ("guardduty_enabled", "us-west-2")}
