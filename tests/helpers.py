@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,3 +60,27 @@ def run_check_on(check_id: str, inventory: Any, **params: Any) -> list[Any]:
 
     spec = load_checks()[check_id]
     return run_check(spec, inventory, {**spec.defaults(), **params})
+
+
+@contextmanager
+def api_calls(monkeypatch: pytest.MonkeyPatch, deny: dict[str, str] | None = None
+              ) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
+    """Every botocore call made inside the block, as (service, operation, params), through the one entry
+    point all calls pass. ``deny`` maps an operation name to the error code it fails with instead."""
+    import botocore.client
+    from botocore.exceptions import ClientError
+
+    made: list[tuple[str, str, dict[str, Any]]] = []
+    real = botocore.client.BaseClient._make_api_call
+
+    def spy(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        made.append((self.meta.service_model.signing_name, operation_name, dict(api_params)))
+        if deny and operation_name in deny:
+            raise ClientError({"Error": {"Code": deny[operation_name], "Message": "denied"}}, operation_name)
+        return real(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
+    try:
+        yield made
+    finally:
+        monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", real)

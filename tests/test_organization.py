@@ -10,7 +10,7 @@ import pytest
 from auditpack.pack import verify
 from auditpack.seeding.monitoring import guardduty, seed_logging, trail
 from auditpack.seeding.organization import create_organization, in_account
-from tests.helpers import load_assessment, run_cli
+from tests.helpers import api_calls, load_assessment, run_cli
 from tests.sts_gate import sts_gate
 
 REGIONS = ["--region", "us-east-1", "--region", "us-west-2"]
@@ -207,20 +207,11 @@ def test_merge_refuses_packs_of_different_assessments_or_overlapping_accounts(tw
 
 
 def test_org_scan_calls_only_what_permissions_org_allows(aws, out_dir, capsys, monkeypatch):
-    import botocore.client
-
     _, members = create_organization("workload")
-    made: list[str] = []
-    real = botocore.client.BaseClient._make_api_call
-
-    def spy(self, operation_name, api_params):
-        made.append(f"{self.meta.service_model.signing_name}:{operation_name}")
-        return real(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
-    result = run_cli(capsys, "scan", "--org", "--region", "us-east-1", "--out", str(out_dir), "--quiet",
-                     "--format", "json")
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", real)
+    with api_calls(monkeypatch) as calls:
+        result = run_cli(capsys, "scan", "--org", "--region", "us-east-1", "--out", str(out_dir), "--quiet",
+                         "--format", "json")
+    made = [f"{service}:{operation}" for service, operation, _ in calls]
 
     assert result.code in (1, 3), result.stderr
     assert load_assessment(out_dir)["scope"]["accounts"] == sorted([MANAGEMENT, members["workload"]])

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import json
 
-import botocore.client
-
 from auditpack.collect.base import READ_ONLY
 from auditpack.seeding.monitoring import seed_logging
-from tests.helpers import run_cli
+from tests.helpers import api_calls, run_cli
 
 
 def test_scan_calls_only_what_the_policy_allows(aws, out_dir, capsys, monkeypatch):
     seed_logging("us-east-1")
-    made: list[str] = []
-    real = botocore.client.BaseClient._make_api_call
-
-    def spy(self, operation_name, api_params):
-        made.append(f"{self.meta.service_model.signing_name}:{operation_name}")
-        return real(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
-    run_cli(capsys, "scan", "--region", "us-east-1", "--region", "us-west-2", "--out", str(out_dir), "--quiet")
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", real)
+    with api_calls(monkeypatch) as calls:
+        run_cli(capsys, "scan", "--region", "us-east-1", "--region", "us-west-2", "--out", str(out_dir), "--quiet")
+    made = [f"{service}:{operation}" for service, operation, _ in calls]
 
     policy = json.loads(run_cli(capsys, "permissions").stdout)
     allowed = {a.lower() for a in policy["Statement"][0]["Action"]}

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections import Counter
 
 import boto3
-import botocore.client
 
 from auditpack.seeding.identity import seed_identity
-from tests.helpers import load_assessment, run_cli, verdicts
+from tests.helpers import api_calls, load_assessment, run_cli, verdicts
 
 CONTROLS = ["AC-2", "AC-2(3)", "AC-6", "AC-6(5)", "IA-2(1)", "IA-2(2)", "IA-5", "IA-5(1)", "IA-5(7)", "SC-7",
             "SC-12", "SC-12(1)"]
@@ -70,16 +69,8 @@ def scan(capsys, out_dir, *controls: str):
 
 def test_identity_scan_gives_every_expected_verdict_with_minimal_calls(aws, out_dir, capsys, monkeypatch):
     seed = seed_identity(R)
-    made: list[tuple[str, str, dict]] = []
-    real = botocore.client.BaseClient._make_api_call
-
-    def spy(self, operation_name, api_params):
-        made.append((self.meta.service_model.service_name, operation_name, dict(api_params)))
-        return real(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
-    result = scan(capsys, out_dir, *CONTROLS)
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", real)
+    with api_calls(monkeypatch) as made:
+        result = scan(capsys, out_dir, *CONTROLS)
 
     assert result.code == 1, result.stderr
     assessment = load_assessment(out_dir)

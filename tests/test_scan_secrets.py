@@ -9,12 +9,10 @@ from __future__ import annotations
 import logging
 import sys
 
-import botocore.client
 import pytest
-from botocore.exceptions import ClientError
 
 from auditpack.seeding.secrets import seed_secrets
-from tests.helpers import load_assessment, run_cli, verdicts
+from tests.helpers import api_calls, load_assessment, run_cli, verdicts
 
 SCAN = ("scan", "--region", "us-east-1", "--quiet", "--control", "IA-5(7)")
 SECRETS_CHECKS = ("lambda_env_no_aws_keys", "lambda_env_no_secrets", "ec2_user_data_no_secrets",
@@ -99,15 +97,8 @@ def test_every_leak_fails_every_good_practice_passes_and_no_value_escapes(aws, o
 
 def test_a_source_that_cannot_be_read_errors_only_its_own_check(aws, out_dir, capsys, monkeypatch):
     seed_secrets("us-east-1")
-    real = botocore.client.BaseClient._make_api_call
-
-    def deny_ecs(self, operation_name, api_params):
-        if operation_name == "ListTaskDefinitions":
-            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "denied"}}, operation_name)
-        return real(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deny_ecs)
-    result = run_cli(capsys, *SCAN, "--out", str(out_dir))
+    with api_calls(monkeypatch, deny={"ListTaskDefinitions": "AccessDeniedException"}):
+        result = run_cli(capsys, *SCAN, "--out", str(out_dir))
 
     found = _by_name(load_assessment(out_dir))
     assert {v for (c, _n), v in found.items() if c == "ecs_task_env_no_secrets"} == {"error"}
@@ -118,15 +109,8 @@ def test_a_source_that_cannot_be_read_errors_only_its_own_check(aws, out_dir, ca
 
 def test_a_failed_key_owner_lookup_degrades_the_message_not_the_verdict(aws, out_dir, capsys, monkeypatch):
     seed_secrets("us-east-1")
-    real = botocore.client.BaseClient._make_api_call
-
-    def deny_iam(self, operation_name, api_params):
-        if operation_name == "GetAccessKeyLastUsed":
-            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, operation_name)
-        return real(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deny_iam)
-    run_cli(capsys, *SCAN, "--out", str(out_dir))
+    with api_calls(monkeypatch, deny={"GetAccessKeyLastUsed": "AccessDenied"}):
+        run_cli(capsys, *SCAN, "--out", str(out_dir))
 
     assessment = load_assessment(out_dir)
     payments = next(f for f in assessment["findings"]
