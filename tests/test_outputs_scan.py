@@ -84,3 +84,22 @@ def test_schema_guard_is_installed_and_bites(tmp_path):
     path.write_text(json.dumps(document))
     errors = schema_errors(path)
     assert any("maybe" in e for e in errors) and any("colour" in e for e in errors)
+
+
+def test_assessment_json_is_written_a_finding_at_a_time_yet_reads_as_one_document(tmp_path):
+    """The streamed file is byte for byte what one ``model_dump_json(indent=2)`` gives, with or without
+    findings, nested details, quotes, newlines and non-ASCII text included."""
+    from auditpack.outputs import RenderContext
+    from auditpack.outputs.assessment_json import read_assessment, write_assessment
+    from tests.formats_support import synthetic_assessment
+
+    full = synthetic_assessment(tmp_path)
+    tricky = full.findings[0].model_copy(update={
+        "message": 'Line one\n  "findings": [],\nüñï\u2028 "quoted"', "details": {"nested": {"list": [1, {"a": "b"}]}}})
+    full = full.model_copy(update={"findings": [tricky, *full.findings]})
+    for assessment in (full, full.model_copy(update={"findings": []})):
+        pack = tmp_path / f"pack-{len(assessment.findings)}"
+        pack.mkdir()
+        [path] = write_assessment(assessment, RenderContext(pack=pack))
+        assert path.read_text(encoding="utf-8") == assessment.model_dump_json(indent=2) + "\n"
+        assert read_assessment(pack) == assessment

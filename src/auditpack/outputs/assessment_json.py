@@ -3,19 +3,45 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from auditpack.models import Assessment
 from auditpack.outputs import RenderContext, output
 
 FILENAME = "assessment.json"
+# With two-space indentation only a top-level key starts a line with exactly two spaces, and strings cannot hold
+# a raw newline: this text occurs once, where the findings go.
+_EMPTY_FINDINGS = '\n  "findings": [],\n'
 
 
 @output("json", description="assessment.json, auditpack's versioned format (JSON Schema: auditpack schema)", order=0)
 def write_assessment(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     path = ctx.pack / FILENAME
-    path.write_text(assessment.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    with path.open("w", encoding="utf-8") as handle:
+        for chunk in assessment_json_chunks(assessment):
+            handle.write(chunk)
     return [path]
+
+
+def assessment_json_chunks(assessment: Assessment) -> Iterator[str]:
+    """The document ``model_dump_json(indent=2)`` would give, one finding at a time.
+
+    A large account has tens of thousands of findings; dumping them in one piece held the whole text (over
+    100 MB at size L) two or three times over at once, the scan's peak memory. Written in pieces, the
+    extra memory is one finding's text.
+    """
+    shell = assessment.model_copy(update={"findings": []}).model_dump_json(indent=2)
+    head, found, tail = shell.partition(_EMPTY_FINDINGS)
+    if not found:
+        raise RuntimeError("bug: the serialized assessment has no top-level findings key")
+    if not assessment.findings:
+        yield shell + "\n"
+        return
+    yield head + '\n  "findings": ['
+    for n, finding in enumerate(assessment.findings):
+        yield ("\n    " if n == 0 else ",\n    ") + finding.model_dump_json(indent=2).replace("\n", "\n    ")
+    yield "\n  ],\n" + tail + "\n"
 
 
 def read_assessment(pack: Path) -> Assessment:
