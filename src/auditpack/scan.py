@@ -28,6 +28,7 @@ from auditpack.config import Config
 from auditpack.diff import compare
 from auditpack.errors import UserError
 from auditpack.evaluate import assess, evaluate
+from auditpack.memory import long_lived_objects, settled
 from auditpack.models import Assessment, CheckInfo, Identity, Organization, Run, Scope, Tool
 from auditpack.outputs import RenderContext, write_outputs
 from auditpack.outputs.assessment_json import read_assessment
@@ -169,7 +170,28 @@ def build_assessment(
     return assessment
 
 
+def assess_plan(
+    library: Library, plan: AccountPlan, regions: list[str], home_region: str, recorder: EvidenceRecorder,
+    config: Config, identity: Identity, run_id: str, started: datetime, previous: Assessment | None,
+    progress: Progress | None,
+) -> Assessment:
+    """Collect, analyse, evaluate. The inventory lives only in here: by the time the outputs are written, the
+    memory it held is free for them (at size L the two together were the scan's peak)."""
+    resource_types = sorted({r for spec in library.checks.values() for r in spec.resources})
+    inventory = collect(plan.sessions, regions, resource_types, recorder,
+                        max_workers=config.collection.max_workers, home_region=home_region, progress=progress)
+    mark_unreachable(inventory, plan, resource_types)
+    analyze_secrets(inventory, config.fingerprint_key)  # once per scan, before the pure checks
+    settled()  # the inventory lives until the findings are made
+    return build_assessment(library, inventory, identity, started, run_id, config, previous)
+
+
 def run_scan(options: ScanOptions, progress: Progress | None = None) -> tuple[Assessment, Path]:
+    with long_lived_objects():
+        return _run_scan(options, progress)
+
+
+def _run_scan(options: ScanOptions, progress: Progress | None) -> tuple[Assessment, Path]:
     library = select_controls(load_library(options.controls_dir, options.config_path), options.control_ids)
     config = library.config
     formats = options.formats if options.formats is not None else config.formats
@@ -194,14 +216,9 @@ def run_scan(options: ScanOptions, progress: Progress | None = None) -> tuple[As
     staging = prepare_pack(options.out, run_id)
     recorder = EvidenceRecorder(staging)
     try:
-        resource_types = sorted({r for spec in library.checks.values() for r in spec.resources})
-        inventory = collect(plan.sessions, regions, resource_types, recorder,
-                            max_workers=config.collection.max_workers, home_region=home_region,
-                            progress=progress)
-        mark_unreachable(inventory, plan, resource_types)
-        analyze_secrets(inventory, config.fingerprint_key)  # once per scan, before the pure checks
-        assessment = build_assessment(library, inventory, Identity(arn=caller_arn, account=account_id),
-                                      started, run_id, config, previous)
+        assessment = assess_plan(library, plan, regions, home_region, recorder, config,
+                                 Identity(arn=caller_arn, account=account_id), run_id, started, previous, progress)
+        settled()  # the findings live until the pack is sealed
         written = write_outputs(assessment, RenderContext(pack=staging, config=config), formats)
         seal_outputs(staging, written, assessment)
         publish_pack(staging, options.out)

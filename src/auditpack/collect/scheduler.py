@@ -1,7 +1,9 @@
 """The one place where concurrency lives: collectors run over (account, service, region) in a bounded pool.
 
-Collectors that depend on others (``needs``) run in a later wave, so a wave is a flat list of independent
-jobs and the pool is never blocked by jobs waiting on each other. A job that fails becomes a
+A collector that depends on others (``needs``) starts as soon as what it needs is collected in its own
+partition, not when every collector of an earlier stage is done: the user data of one region's instances is
+read while another region's functions are still being listed. Jobs are only submitted once their inputs
+are in, so the pool is never blocked by jobs waiting on each other. A job that fails becomes a
 ``CollectionError`` for its resource type in its partition; the scan goes on.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -19,6 +21,7 @@ from auditpack.collect.base import COLLECTORS, GLOBAL_REGION, CollectContext, Co
 from auditpack.collect.evidence import EvidenceRecorder
 from auditpack.collect.session import AccountSession
 from auditpack.inventory import Inventory
+from auditpack.memory import limit_malloc_arenas
 from auditpack.models import CollectionError
 
 log = logging.getLogger(__name__)
@@ -35,27 +38,6 @@ def load_collectors() -> None:
     for module in pkgutil.iter_modules(package.__path__):
         if module.name not in {"base", "evidence", "scheduler", "session"}:
             importlib.import_module(f"auditpack.collect.{module.name}")
-
-
-def limit_malloc_arenas(arenas: int = 2) -> bool:
-    """Cap glibc's malloc arenas before the pools start; False where that is not glibc.
-
-    glibc gives each busy thread its own arena (up to 8 per core), and the transient memory of large responses
-    parsed at once in many threads stays resident in all of them: capping at two cut collection's resident
-    growth by about a quarter in docs/performance.md's measurement, at no measurable cost in wall time.
-    """
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
-    try:
-        libc = ctypes.CDLL(name)
-        m_arena_max = -8  # from malloc.h
-        return bool(libc.mallopt(m_arena_max, arenas))
-    except (OSError, AttributeError):
-        return False
 
 
 def required_collectors(resource_types: Iterable[str]) -> list[CollectorSpec]:
@@ -82,21 +64,30 @@ def required_collectors(resource_types: Iterable[str]) -> list[CollectorSpec]:
     return ordered
 
 
-def _waves(specs: list[CollectorSpec]) -> list[list[CollectorSpec]]:
-    depth: dict[str, int] = {}
-    for spec in specs:  # dependencies come first in ``specs``
-        depth[spec.resource_type] = 1 + max((depth[d] for d in spec.needs), default=-1)
-    waves: list[list[CollectorSpec]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
-    for spec in specs:
-        waves[depth[spec.resource_type]].append(spec)
-    return waves
-
-
 @dataclass(frozen=True)
 class Job:
     spec: CollectorSpec
     account: AccountSession
     region: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.spec.resource_type, self.account.account, self.region
+
+
+def _prerequisites(job: Job, regions: list[str]) -> list[tuple[str, str, str]]:
+    """The jobs whose results ``job`` reads: its needs in the same account, in its own region (a regional job),
+    in every region (a global job needing regional results) or globally (a global need)."""
+    keys = []
+    for dep in job.spec.needs:
+        spec = COLLECTORS[dep]
+        if not spec.regional:
+            keys.append((dep, job.account.account, GLOBAL_REGION))
+        elif job.region == GLOBAL_REGION:
+            keys.extend((dep, job.account.account, region) for region in regions)
+        else:
+            keys.append((dep, job.account.account, job.region))
+    return keys
 
 
 def _describe_error(exc: BaseException, ctx: CollectContext, spec: CollectorSpec) -> CollectionError:
@@ -144,23 +135,27 @@ def collect(
         regions=list(regions),
         partitions={a.account: a.session.get_partition_for_region(home) for a in accounts},
     )
-    jobs_by_wave = [
-        [
-            Job(spec, account, region)
-            for account in accounts
-            for spec in wave
-            for region in (regions if spec.regional else [GLOBAL_REGION])
-        ]
-        for wave in _waves(specs)
+    jobs = [
+        Job(spec, account, region)
+        for account in accounts
+        for spec in specs
+        for region in (regions if spec.regional else [GLOBAL_REGION])
     ]
-    total = sum(len(w) for w in jobs_by_wave)
+    waiting_on = {job.key: set(_prerequisites(job, regions)) for job in jobs}
+    dependents: dict[tuple[str, str, str], list[Job]] = {}
+    for job in jobs:
+        for key in waiting_on[job.key]:
+            dependents.setdefault(key, []).append(job)
+    total = len(jobs)
     done = 0
     cancelled = threading.Event()
 
     def fan_out(fn, items):
         return list(fan_pool.map(fn, items))
 
-    def run(job: Job) -> tuple[Job, list, CollectionError | None, list[str]]:
+    def context(job: Job) -> CollectContext:
+        """Built on this thread, when the job is submitted: its inputs are complete and nothing writes the
+        inventory while they are read."""
         partition_region = None if job.region == GLOBAL_REGION else job.region
         needed, needed_errors = {}, {}
         for dep in job.spec.needs:
@@ -168,7 +163,7 @@ def collect(
             if dep_errors:
                 needed_errors[dep] = dep_errors[0]
             needed[dep] = inventory.view(job.account.account, partition_region).get(dep)
-        ctx = CollectContext(
+        return CollectContext(
             account=job.account.account,
             region=job.region,
             partition=inventory.partitions[job.account.account],
@@ -181,6 +176,8 @@ def collect(
             cancelled=cancelled,
             fan_out=fan_out,
         )
+
+    def run(job: Job, ctx: CollectContext) -> tuple[Job, list, CollectionError | None, list[str]]:
         try:
             return job, job.spec.func(ctx), None, ctx.calls
         except Exception as exc:  # every failure is data: it becomes an error result, never a crash
@@ -196,9 +193,10 @@ def collect(
     # own fan-out never holds a slot that fan-out work needs, so the two pools cannot deadlock.
     fan_pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="fan-out")
     try:
-        for wave in jobs_by_wave:
-            futures = [pool.submit(run, job) for job in wave]
-            for future in as_completed(futures):
+        running = {pool.submit(run, job, context(job)) for job in jobs if not waiting_on[job.key]}
+        while running:
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
                 job, resources, error, calls = future.result()
                 inventory.calls.extend(calls)
                 if error is not None:
@@ -208,6 +206,10 @@ def collect(
                 done += 1
                 if progress:
                     progress(done, total, f"{job.spec.resource_type} {job.account.account} {job.region}")
+                for later in dependents.get(job.key, []):
+                    waiting_on[later.key].discard(job.key)
+                    if not waiting_on[later.key]:
+                        running.add(pool.submit(run, later, context(later)))
     except BaseException:
         cancelled.set()
         for account in accounts:
