@@ -1,0 +1,81 @@
+"""The scheduler starts a collector as soon as what it needs is in, partition by partition."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+
+import pytest
+
+from auditpack.collect.base import COLLECTORS, GLOBAL_REGION, AwsResource, CollectorSpec
+from auditpack.collect.evidence import EvidenceRecorder
+from auditpack.collect.scheduler import collect
+
+ACCOUNT = "123456789012"
+REGIONS = ["us-east-1", "us-west-2"]
+
+
+def account() -> SimpleNamespace:
+    return SimpleNamespace(account=ACCOUNT, session=SimpleNamespace(get_partition_for_region=lambda _r: "aws"),
+                           client=None, cancelled=threading.Event())
+
+
+def resource(name: str, region: str) -> AwsResource:
+    return AwsResource(arn=f"arn:aws:test:{region}:{ACCOUNT}:{name}", name=name, account=ACCOUNT, region=region)
+
+
+def register(monkeypatch: pytest.MonkeyPatch, rtype: str, func, *, regional: bool = True,
+             needs: tuple[str, ...] = ()) -> None:
+    monkeypatch.setitem(COLLECTORS, rtype, CollectorSpec(rtype, "test", func, (), regional, needs))
+
+
+def test_a_dependent_starts_in_one_region_while_another_region_is_still_listing(monkeypatch, tmp_path):
+    """With stage-by-stage waves this deadlocks: the west listing waits for the east dependent to run."""
+    east_dependent_ran = threading.Event()
+
+    def listing(ctx):
+        if ctx.region == "us-west-2" and not east_dependent_ran.wait(timeout=10):
+            raise AssertionError("the east dependent did not start while the west listing ran")
+        return [resource(f"item-{ctx.region}", ctx.region)]
+
+    def details(ctx):
+        if ctx.region == "us-east-1":
+            east_dependent_ran.set()
+        return [resource(f"detail-of-{r.name}", ctx.region) for r in ctx.need("t.listing")]
+
+    register(monkeypatch, "t.listing", listing)
+    register(monkeypatch, "t.details", details, needs=("t.listing",))
+    inventory = collect([account()], REGIONS, ["t.details"], EvidenceRecorder(tmp_path), max_workers=4)
+    assert not inventory.errors.get("t.listing") and not inventory.errors.get("t.details")
+    assert sorted(r.name for r in inventory.all("t.details")) == ["detail-of-item-us-east-1",
+                                                                  "detail-of-item-us-west-2"]
+
+
+def test_a_global_collector_waits_for_every_region_it_reads(monkeypatch, tmp_path):
+    def listing(ctx):
+        return [resource(f"item-{ctx.region}", ctx.region)]
+
+    def summary(ctx):
+        return [resource("+".join(sorted(r.name for r in ctx.need("t.listing"))), GLOBAL_REGION)]
+
+    register(monkeypatch, "t.listing", listing)
+    register(monkeypatch, "t.summary", summary, regional=False, needs=("t.listing",))
+    inventory = collect([account()], REGIONS, ["t.summary"], EvidenceRecorder(tmp_path), max_workers=4)
+    assert [r.name for r in inventory.all("t.summary")] == ["item-us-east-1+item-us-west-2"]
+
+
+def test_a_failed_input_fails_its_dependent_only_in_that_region(monkeypatch, tmp_path):
+    def listing(ctx):
+        if ctx.region == "us-west-2":
+            raise RuntimeError("listing broke")
+        return [resource("item", ctx.region)]
+
+    def details(ctx):
+        return [resource(f"detail-of-{r.name}", ctx.region) for r in ctx.need("t.listing")]
+
+    register(monkeypatch, "t.listing", listing)
+    register(monkeypatch, "t.details", details, needs=("t.listing",))
+    inventory = collect([account()], REGIONS, ["t.details"], EvidenceRecorder(tmp_path), max_workers=4)
+    assert [(r.name, r.region) for r in inventory.all("t.details")] == [("detail-of-item", "us-east-1")]
+    [(key, error)] = inventory.errors["t.details"].items()
+    assert key == (ACCOUNT, "us-west-2") and "listing broke" in error.message
