@@ -10,7 +10,6 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import sys
 import threading
 from typing import Any
 
@@ -43,6 +42,6 @@ def _dump() -> None:
 if __name__ == "__main__":
     botocore.client.BaseClient._make_api_call = _logged
     atexit.register(_dump)
-    from auditpack.cli import main
+    from auditpack.cli import run
 
-    sys.exit(main(sys.argv[1:]))
+    run()  # the console script's own exit path, which runs the atexit hook above

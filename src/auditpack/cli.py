@@ -8,11 +8,14 @@ pay for boto3 or weasyprint.
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from auditpack import __version__
 from auditpack.errors import UserError
@@ -72,5 +75,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def run() -> NoReturn:
+    """The ``auditpack`` console script: ``main``, then an exit that skips tearing down the heap.
+
+    A normal exit frees every object one by one: ~0.4 s after a scan of 2,000 users, more for larger accounts,
+    all of it after the pack is sealed and the summary printed. Exit handlers run and the streams are flushed
+    first, exactly as on a normal exit; usage errors and ``--help`` (``SystemExit``) leave the usual way.
+    """
+    code = main()
+    atexit._run_exitfuncs()  # logging.shutdown() and any handler a caller registered
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a closed pipe (auditpack ... | head): nothing more can be said
+        pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
