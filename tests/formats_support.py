@@ -59,6 +59,9 @@ def _finding(check: str, status: Status, severity: Severity, arn: str, rtype: st
                    control_ids=controls, message=message, remediation=f"Fix {name}.", evidence=evidence, **extra)
 
 
+FINGERPRINT = "hmac-sha256:" + "1a2b3c4d" * 4
+
+
 def synthetic_assessment(pack: Path) -> Assessment:
     """Every status a GRC system must handle: fail, waived, pass, error, not-applicable, and a global region."""
     trail_ev = _evidence(pack, f"evidence/{ACCOUNT}/us-east-1/cloudtrail/describe_trails-0001.json")
@@ -70,7 +73,7 @@ def synthetic_assessment(pack: Path) -> Assessment:
     findings = [
         _finding("cloudtrail_multi_region_logging", Status.FAIL, Severity.HIGH, account_arn, "AWS::::Account",
                  ACCOUNT, "global", ["AU-2", "AU-12"], "=cmd|'/C calc'!A0 no multi-region trail", [trail_ev],
-                 details={"masked": "AKIA…MPLE", "fingerprint": "fp:1a2b3c", "raw": SEEDED_SECRET}),
+                 details={"masked": "AKIA…MPLE", "fingerprint": FINGERPRINT, "raw": SEEDED_SECRET}),
         _finding("cloudtrail_log_file_validation", Status.FAIL, Severity.MEDIUM, trail, "AWS::CloudTrail::Trail",
                  "management-events", "us-east-1", ["AU-9"], "-Log file validation is off.", [trail_ev]),
         _finding("cloudtrail_log_file_validation", Status.WAIVED, Severity.MEDIUM,

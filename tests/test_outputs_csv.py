@@ -6,7 +6,7 @@ import csv
 
 from auditpack.outputs import RenderContext
 from auditpack.outputs.csv import COLUMNS, FILENAME, neutralise, write_csv
-from tests.formats_support import SEEDED_SECRET, synthetic_assessment
+from tests.formats_support import FINGERPRINT, SEEDED_SECRET, synthetic_assessment
 
 
 def test_one_row_per_finding_with_the_columns_a_reviewer_needs(tmp_path):
@@ -23,7 +23,7 @@ def test_one_row_per_finding_with_the_columns_a_reviewer_needs(tmp_path):
         "fail", "high", "global", "123456789012")
     assert first["resource_arn"] == "arn:aws:iam::123456789012:root"
     assert first["remediation"] == "Fix 123456789012."
-    assert first["details"] == "fingerprint=fp:1a2b3c; masked=AKIA…MPLE"
+    assert first["details"] == f"fingerprint={FINGERPRINT}; masked=AKIA…MPLE"
     waived = next(r for r in rows if r["status"] == "waived")
     assert (waived["waiver_justification"], waived["waiver_expires"]) == ("Legacy trail", "2027-01-31")
     assert SEEDED_SECRET not in path.read_text(encoding="utf-8-sig")
@@ -42,18 +42,3 @@ def test_formula_cells_are_neutralised(tmp_path):
     for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"):
         assert neutralise(text) == "'" + text
     assert neutralise("plain text") == "plain text"
-
-
-def test_nested_secret_details_export_only_masked_forms_and_fingerprints():
-    from auditpack.models import Finding, ResourceRef, Severity, Status
-    from auditpack.outputs.common import safe_details
-
-    finding = Finding(
-        id="x", check_id="lambda_env_no_aws_keys", status=Status.FAIL, severity=Severity.CRITICAL,
-        resource=ResourceRef(arn="arn:aws:lambda:us-east-1:123456789012:function:f", type="AWS::Lambda::Function",
-                             name="f"),
-        region="us-east-1", account="123456789012", control_ids=["IA-5(7)"], message="m", remediation="r",
-        details={"secrets": [{"field": "environment variable K", "masked": "q8Vd…e4Ri",
-                              "fingerprint": "hmac-sha256:abc", "raw_hint": "do-not-export"}]})
-    safe = safe_details(finding)
-    assert safe == {"masked_values": "q8Vd…e4Ri", "fingerprints": "hmac-sha256:abc"}

@@ -7,7 +7,7 @@ import json
 
 from auditpack.outputs import RenderContext
 from auditpack.outputs.ocsf import FILENAME, OCSF_VERSION, write_ocsf
-from tests.formats_support import FINISHED, SEEDED_SECRET, all_strings, ocsf_errors, synthetic_assessment
+from tests.formats_support import FINGERPRINT, FINISHED, SEEDED_SECRET, all_strings, ocsf_errors, synthetic_assessment
 
 
 def render(tmp_path):
@@ -42,7 +42,7 @@ def test_statuses_waivers_and_global_region(tmp_path):
     global_event = next(e for e in events if e["compliance"]["control"] == "AU-2")
     assert global_event["cloud"]["region"] == "us-east-1"  # "global" is filed under the home region
     assert global_event["resources"][0]["region"] == "us-east-1"
-    assert global_event["unmapped"] == {"fingerprint": "fp:1a2b3c", "masked": "AKIA…MPLE"}
+    assert global_event["unmapped"] == {"fingerprint": FINGERPRINT, "masked": "AKIA…MPLE"}
     assert not any(SEEDED_SECRET in s for s in all_strings(events))
 
 

@@ -6,8 +6,8 @@ browser (``medium="html"``: every finding, sortable tables) or for WeasyPrint (`
 styles, at most ``pdf_findings_per_control`` failing resources per control). Keeping the decisions here and
 only layout in the template is what makes the two reports say the same thing.
 
-Finding ``details`` are check-specific and may one day hold something sensitive; only keys known to be
-safe, with values of a safe shape, are ever rendered (see ``safe_details``).
+Finding ``details`` are check-specific and may one day hold something sensitive; only what
+``auditpack.disclosure`` allows (a safe key with a value of that shape) is ever rendered.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any
 from markupsafe import Markup
 
 from auditpack import charts
+from auditpack.disclosure import shareable_details
 from auditpack.models import (
     Assessment,
     CheckInfo,
@@ -74,38 +75,10 @@ FINDING_STATUS_LABEL = {
 
 # -- which finding details may be shown --------------------------------------------------------------------
 
-_MASKED = re.compile(r"^(.{4}….{4}|\*{8})$", re.DOTALL)
-_FINGERPRINT = re.compile(r"^hmac-sha256:[0-9a-f]{32}$")
-_NUMERIC_SUFFIXES = ("_days", "_hours", "_count", "_age", "_percent")
-
-
-def _safe_value(key: str, value: Any) -> bool:
-    if isinstance(value, list):
-        return bool(value) and len(value) <= 20 and all(_safe_value(key, v) for v in value)
-    if key == "masked" or key.endswith("_masked"):
-        return isinstance(value, str) and bool(_MASKED.match(value))
-    if key == "fingerprint" or key.endswith("_fingerprint"):
-        return isinstance(value, str) and bool(_FINGERPRINT.match(value))
-    if key.endswith(_NUMERIC_SUFFIXES):
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return False
-
 
 def safe_details(details: dict[str, Any]) -> list[tuple[str, str]]:
-    """The details a report may print: masked values, keyed fingerprints and plain numbers, nothing else.
-
-    A detail is shown only when its key says what it is (``masked``/``*_masked``, ``fingerprint``/
-    ``*_fingerprint``, or a count or age such as ``*_days``) and its value has that shape (``AKIA…MPLE`` or
-    eight stars; ``hmac-sha256:`` and 32 hex digits; a number). Anything else, including a value that merely
-    claims to be masked, is left out of the report; it stays in assessment.json for programs.
-    """
-    shown = []
-    for key in sorted(details):
-        value = details[key]
-        if _safe_value(key, value):
-            text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-            shown.append((key.replace("_", " "), text))
-    return shown
+    """What ``auditpack.disclosure`` lets a reader see of a finding's details, with readable labels."""
+    return [(key.replace("_", " "), text) for key, text in shareable_details(details).items()]
 
 
 # -- the view ----------------------------------------------------------------------------------------------

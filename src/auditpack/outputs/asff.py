@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from auditpack.disclosure import shareable_details
 from auditpack.models import Assessment, Finding, Status
 from auditpack.outputs import RenderContext, output
 from auditpack.outputs.common import (
@@ -19,7 +20,6 @@ from auditpack.outputs.common import (
     nist_requirement,
     partition_of,
     real_region,
-    safe_details,
     with_waivers,
     write_json_lines_array,
 )
@@ -66,7 +66,7 @@ def asff_finding(assessment: Assessment, finding: Finding) -> dict[str, Any]:
         "auditpack/CheckId": finding.check_id,
         "auditpack/Status": finding.status.value,
         "auditpack/RunId": assessment.run.id,
-        **{f"auditpack/{k}": clip(v, 2048) for k, v in safe_details(finding).items()},
+        **{f"auditpack/{k}": clip(v, 2048) for k, v in shareable_details(finding.details).items()},
     }
     if finding.region != real_region(finding, assessment):
         fields["auditpack/Region"] = finding.region  # "global": filed under the scan's home region

@@ -17,12 +17,6 @@ from auditpack.models import Assessment, Finding, Status, WaiverState
 
 GLOBAL = "global"
 
-# Finding.details keys that may be copied into exchange formats. Everything else stays in assessment.json
-# only: a check may put facts in details that are fine in the pack but were never reviewed for export, and
-# "never dump details wholesale" is how a secret that a future check forgets to mask stays out of a SIEM.
-SAFE_DETAIL_KEYS = frozenset({"masked", "fingerprint", "masked_value", "masked_values", "fingerprints"})
-
-
 def home_region(assessment: Assessment) -> str:
     """The scan's first region: IAM and other global services are called there, so global findings live there."""
     return assessment.scope.regions[0] if assessment.scope.regions else "us-east-1"
@@ -49,46 +43,6 @@ def millis(moment: datetime) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
-
-
-def _nested_secret_ids(node: Any, masked: list[str], prints: list[str]) -> None:
-    """Masked forms and fingerprints found at any depth (the secrets checks nest one entry per secret)."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "masked" and isinstance(value, str):
-                masked.append(value)
-            elif key == "fingerprint" and isinstance(value, str):
-                prints.append(value)
-            elif isinstance(value, dict | list):
-                _nested_secret_ids(value, masked, prints)
-    elif isinstance(node, list):
-        for item in node:
-            _nested_secret_ids(item, masked, prints)
-
-
-def safe_details(finding: Finding) -> dict[str, str]:
-    """Only allow-listed detail keys, flattened to strings; other nested structures are dropped, not dumped.
-
-    Masked forms and fingerprints nested deeper (one entry per secret) are lifted into ``masked_values`` and
-    ``fingerprints``, so a GRC system can still correlate the same secret across resources and runs.
-    """
-    safe: dict[str, str] = {}
-    for key in sorted(finding.details):
-        if key not in SAFE_DETAIL_KEYS:
-            continue
-        value: Any = finding.details[key]
-        if isinstance(value, str | int | float | bool):
-            safe[key] = str(value)
-        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            safe[key] = ", ".join(value)
-    masked: list[str] = []
-    prints: list[str] = []
-    _nested_secret_ids({k: v for k, v in finding.details.items() if k not in SAFE_DETAIL_KEYS}, masked, prints)
-    if masked:
-        safe.setdefault("masked_values", ", ".join(dict.fromkeys(masked)))
-    if prints:
-        safe.setdefault("fingerprints", ", ".join(dict.fromkeys(prints)))
-    return safe
 
 
 def clip(text: str, limit: int) -> str:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from auditpack.disclosure import shareable_details
 from auditpack.models import Assessment, Finding
 from auditpack.outputs import RenderContext, output
-from auditpack.outputs.common import safe_details, with_waivers
+from auditpack.outputs.common import with_waivers
 
 FILENAME = "findings.csv"
 COLUMNS = [
@@ -34,7 +35,7 @@ def row(finding: Finding) -> list[str]:
         finding.id, finding.check_id, " ".join(finding.control_ids), finding.status.value, finding.severity.value,
         finding.account, finding.region, finding.resource.arn, finding.resource.type, finding.resource.name,
         finding.message, finding.remediation, waiver.justification if waiver else "", waiver.expires if waiver else "",
-        " ".join(finding.evidence), "; ".join(f"{k}={v}" for k, v in safe_details(finding).items()),
+        " ".join(finding.evidence), "; ".join(f"{k}={v}" for k, v in shareable_details(finding.details).items()),
     ]
     return [neutralise(c) for c in cells]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from auditpack.disclosure import shareable_details
 from auditpack.models import Assessment, Finding, Severity, Status
 from auditpack.outputs import RenderContext, output
 from auditpack.outputs.common import (
@@ -17,7 +18,6 @@ from auditpack.outputs.common import (
     nist_requirement,
     partition_of,
     real_region,
-    safe_details,
     with_waivers,
     write_json_lines_array,
 )
@@ -103,7 +103,7 @@ def event(assessment: Assessment, finding: Finding, control_id: str) -> dict[str
     if finding.waiver:
         result["comment"] = (f"Waived: {finding.waiver.justification} (approved by {finding.waiver.approved_by}, "
                              f"expires {finding.waiver.expires})")
-    details = safe_details(finding)
+    details = shareable_details(finding.details)
     if details:
         result["unmapped"] = details
     return result

@@ -19,9 +19,10 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from auditpack.disclosure import shareable_details
 from auditpack.models import Assessment, ControlResult, ControlStatus, Finding, Severity, Status
 from auditpack.outputs import RenderContext, output
-from auditpack.outputs.common import iso, safe_details, with_waivers
+from auditpack.outputs.common import iso, with_waivers
 
 OSCAL_VERSION = "1.2.3"
 RESULTS_FILE = "assessment-results.oscal.json"
@@ -165,7 +166,7 @@ class Catalogue:
             prop("result", finding.status.value),
             prop("severity", finding.severity.value),
             prop("region", finding.region),
-            *(prop(k.replace("_", "-"), v) for k, v in safe_details(finding).items()),
+            *(prop(k.replace("_", "-"), v) for k, v in shareable_details(finding.details).items()),
         )
         evidence = [
             compact({
