@@ -98,7 +98,12 @@ def evaluate(
                             spec.id, result.resource.arn, result.region)
                 continue
             findings[finding.id] = finding
-    return sorted(findings.values(), key=lambda f: (f.check_id, f.account, f.region, f.resource.arn))
+    return sorted(findings.values(), key=finding_order)
+
+
+def finding_order(finding: Finding) -> tuple[str, str, str, str]:
+    """The order findings are listed in everywhere: by check, account, region, resource."""
+    return finding.check_id, finding.account, finding.region, finding.resource.arn
 
 
 def _account_of(result: Result, inventory: Inventory) -> str:

@@ -27,13 +27,13 @@ from auditpack.collect.session import (
 from auditpack.config import Config
 from auditpack.diff import compare
 from auditpack.errors import UserError
-from auditpack.evaluate import assess, evaluate
+from auditpack.evaluate import assess, evaluate, finding_order
 from auditpack.memory import long_lived_objects, settled
 from auditpack.models import Assessment, CheckInfo, Identity, Organization, Run, Scope, Tool
 from auditpack.outputs import RenderContext, write_outputs
 from auditpack.outputs.assessment_json import read_assessment
 from auditpack.pack import seal_outputs
-from auditpack.secrets.analysis import analyze_secrets
+from auditpack.secrets.analysis import analyze_secrets_alongside, secret_source_types
 from auditpack.validation import Library, load_library
 from auditpack.waivers import apply_waivers
 
@@ -140,7 +140,15 @@ def build_assessment(
     previous: Assessment | None = None,
 ) -> Assessment:
     checks = library.checks
-    findings = evaluate(inventory, checks, library.params, library.controls_by_check())
+    controls_by_check = library.controls_by_check()
+    sources = secret_source_types(inventory)
+    reading_sources = {c: s for c, s in checks.items() if sources & set(s.resources)}
+    others = {c: s for c, s in checks.items() if c not in reading_sources}
+    # The secret detector (a process of its own) runs while the checks that read no secret source are judged.
+    findings = analyze_secrets_alongside(
+        inventory, lambda: evaluate(inventory, others, library.params, controls_by_check), config.fingerprint_key)
+    findings = sorted(findings + evaluate(inventory, reading_sources, library.params, controls_by_check),
+                      key=finding_order)
     findings, waiver_statuses = apply_waivers(findings, config.waivers, started.date())
     results = assess(list(library.controls.values()), checks, findings, library.params, inventory.accounts)
     errors = sorted(
@@ -181,8 +189,7 @@ def assess_plan(
     inventory = collect(plan.sessions, regions, resource_types, recorder,
                         max_workers=config.collection.max_workers, home_region=home_region, progress=progress)
     mark_unreachable(inventory, plan, resource_types)
-    analyze_secrets(inventory, config.fingerprint_key)  # once per scan, before the pure checks
-    settled()  # the inventory lives until the findings are made
+    settled()  # the inventory lives until the findings are made; secrets are judged while they are
     return build_assessment(library, inventory, identity, started, run_id, config, previous)
 
 
