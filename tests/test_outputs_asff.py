@@ -48,7 +48,7 @@ def test_batches_hold_at_most_100_and_requirements_at_most_32(tmp_path):
     template = assessment.findings[1]
     many = [template.model_copy(update={"id": f"{template.id}-{i}", "control_ids": [f"AU-{n}" for n in range(40)]})
             for i in range(250)]
-    bodies = batches(assessment.model_copy(update={"findings": many}))
+    bodies = list(batches(assessment.model_copy(update={"findings": many})))
     assert [len(b["Findings"]) for b in bodies] == [100, 100, 50]
     assert all(len(f["Compliance"]["RelatedRequirements"]) == 32 for b in bodies for f in b["Findings"])
     assert import_all(bodies) == 250
@@ -56,11 +56,11 @@ def test_batches_hold_at_most_100_and_requirements_at_most_32(tmp_path):
 
 def test_botocore_rejects_a_malformed_finding(tmp_path):
     """The Stubber check bites: a missing required field fails before anything would be sent."""
-    body = batches(synthetic_assessment(tmp_path))[0]
+    body = next(batches(synthetic_assessment(tmp_path)))
     del body["Findings"][0]["Resources"]
     with pytest.raises(ParamValidationError):
         import_all([body])
-    bad_status = batches(synthetic_assessment(tmp_path))[0]
+    bad_status = next(batches(synthetic_assessment(tmp_path)))
     bad_status["Findings"][0]["Compliance"]["Status"] = "MAYBE"
     request = securityhub().meta.service_model.operation_model("BatchImportFindings").input_shape
     assert model_violations(request, bad_status)
@@ -81,6 +81,6 @@ def test_blank_message_and_name_still_import(tmp_path):
     assessment = synthetic_assessment(tmp_path)
     odd = assessment.findings[1].model_copy(update={
         "message": " ", "resource": assessment.findings[1].resource.model_copy(update={"name": ""})})
-    (body,) = batches(assessment.model_copy(update={"findings": [odd]}))
+    (body,) = list(batches(assessment.model_copy(update={"findings": [odd]})))
     assert import_all([body]) == 1
     assert "Details" not in body["Findings"][0]["Resources"][0]

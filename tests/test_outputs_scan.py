@@ -103,3 +103,26 @@ def test_assessment_json_is_written_a_finding_at_a_time_yet_reads_as_one_documen
         [path] = write_assessment(assessment, RenderContext(pack=pack))
         assert path.read_text(encoding="utf-8") == assessment.model_dump_json(indent=2) + "\n"
         assert read_assessment(pack) == assessment
+
+
+def test_lazy_arrays_are_written_element_by_element_and_read_back_as_plain_json(tmp_path):
+    from auditpack.outputs.common import Lazy, write_json, write_json_lines_array
+
+    made: list[int] = []
+
+    def rows():
+        for i in range(3):
+            made.append(i)
+            yield {"i": i, "text": 'ü "quoted"\nnext line', "nested": [{"deep": [1, 2]}]}
+
+    document = {"a": 1, "empty_list": [], "empty_map": {}, "plain": [1, "two", None],
+                "mixed": [{"x": True}, [3]], "rows": {"items": Lazy(rows())}}
+    text = write_json(tmp_path / "doc.json", document).read_text(encoding="utf-8")
+    expected_rows = [{"i": i, "text": 'ü "quoted"\nnext line', "nested": [{"deep": [1, 2]}]} for i in range(3)]
+    assert json.loads(text) == {**document, "rows": {"items": expected_rows}}
+    assert made == [0, 1, 2]
+    assert sum(line.strip().startswith('{"i": ') for line in text.splitlines()) == 3  # one element per line
+
+    assert write_json_lines_array(tmp_path / "none.json", iter(())).read_text() == "[]\n"
+    assert json.loads(write_json_lines_array(tmp_path / "two.json", iter([{"a": 1}, {"b": 2}])).read_text()) == [
+        {"a": 1}, {"b": 2}]

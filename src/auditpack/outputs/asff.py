@@ -8,6 +8,7 @@ ARN an account may import into without a partner registration.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -112,9 +113,11 @@ def asff_finding(assessment: Assessment, finding: Finding) -> dict[str, Any]:
     return result
 
 
-def batches(assessment: Assessment) -> list[dict[str, list[dict[str, Any]]]]:
-    findings = [asff_finding(assessment, f) for f in assessment.findings]
-    return [{"Findings": findings[i:i + BATCH_SIZE]} for i in range(0, len(findings), BATCH_SIZE)]
+def batches(assessment: Assessment) -> Iterator[dict[str, list[dict[str, Any]]]]:
+    """BatchImportFindings bodies of at most ``BATCH_SIZE`` findings, made as they are written."""
+    found = assessment.findings
+    for first in range(0, len(found), BATCH_SIZE):
+        yield {"Findings": [asff_finding(assessment, f) for f in found[first:first + BATCH_SIZE]]}
 
 
 @output("asff", description="AWS Security Finding Format, in BatchImportFindings batches of 100", order=30)

@@ -7,6 +7,7 @@ The file is one JSON array of events, ready for a bulk loader (Amazon Security L
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -113,8 +114,9 @@ def _check_title(assessment: Assessment, check_id: str) -> str:
     return next((c.title for c in assessment.checks if c.id == check_id), check_id)
 
 
-def events(assessment: Assessment) -> list[dict[str, Any]]:
-    return [event(assessment, f, control_id) for f in assessment.findings for control_id in f.control_ids]
+def events(assessment: Assessment) -> Iterator[dict[str, Any]]:
+    """One event per finding and control, made as they are written."""
+    return (event(assessment, f, control_id) for f in assessment.findings for control_id in f.control_ids)
 
 
 @output("ocsf", description=f"OCSF {OCSF_VERSION} Compliance Finding events (class 2003)", order=30)

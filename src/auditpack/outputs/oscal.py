@@ -14,6 +14,7 @@ import hashlib
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 from auditpack.disclosure import shareable_details
 from auditpack.models import Assessment, ControlResult, ControlStatus, Finding, Severity, Status
 from auditpack.outputs import RenderContext, output
-from auditpack.outputs.common import iso, with_waivers
+from auditpack.outputs.common import Lazy, iso, with_waivers, write_json
 
 OSCAL_VERSION = "1.2.3"
 RESULTS_FILE = "assessment-results.oscal.json"
@@ -87,6 +88,10 @@ def deadline(started: datetime, severity: Severity, remediation_days: dict[str, 
     return started + timedelta(days=days)
 
 
+def _item_uuid(arn: str) -> str:
+    return stable_uuid("inventory-item", arn)
+
+
 def _worst(findings: list[Finding]) -> Severity:
     return max((f.severity for f in findings), key=lambda s: s.rank)
 
@@ -104,22 +109,25 @@ class Catalogue:
     pack: Path
     remediation_days: dict[str, int]
     scope_key: str = ""
-    items: dict[str, dict[str, Any]] = field(default_factory=dict)  # ARN -> inventory item
+    # Per finding and resource only identifiers are kept; the observations and inventory items themselves are
+    # made while they are written (``Lazy``): at 60,000 findings, holding them all took over 1.5 GB.
+    items: dict[str, Finding] = field(default_factory=dict)  # ARN -> the first finding about it
     evidence: dict[str, dict[str, Any]] = field(default_factory=dict)  # pack-relative path -> resource
     collected: dict[str, datetime] = field(default_factory=dict)  # pack-relative path -> collected_at
-    observations: dict[str, dict[str, Any]] = field(default_factory=dict)  # finding id -> observation
+    observation_uuids: dict[str, str] = field(default_factory=dict)  # finding id -> observation uuid
     by_check: dict[str, list[Finding]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         a = self.assessment
         for finding in a.findings:
             self.by_check.setdefault(finding.check_id, []).append(finding)
+            self.items.setdefault(finding.resource.arn, finding)
+            self.observation_uuids[finding.id] = random_uuid()
         self.scope_key = ",".join(sorted(a.scope.accounts))
         self._index_evidence()
-        for finding in a.findings:
-            self.items.setdefault(finding.resource.arn, self._inventory_item(finding))
-        for finding in a.findings:
-            self.observations[finding.id] = self._observation(finding)
+
+    def related(self, findings: list[Finding]) -> list[dict[str, str]]:
+        return [{"observation-uuid": self.observation_uuids[f.id]} for f in findings]
 
     # -- evidence files -------------------------------------------------------------------------------
     def _index_evidence(self) -> None:
@@ -143,10 +151,13 @@ class Catalogue:
                 self.collected[rel] = datetime.fromisoformat(json.loads(data)["collected_at"])
 
     # -- inventory --------------------------------------------------------------------------------------
+    def inventory_items(self, arns: Iterable[str]) -> Lazy:
+        return Lazy(self._inventory_item(self.items[arn]) for arn in arns)
+
     def _inventory_item(self, finding: Finding) -> dict[str, Any]:
         ref = finding.resource
         return {
-            "uuid": stable_uuid("inventory-item", ref.arn),
+            "uuid": _item_uuid(ref.arn),
             "description": f"{ref.type} {ref.name} in account {finding.account}.",
             "props": props(
                 prop("asset-id", ref.arn, ours=False),
@@ -157,6 +168,9 @@ class Catalogue:
         }
 
     # -- observations -------------------------------------------------------------------------------
+    def observations(self, findings: Iterable[Finding]) -> Lazy:
+        return Lazy(self._observation(f) for f in findings)
+
     def _observation(self, finding: Finding) -> dict[str, Any]:
         times = [self.collected[e] for e in finding.evidence if e in self.collected]
         collected = min(times) if times else self.assessment.run.started_at
@@ -178,13 +192,13 @@ class Catalogue:
             for rel in finding.evidence
         ]
         return compact({
-            "uuid": random_uuid(),
+            "uuid": self.observation_uuids[finding.id],
             "title": line(f"{finding.check_id}: {finding.resource.name} ({finding.region})"),
             "description": finding.message or f"{finding.check_id}: {finding.status.value}",
             "props": observation_props,
             "methods": ["TEST"],
             "subjects": [{
-                "subject-uuid": self.items[finding.resource.arn]["uuid"],
+                "subject-uuid": _item_uuid(finding.resource.arn),
                 "type": "inventory-item",
                 "title": line(finding.resource.name or finding.resource.arn),
             }],
@@ -286,7 +300,7 @@ def _risks_for(cat: Catalogue, control: ControlResult, findings: list[Finding]) 
             "props": [prop("severity", _worst(failing).value)],
             "status": "open",
             "deadline": iso(cat.risk_deadline(failing)),
-            "related-observations": [{"observation-uuid": cat.observations[f.id]["uuid"]} for f in failing],
+            "related-observations": cat.related(failing),
         })
     if waived:
         waivers = sorted({(f.waiver.justification, f.waiver.approved_by, f.waiver.expires)
@@ -301,7 +315,7 @@ def _risks_for(cat: Catalogue, control: ControlResult, findings: list[Finding]) 
             "status": "deviation-approved",
             "deadline": iso(min(_expiry(f.waiver.expires) for f in waived if f.waiver))
             if any(f.waiver for f in waived) else None,
-            "related-observations": [{"observation-uuid": cat.observations[f.id]["uuid"]} for f in waived],
+            "related-observations": cat.related(waived),
         }))
     return risks
 
@@ -326,7 +340,7 @@ def build_results(cat: Catalogue) -> dict[str, Any]:
                 "title": line(f"{control.id} {control.title}"),
                 "status": {"state": state, "reason": reason, "remarks": STATUS_REMARKS[control.status]},
             },
-            "related-observations": [{"observation-uuid": cat.observations[f.id]["uuid"]} for f in mine],
+            "related-observations": cat.related(mine),
             "related-risks": [{"risk-uuid": r["uuid"]} for r in control_risks],
         }))
     result = compact({
@@ -338,9 +352,9 @@ def build_results(cat: Catalogue) -> dict[str, Any]:
         "start": iso(a.run.started_at),
         "end": iso(a.run.finished_at),
         "props": [prop("run-id", a.run.id)],
-        "local-definitions": {"inventory-items": list(cat.items.values())} if cat.items else None,
+        "local-definitions": {"inventory-items": cat.inventory_items(cat.items)} if cat.items else None,
         "reviewed-controls": cat.reviewed_controls(),
-        "observations": list(cat.observations.values()),
+        "observations": cat.observations(a.findings) if a.findings else None,
         "risks": risks,
         "findings": findings,
     })
@@ -376,15 +390,15 @@ def build_poam(cat: Catalogue) -> dict[str, Any] | None:
     groups = _poam_groups(cat)
     if not groups:
         return None
-    observations: dict[str, dict[str, Any]] = {}
-    items_used: dict[str, dict[str, Any]] = {}
+    observed: dict[str, Finding] = {}
+    items_used: dict[str, None] = {}
     risks, poam_items = [], []
     for control, account, rtype, disposition, members in groups:
         key = (cat.scope_key, control.oscal_id, account, rtype, disposition)
         for f in members:
-            observations[f.id] = cat.observations[f.id]
-            items_used[f.resource.arn] = cat.items[f.resource.arn]
-        related = [{"observation-uuid": cat.observations[f.id]["uuid"]} for f in members]
+            observed[f.id] = f
+            items_used[f.resource.arn] = None
+        related = cat.related(members)
         names = ", ".join(sorted({f.resource.name for f in members}))
         if disposition == "open":
             due = cat.risk_deadline(members)
@@ -423,17 +437,12 @@ def build_poam(cat: Catalogue) -> dict[str, Any] | None:
         "uuid": random_uuid(),
         "metadata": cat.metadata(f"auditpack plan of action and milestones: {cat.subject_name()}"),
         "system-id": {"identifier-type": "https://ietf.org/rfc/rfc4122", "id": stable_uuid("system", cat.scope_key)},
-        "local-definitions": {"inventory-items": list(items_used.values())},
-        "observations": list(observations.values()),
+        "local-definitions": {"inventory-items": cat.inventory_items(items_used)},
+        "observations": cat.observations(observed.values()),
         "risks": risks,
         "poam-items": poam_items,
     })
     return {"plan-of-action-and-milestones": poam}
-
-
-def _write(path: Path, document: dict[str, Any]) -> Path:
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
 
 
 @output("oscal", description="OSCAL 1.2 assessment plan, assessment results and POA&M", order=20)
@@ -442,10 +451,10 @@ def write_oscal(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     days = getattr(ctx.config, "remediation_days", None) or DEFAULT_REMEDIATION_DAYS
     cat = Catalogue(assessment, ctx.pack, dict(days))
     written = [
-        _write(ctx.pack / PLAN_FILE, build_plan(cat)),
-        _write(ctx.pack / RESULTS_FILE, build_results(cat)),
+        write_json(ctx.pack / PLAN_FILE, build_plan(cat)),
+        write_json(ctx.pack / RESULTS_FILE, build_results(cat)),
     ]
     poam = build_poam(cat)
     if poam is not None:
-        written.append(_write(ctx.pack / POAM_FILE, poam))
+        written.append(write_json(ctx.pack / POAM_FILE, poam))
     return written
