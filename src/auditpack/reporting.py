@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -503,8 +503,14 @@ def _environment():
 
 def render_report(report: Report, medium: str) -> str:
     """The report as one self-contained HTML document for ``medium`` "html" (browser) or "pdf" (WeasyPrint)."""
+    return "".join(render_report_pieces(report, medium))
+
+
+def render_report_pieces(report: Report, medium: str) -> Iterator[str]:
+    """The same document in pieces, for writing it without holding it (the browser report lists every finding:
+    tens of MB at 60,000 findings)."""
     if medium not in ("html", "pdf"):
         raise ValueError(f"unknown medium {medium!r}")
     template = _environment().get_template("report.html.j2")
-    return template.render(r=report, a=report.assessment, medium=medium, pdf=medium == "pdf",
-                            cap=report.settings.pdf_findings_per_control)
+    return template.generate(r=report, a=report.assessment, medium=medium, pdf=medium == "pdf",
+                             cap=report.settings.pdf_findings_per_control)

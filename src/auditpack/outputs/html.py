@@ -6,7 +6,7 @@ from pathlib import Path
 
 from auditpack.models import Assessment
 from auditpack.outputs import RenderContext, output
-from auditpack.reporting import Report, build_report, render_report
+from auditpack.reporting import Report, build_report, render_report_pieces
 
 FILENAME = "report.html"
 
@@ -24,5 +24,6 @@ def report_for(assessment: Assessment, ctx: RenderContext) -> Report:
 @output("html", description="report.html: the assessment report, self-contained, with sortable tables", order=80)
 def write_html(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     path = ctx.pack / FILENAME
-    path.write_text(render_report(report_for(assessment, ctx), "html"), encoding="utf-8")
+    with path.open("w", encoding="utf-8") as handle:
+        handle.writelines(render_report_pieces(report_for(assessment, ctx), "html"))
     return [path]
