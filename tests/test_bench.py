@@ -73,3 +73,15 @@ def test_version_imports_no_heavy_library():
     assert trace.stdout.startswith("auditpack ")
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in trace.stderr.splitlines() if "|" in line}
     assert not imported & HEAVY, imported & HEAVY
+
+
+def test_repeated_runs_compare_by_median_and_count_calls_once():
+    from collections import Counter
+
+    from bench.run import Measured, median_of
+
+    runs = [Measured(3.0, 100.0, Counter({"sts:GetCallerIdentity": 1}), 0, 1),
+            Measured(1.0, 300.0, Counter({"sts:GetCallerIdentity": 2}), 5, 0),
+            Measured(2.0, 200.0, Counter(), 0, 0)]
+    middle = median_of(runs)
+    assert (middle.wall, middle.peak_mb, middle.calls, middle.code) == (2.0, 200.0, runs[0].calls, 1)
