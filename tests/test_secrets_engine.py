@@ -142,3 +142,24 @@ def test_a_kingfisher_only_detection_masks_and_fingerprints_the_whole_token():
     assert found.detector == "kingfisher:betterleaks.stripe-access-token"
     assert found.kind == "a stripe access token"
     assert (found.masked, found.fingerprint) == ("sk_l…5e4f", FP(token))
+
+
+@pytest.mark.parametrize(("value", "name", "script", "found"), [
+    ('{"db": {"user": "app", "password": "3uYEIi75qB4sA9"}}', "CONFIG_JSON", False, ["3uYEIi75qB4sA9"]),
+    ('[{"name": "svc", "api_key": "t2PoPUtg3SUunWZTRTpysCW9"}]', "SETTINGS", False, ["t2PoPUtg3SUunWZTRTpysCW9"]),
+    ('{"password": "${DB_PASSWORD}", "password_file": "/run/secrets/db"}', "CONFIG_JSON", False, []),
+    ('{"keys":[{"kty":"RSA","n":"G632IeppHoRTAzHJepquXKvFmgYOb8cBdum7dQslr57Qqa","e":"AQAB"}]}', "JWKS", False, []),
+    ('{"password": "3uYEIi75qB4sA9"', "BROKEN_JSON", False, []),
+    ("alias/signing", "SIGNING_KEY_ALIAS", False, []),
+    ("#!/bin/bash\nhtpasswd -b -c /etc/nginx/.htpasswd admin cy0rNoJjSRbW\n", None, True, ["cy0rNoJjSRbW"]),
+    ("#!/bin/bash\nhtpasswd -nbB admin Zq81mVtXe2\n", None, True, ["Zq81mVtXe2"]),
+    ("#!/bin/bash\nhtpasswd -c /etc/nginx/.htpasswd admin\n", None, True, []),  # asks for the password
+    ('#!/bin/bash\nhtpasswd -bB /etc/.htpasswd admin "$ADMIN_PASS"\n', None, True, []),
+    ("#!/bin/bash\necho '38sVzAGT5XolHA' | docker login -u ci --password-stdin\n", None, True, ["38sVzAGT5XolHA"]),
+    ('#!/bin/bash\necho "$REGISTRY_TOKEN" | docker login -u ci --password-stdin reg.example.com\n', None, True, []),
+    ("#!/bin/bash\ncat /run/secrets/pw | docker login -u ci --password-stdin\n", None, True, []),
+])
+def test_rules_for_json_documents_htpasswd_and_piped_passwords(value, name, script, found):
+    from auditpack.secrets import rules
+
+    assert [hit.secret for _, hit in rules.own_hits(value, name, script)] == found

@@ -8,6 +8,7 @@ reported: a value that points at Secrets Manager is the good practice we want to
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator
@@ -29,12 +30,12 @@ NOT_SECRET_NAME = re.compile(
     r"(?:_|^)(ARN|ID|IDS|NAME|NAMES|PORT|URL|URI|ENDPOINT|HOST|PATH|FILE|DIR|REGION|TTL|EXPIRY|EXPIRES|LENGTH|"
     r"LEN|SIZE|TYPE|HEADER|PARAM|PARAMETER|KEY_ID|ENABLED|DISABLED|REQUIRED|VERSION|ROTATION|TIMEOUT|POLICY|"
     r"FORMAT|ALGORITHM|ALG|PREFIX|FIELD|COUNT|AGE|DAYS|HOURS|LIMIT|MODE|USER|USERNAME|LOCATION|STORE|PROVIDER|"
-    r"SOURCE|REF|KMS|SSM|MIN|MAX|ISSUER|AUDIENCE|SCOPE|SCOPES)$"
+    r"SOURCE|REF|KMS|SSM|MIN|MAX|ISSUER|AUDIENCE|SCOPE|SCOPES|ALIAS)$"
 )
 
 REFERENCE = re.compile(
     r"^(arn:aws[\w-]*:|\{\{resolve:|\$\{|\$\(|\$[A-Za-z_]|%\{|%\(|#\{|ssm:|secretsmanager:|vault:|"
-    r"/run/secrets/|/var/run/secrets/|file://|s3://|projects/[^/]+/secrets/)",
+    r"/run/secrets/|/var/run/secrets/|file://|s3://|projects/[^/]+/secrets/|alias/)",
     re.IGNORECASE,
 )
 PLACEHOLDER = re.compile(
@@ -64,7 +65,11 @@ COMMAND_LINE = [
     ("curl -u", re.compile(r"\bcurl\b[^\n;|&]*?\s(?:-u|--user)\s+['\"]?[^:\s'\"]+:([^\s'\";&|]+)")),
     ("sshpass -p", re.compile(r"\bsshpass\s+-p\s*['\"]?([^\s'\";&|]+)")),
     ("redis-cli -a", re.compile(r"\bredis-cli\b[^\n;|&]*?\s-a\s+['\"]?([^\s'\";&|]+)")),
+    ("password piped to --password-stdin", re.compile(
+        r"\b(?:echo|printf)\s+(?:-[a-z]+\s+)?(['\"]?)([^\s'\"|;&]+)\1\s*\|\s*[^\n|;&]*--password-stdin\b")),
 ]
+# htpasswd -b[c...] FILE USER PASSWORD, or htpasswd -nb[...] USER PASSWORD (prints instead of writing a file).
+HTPASSWD = re.compile(r"\bhtpasswd((?:\s+-[A-Za-z]+)+)((?:\s+[^\s;&|-][^\s;&|]*){2,3})")
 
 
 @dataclass(frozen=True)
@@ -181,6 +186,38 @@ def named_hits(name: str | None, value: str) -> Iterator[Hit]:
         yield Hit(value.strip(), Category.CREDENTIAL, _kind_for_name(name or ""), "named-credential")
 
 
+def htpasswd_hits(line: str) -> Iterator[Hit]:
+    """The password ``htpasswd -b`` takes as its last argument (``-n``: no file argument before the user)."""
+    for match in HTPASSWD.finditer(line):
+        flags = "".join(match.group(1).split()).replace("-", "")
+        args = match.group(2).split()
+        wanted = 2 if "n" in flags else 3
+        if "b" in flags and len(args) >= wanted:
+            yield from _credential(args[wanted - 1].strip("'\""), "a password on a command line", "htpasswd-b")
+
+
+def json_hits(value: str) -> Iterator[Hit]:
+    """Values under credential-like keys inside a JSON document (``{"db": {"password": "..."}}``)."""
+    text = value.strip()
+    if not text.startswith(("{", "[")):
+        return
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, item in node.items():
+                if isinstance(item, str):
+                    yield from named_hits(str(key), item)
+                elif isinstance(item, dict | list):
+                    stack.append(item)
+        elif isinstance(node, list):
+            stack.extend(item for item in node if isinstance(item, dict | list))
+
+
 def script_hits(line: str) -> Iterator[Hit]:
     """Credentials on one line of a shell script: assignments to secret-named variables and command options."""
     for rule, pattern in COMMAND_LINE:
@@ -195,6 +232,7 @@ def script_hits(line: str) -> Iterator[Hit]:
             category = Category.AWS_SECRET_ACCESS_KEY if "secret" in match.group(1) else Category.CREDENTIAL
             kind = "an AWS secret access key" if category.is_aws_key else "an AWS session token"
             yield Hit(secret, category, kind, "aws-configure-set")
+    yield from htpasswd_hits(line)
     for match in ASSIGNMENT.finditer(line):
         yield from named_hits(match.group(1), match.group(3))
 
@@ -205,6 +243,7 @@ def own_hits(value: str, name: str | None, script: bool) -> Iterator[tuple[int, 
         yield from ((0, h) for h in aws_hits(value, name))
         yield from ((0, h) for h in url_hits(value))
         yield from ((0, h) for h in named_hits(name, value))
+        yield from ((0, h) for h in json_hits(value))
         return
     for number, line in enumerate(value.splitlines(), start=1):
         for hit in (*aws_hits(line), *url_hits(line), *script_hits(line)):
