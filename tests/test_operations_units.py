@@ -96,3 +96,23 @@ def test_findings_belong_to_the_account_whose_partition_judged_them_even_without
     findings = evaluate(inventory, {spec.id: spec}, ResolvedParameters({}, {}, {}), {})
     assert {f.resource.name: f.account for f in findings} == {
         "logs-111111111111": "111111111111", "logs-222222222222": "222222222222"}
+
+
+def test_findings_about_one_resource_share_one_reference():
+    from dataclasses import replace
+
+    from auditpack.controls import ResolvedParameters
+    from auditpack.evaluate import evaluate
+    from auditpack.inventory import Inventory
+    from auditpack.models import ResourceRef
+    from auditpack.registry import Result, load_checks
+
+    def judge(view, params):  # each check makes its own reference, as checks do
+        yield Result(Status.PASS, ResourceRef(arn="arn:aws:iam::111111111111:user/alice", type="AWS::IAM::User",
+                                              name="alice"), "m", "global")
+
+    checks = {cid: replace(load_checks()[cid], func=judge)
+              for cid in ("iam_access_key_rotated", "iam_access_key_unused")}
+    inventory = Inventory(accounts=["111111111111"], regions=["us-east-1"])
+    first, second = evaluate(inventory, checks, ResolvedParameters({}, {}, {}), {})
+    assert first.check_id != second.check_id and first.resource is second.resource

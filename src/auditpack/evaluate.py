@@ -76,15 +76,20 @@ def evaluate(
     controls_by_check: dict[str, list[str]],
 ) -> list[Finding]:
     findings: dict[str, Finding] = {}
+    # One reference per resource, shared by every finding about it: a quarter of a finding's memory, and a
+    # user is judged by half a dozen checks (tens of thousands of findings at size L).
+    refs: dict[tuple[str, str, str], ResourceRef] = {}
     for spec in checks.values():
         for result in run_check(spec, inventory, params.by_check.get(spec.id, {})):
-            account = result.account or result.resource.arn.split(":")[4] or _account_of(result, inventory)
+            ref = result.resource
+            ref = refs.setdefault((ref.arn, ref.type, ref.name), ref)
+            account = result.account or ref.arn.split(":")[4] or _account_of(result, inventory)
             finding = Finding(
-                id=Finding.stable_id(spec.id, result.resource.arn, result.region),
+                id=Finding.stable_id(spec.id, ref.arn, result.region),
                 check_id=spec.id,
                 status=result.status,
                 severity=spec.severity,
-                resource=result.resource,
+                resource=ref,
                 region=result.region,
                 account=account,
                 control_ids=controls_by_check.get(spec.id, []),

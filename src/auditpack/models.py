@@ -51,7 +51,12 @@ class Strict(BaseModel):
 
 
 class ResourceRef(Strict):
-    """The resource a finding judges: its real ARN, its CloudFormation-style type and a readable name."""
+    """The resource a finding judges: its real ARN, its CloudFormation-style type and a readable name.
+
+    Frozen, because one instance is shared by every finding about the same resource (``evaluate``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     arn: str
     type: str
