@@ -14,6 +14,7 @@ from auditpack.controls import Control, ResolvedParameters
 from auditpack.inventory import Inventory
 from auditpack.models import (
     CheckSummary,
+    CollectionError,
     ControlResult,
     ControlStatus,
     Finding,
@@ -109,6 +110,11 @@ def evaluate(
 def finding_order(finding: Finding) -> tuple[str, str, str, str]:
     """The order findings are listed in everywhere: by check, account, region, resource."""
     return finding.check_id, finding.account, finding.region, finding.resource.arn
+
+
+def error_order(error: CollectionError) -> tuple[str, str, str, str]:
+    """The order failed calls are listed in everywhere: by account, region, service, operation."""
+    return error.account, error.region, error.service, error.operation
 
 
 def _account_of(result: Result, inventory: Inventory) -> str:

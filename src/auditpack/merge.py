@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from auditpack import __version__
 from auditpack.config import Config
 from auditpack.errors import UserError
-from auditpack.evaluate import check_summary, control_status
+from auditpack.evaluate import check_summary, control_status, error_order, finding_order
 from auditpack.models import (
     Assessment,
     ControlResult,
@@ -106,11 +106,9 @@ def combine(packs: list[tuple[Path, Assessment]]) -> Assessment:
     _check_compatible(packs)
     assessments = [a for _, a in packs]
     first = assessments[0]
-    findings = sorted((f for a in assessments for f in a.findings),
-                      key=lambda f: (f.check_id, f.account, f.region, f.resource.arn))
+    findings = sorted((f for a in assessments for f in a.findings), key=finding_order)
     accounts = sorted({acct for a in assessments for acct in a.scope.accounts})
-    errors = sorted((e for a in assessments for e in a.errors),
-                    key=lambda e: (e.account, e.region, e.service, e.operation))
+    errors = sorted((e for a in assessments for e in a.errors), key=error_order)
     return Assessment(
         tool=Tool(version=__version__),
         run=Run(id=str(uuid.uuid4()), started_at=min(a.run.started_at for a in assessments),

@@ -27,7 +27,7 @@ from auditpack.collect.session import (
 from auditpack.config import Config
 from auditpack.diff import compare
 from auditpack.errors import UserError
-from auditpack.evaluate import assess, evaluate, finding_order
+from auditpack.evaluate import assess, error_order, evaluate, finding_order
 from auditpack.memory import long_lived_objects, settled
 from auditpack.models import Assessment, CheckInfo, Identity, Organization, Run, Scope, Tool
 from auditpack.outputs import RenderContext, write_outputs
@@ -151,10 +151,7 @@ def build_assessment(
                       key=finding_order)
     findings, waiver_statuses = apply_waivers(findings, config.waivers, started.date())
     results = assess(list(library.controls.values()), checks, findings, library.params, inventory.accounts)
-    errors = sorted(
-        (err for by_part in inventory.errors.values() for err in by_part.values()),
-        key=lambda e: (e.account, e.region, e.service, e.operation),
-    )
+    errors = sorted((err for by_part in inventory.errors.values() for err in by_part.values()), key=error_order)
     assessment = Assessment(
         tool=Tool(version=__version__),
         run=Run(id=run_id, started_at=started, finished_at=datetime.now(UTC)),
