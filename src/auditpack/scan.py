@@ -33,7 +33,7 @@ from auditpack.models import Assessment, CheckInfo, Identity, Organization, Run,
 from auditpack.outputs import RenderContext, write_outputs
 from auditpack.outputs.assessment_json import read_assessment
 from auditpack.pack import seal_outputs
-from auditpack.secrets.analysis import analyze_secrets_alongside, secret_source_types
+from auditpack.secrets.analysis import analyze_secrets_alongside, secret_sources
 from auditpack.validation import Library, load_library
 from auditpack.waivers import apply_waivers
 
@@ -141,12 +141,14 @@ def build_assessment(
 ) -> Assessment:
     checks = library.checks
     controls_by_check = library.controls_by_check()
-    sources = secret_source_types(inventory)
-    reading_sources = {c: s for c, s in checks.items() if sources & set(s.resources)}
+    sources = secret_sources(inventory)
+    source_types = {rtype for (rtype, _, _), _ in sources}
+    reading_sources = {c: s for c, s in checks.items() if source_types & set(s.resources)}
     others = {c: s for c, s in checks.items() if c not in reading_sources}
     # The secret detector (a process of its own) runs while the checks that read no secret source are judged.
     findings = analyze_secrets_alongside(
-        inventory, lambda: evaluate(inventory, others, library.params, controls_by_check), config.fingerprint_key)
+        inventory, sources, lambda: evaluate(inventory, others, library.params, controls_by_check),
+        config.fingerprint_key)
     findings = sorted(findings + evaluate(inventory, reading_sources, library.params, controls_by_check),
                       key=finding_order)
     findings, waiver_statuses = apply_waivers(findings, config.waivers, started.date())

@@ -73,25 +73,21 @@ def attach(inventory: Inventory, slots: Sequence[Slot], scans: Sequence[SecretSc
         items[pos] = items[pos].model_copy(update={"secret_scan": scan})
 
 
-def secret_source_types(inventory: Inventory) -> set[str]:
-    return {slot[0] for slot, _ in secret_sources(inventory)}
-
-
 def analyze_secrets(inventory: Inventory, fingerprint_key: FingerprintKey = None,
                     scanner: Scanner = scan_values) -> None:
     """Attach a ``SecretScan`` to every secret source in ``inventory`` (in place)."""
-    analyze_secrets_alongside(inventory, lambda: None, fingerprint_key, scanner)
+    analyze_secrets_alongside(inventory, secret_sources(inventory), lambda: None, fingerprint_key, scanner)
 
 
-def analyze_secrets_alongside(inventory: Inventory, work: Callable[[], T], fingerprint_key: FingerprintKey = None,
-                              scanner: Scanner = scan_values) -> T:
-    """Run ``work`` while the secret sources are judged, then attach the verdicts; ``work``'s result.
+def analyze_secrets_alongside(inventory: Inventory, sources: list[tuple[Slot, Any]], work: Callable[[], T],
+                              fingerprint_key: FingerprintKey = None, scanner: Scanner = scan_values) -> T:
+    """Run ``work`` while ``sources`` (from ``secret_sources``) are judged, then attach the verdicts; ``work``'s
+    result.
 
     ``work`` may read the inventory but not its secret sources (their verdicts are not in yet) and must not
-    write it. The sources are listed here, before the detector's thread starts, so that thread never walks
-    the inventory while ``work`` uses it.
+    write it. The sources are listed before the detector's thread starts, so that thread never walks the
+    inventory while ``work`` uses it.
     """
-    sources = secret_sources(inventory)
     if not sources:
         return work()
     slots = [slot for slot, _ in sources]
