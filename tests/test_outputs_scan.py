@@ -106,7 +106,7 @@ def test_assessment_json_is_written_a_finding_at_a_time_yet_reads_as_one_documen
 
 
 def test_lazy_arrays_are_written_element_by_element_and_read_back_as_plain_json(tmp_path):
-    from auditpack.outputs.common import Lazy, write_json, write_json_lines_array
+    from auditpack.outputs.common import Lazy, write_json
 
     made: list[int] = []
 
@@ -123,6 +123,6 @@ def test_lazy_arrays_are_written_element_by_element_and_read_back_as_plain_json(
     assert made == [0, 1, 2]
     assert sum(line.strip().startswith('{"i": ') for line in text.splitlines()) == 3  # one element per line
 
-    assert write_json_lines_array(tmp_path / "none.json", iter(())).read_text() == "[]\n"
-    assert json.loads(write_json_lines_array(tmp_path / "two.json", iter([{"a": 1}, {"b": 2}])).read_text()) == [
+    assert write_json(tmp_path / "none.json", Lazy(iter(()))).read_text() == "[]\n"
+    assert json.loads(write_json(tmp_path / "two.json", Lazy(iter([{"a": 1}, {"b": 2}]))).read_text()) == [
         {"a": 1}, {"b": 2}]

@@ -16,13 +16,14 @@ from auditpack.disclosure import shareable_details
 from auditpack.models import Assessment, Finding, Status
 from auditpack.outputs import RenderContext, output
 from auditpack.outputs.common import (
+    Lazy,
     clip,
     iso,
     nist_requirement,
     partition_of,
     real_region,
     with_waivers,
-    write_json_lines_array,
+    write_json,
 )
 
 FILENAME = "findings.asff.json"
@@ -123,4 +124,4 @@ def batches(assessment: Assessment) -> Iterator[dict[str, list[dict[str, Any]]]]
 @output("asff", description="AWS Security Finding Format, in BatchImportFindings batches of 100", order=30)
 def write_asff(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     assessment = with_waivers(assessment)
-    return [write_json_lines_array(ctx.pack / FILENAME, batches(assessment))]
+    return [write_json(ctx.pack / FILENAME, Lazy(batches(assessment)))]

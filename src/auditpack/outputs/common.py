@@ -56,7 +56,7 @@ def nist_requirement(control_id: str) -> str:
 
 
 class Lazy:
-    """A JSON array made one element at a time while it is written (see ``write_json``); never empty."""
+    """A JSON array made one element at a time while it is written (see ``write_json``)."""
 
     def __init__(self, items: Iterable[Any]) -> None:
         self.items = items
@@ -78,10 +78,11 @@ def write_json(path: Path, document: Any) -> Path:
 def _write_value(handle: Any, value: Any, indent: str) -> None:
     inner = indent + "  "
     if isinstance(value, Lazy):
-        handle.write("[")
-        for n, item in enumerate(value.items):
-            handle.write(("\n" if n == 0 else ",\n") + inner + json.dumps(item, ensure_ascii=False))
-        handle.write("\n" + indent + "]")
+        empty = True
+        for item in value.items:
+            handle.write(("[\n" if empty else ",\n") + inner + json.dumps(item, ensure_ascii=False))
+            empty = False
+        handle.write("[]" if empty else "\n" + indent + "]")
     elif isinstance(value, dict) and value:
         handle.write("{")
         for n, (key, item) in enumerate(value.items()):
@@ -96,18 +97,6 @@ def _write_value(handle: Any, value: Any, indent: str) -> None:
         handle.write("\n" + indent + "]")
     else:
         handle.write(json.dumps(value, ensure_ascii=False))
-
-
-def write_json_lines_array(path: Path, items: Iterable[Any]) -> Path:
-    """A JSON array with one element per line: valid JSON for bulk loaders, greppable, and written element by
-    element by the C encoder, so only one element is in memory at a time."""
-    with path.open("w", encoding="utf-8") as handle:
-        empty = True
-        for item in items:
-            handle.write(("[\n" if empty else ",\n") + json.dumps(item, ensure_ascii=False))
-            empty = False
-        handle.write("[]\n" if empty else "\n]\n")
-    return path
 
 
 def with_waivers(assessment: Assessment) -> Assessment:

@@ -15,12 +15,13 @@ from auditpack.disclosure import shareable_details
 from auditpack.models import Assessment, Finding, Severity, Status
 from auditpack.outputs import RenderContext, output
 from auditpack.outputs.common import (
+    Lazy,
     millis,
     nist_requirement,
     partition_of,
     real_region,
     with_waivers,
-    write_json_lines_array,
+    write_json,
 )
 
 OCSF_VERSION = "1.8.0"
@@ -122,4 +123,4 @@ def events(assessment: Assessment) -> Iterator[dict[str, Any]]:
 @output("ocsf", description=f"OCSF {OCSF_VERSION} Compliance Finding events (class 2003)", order=30)
 def write_ocsf(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     assessment = with_waivers(assessment)
-    return [write_json_lines_array(ctx.pack / FILENAME, events(assessment))]
+    return [write_json(ctx.pack / FILENAME, Lazy(events(assessment)))]
