@@ -209,3 +209,14 @@ def test_workload_credentials_say_role_or_key_once_per_instance():
     assert lines["both"].sentence.startswith("has a role, yet its user data holds a static credential")
     assert "could not be examined" in lines["unseen"].sentence
     assert [w.name for w in workload_credentials(findings)] == ["keyed", "both", "unseen", "good"]
+
+
+def test_summary_sentences_are_separated(assessment):
+    """The not-assessed and waiver sentences are optional blocks; the first still ends with a space."""
+    from auditpack.models import ControlStatus
+
+    controls = [assessment.controls[0].model_copy(update={"status": ControlStatus.NOT_ASSESSED}),
+                *assessment.controls[1:]]
+    html = render_report(build_report(assessment.model_copy(update={"controls": controls})), "html")
+    assert any(f.status == Status.WAIVED for f in assessment.findings)
+    assert re.search(r"what could not be assessed</a>\)\. \d+ failing results? (is|are) accepted", html)
