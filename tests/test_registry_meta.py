@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from auditpack.collect.base import COLLECTORS, READ_ONLY
+from auditpack.collect.base import COLLECTORS, READ_ONLY, AwsResource, produced_class
 from auditpack.collect.scheduler import load_collectors, required_collectors
 from auditpack.controls import load_controls
 from auditpack.registry import load_checks
+from auditpack.secrets.analysis import source_types
 
 TESTS = Path(__file__).parent
 CHECKS = load_checks()
@@ -55,3 +56,17 @@ def test_every_collector_permission_is_a_read():
     for spec in COLLECTORS.values():
         for perm in spec.permissions:
             assert READ_ONLY.match(perm.split(":", 1)[1]), perm
+
+
+@pytest.mark.parametrize("rtype", sorted(COLLECTORS))
+def test_every_collector_names_the_resource_class_it_makes(rtype):
+    """The secret detector starts once the collectors making secret sources are done; which those are is read
+    from this annotation, so a collector without it would only be judged later, never skipped."""
+    cls = produced_class(COLLECTORS[rtype])
+    assert cls is not None and issubclass(cls, AwsResource), f"{rtype}: annotate the return as list[<resource>]"
+
+
+def test_the_secret_source_types_are_known_before_anything_is_collected():
+    sources = source_types(COLLECTORS.values())
+    assert {"lambda.functions", "ec2.instance_user_data", "ec2.launch_templates", "ecs.task_definitions",
+            "ssm.parameters", "cloudformation.stacks", "codebuild.projects"} == sources

@@ -9,7 +9,7 @@ import pytest
 
 from auditpack.collect.base import COLLECTORS, GLOBAL_REGION, AwsResource, CollectorSpec
 from auditpack.collect.evidence import EvidenceRecorder
-from auditpack.collect.scheduler import collect
+from auditpack.collect.scheduler import Milestone, collect
 
 ACCOUNT = "123456789012"
 REGIONS = ["us-east-1", "us-west-2"]
@@ -79,3 +79,53 @@ def test_a_failed_input_fails_its_dependent_only_in_that_region(monkeypatch, tmp
     assert [(r.name, r.region) for r in inventory.all("t.details")] == [("detail-of-item", "us-east-1")]
     [(key, error)] = inventory.errors["t.details"].items()
     assert key == (ACCOUNT, "us-west-2") and "listing broke" in error.message
+
+
+def test_a_milestone_is_reached_while_other_collectors_still_run(monkeypatch, tmp_path):
+    """The secret detector's start: once every job of the milestone's types is done, not at the very end."""
+    reached: list[list[str]] = []
+    milestone_seen = threading.Event()
+
+    def source(ctx):
+        return [resource(f"src-{ctx.region}", ctx.region)]
+
+    def slow(ctx):
+        if not milestone_seen.wait(timeout=10):
+            raise AssertionError("the milestone waited for an unrelated collector")
+        return [resource("slow", ctx.region)]
+
+    def at_milestone(inventory):
+        reached.append(sorted(r.name for r in inventory.all("t.source")))
+        milestone_seen.set()
+
+    register(monkeypatch, "t.slow", slow, regional=False)
+    register(monkeypatch, "t.source", source)
+    inventory = collect([account()], REGIONS, ["t.slow", "t.source"], EvidenceRecorder(tmp_path), max_workers=4,
+                        milestone=Milestone(frozenset({"t.source"}), at_milestone))
+    assert reached == [["src-us-east-1", "src-us-west-2"]]
+    assert not inventory.errors.get("t.slow") and [r.name for r in inventory.all("t.slow")] == ["slow"]
+
+
+def test_a_milestones_jobs_and_their_inputs_are_submitted_first(monkeypatch, tmp_path):
+    started: list[str] = []
+
+    def make(name):
+        def func(ctx):
+            started.append(name)
+            return []
+        return func
+
+    for name in ("t.a", "t.b", "t.c"):
+        register(monkeypatch, name, make(name), regional=False)
+    register(monkeypatch, "t.d", make("t.d"), regional=False, needs=("t.c",))
+    collect([account()], REGIONS, ["t.a", "t.b", "t.d"], EvidenceRecorder(tmp_path), max_workers=1,
+            milestone=Milestone(frozenset({"t.d"}), lambda _inventory: None))
+    assert started[:2] == ["t.c", "t.d"]
+
+
+def test_a_milestone_with_nothing_to_collect_is_reached_at_once(monkeypatch, tmp_path):
+    reached = []
+    register(monkeypatch, "t.a", lambda ctx: [], regional=False)
+    collect([account()], REGIONS, ["t.a"], EvidenceRecorder(tmp_path), max_workers=2,
+            milestone=Milestone(frozenset({"t.none"}), reached.append))
+    assert len(reached) == 1

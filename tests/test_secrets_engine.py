@@ -13,7 +13,7 @@ import pytest
 
 from auditpack.redact import Fingerprinter
 from auditpack.secrets import kingfisher
-from auditpack.secrets.analysis import analyze_secrets
+from auditpack.secrets.analysis import SecretJudging, analyze_secrets
 from auditpack.secrets.engine import detect
 from auditpack.secrets.model import Candidate, Category
 from auditpack.secrets.userdata import decode_user_data
@@ -106,6 +106,31 @@ def test_a_detector_failure_marks_every_source_resource(tmp_path):
     (scanned,) = inventory.all("lambda.functions")
     assert scanned.secret_scan.error == "the secret detector failed: Kingfisher exited with code 2"
     assert os.stat(tmp_path / "key").st_mode & 0o777 == 0o600
+
+
+def test_a_source_collected_after_an_early_start_is_still_judged(tmp_path):
+    """The detector may start before a mis-annotated collector finishes: what it missed is judged at the end."""
+    from auditpack.collect.awslambda import LambdaFunction
+
+    def function(name: str, region: str) -> LambdaFunction:
+        return LambdaFunction(arn=f"arn:aws:lambda:{region}:123456789012:function:{name}", name=name,
+                              account="123456789012", region=region,
+                              environments={"$LATEST": {"DB_PASSWORD": f"{name}-Hunter2-pass"}})
+
+    read: list[list[str]] = []
+
+    def scanner(values):
+        read.append(sorted(values))
+        return []
+
+    inventory = inventory_of(types={"lambda.functions": [function("early", "us-east-1")]})
+    judging = SecretJudging(tmp_path / "key", scanner)
+    judging.start(inventory)
+    inventory.add("lambda.functions", "123456789012", "us-west-2", [function("late", "us-west-2")])
+    assert judging.alongside(inventory, lambda: "work done") == "work done"
+    assert read == [["early-Hunter2-pass"], ["late-Hunter2-pass"]]
+    assert {f.name: [d.kind for d in f.secret_scan.detections] for f in inventory.all("lambda.functions")} == {
+        "early": ["a password"], "late": ["a password"]}
 
 
 def test_detections_never_dump_or_show_the_raw_value():

@@ -15,7 +15,7 @@ from pathlib import Path
 from auditpack import __version__
 from auditpack.accounts import AccountPlan, AccountSelection, parse_account_ids, parse_role_arns, plan_accounts
 from auditpack.collect.evidence import EvidenceRecorder
-from auditpack.collect.scheduler import Progress, collect
+from auditpack.collect.scheduler import Milestone, Progress, collect, required_collectors
 from auditpack.collect.session import (
     AccountSession,
     ClientSettings,
@@ -33,7 +33,7 @@ from auditpack.models import Assessment, CheckInfo, Identity, Organization, Run,
 from auditpack.outputs import RenderContext, write_outputs
 from auditpack.outputs.assessment_json import read_assessment
 from auditpack.pack import seal_outputs
-from auditpack.secrets.analysis import analyze_secrets_alongside, secret_sources
+from auditpack.secrets.analysis import SecretJudging, secret_sources, source_types
 from auditpack.validation import Library, load_library
 from auditpack.waivers import apply_waivers
 
@@ -137,18 +137,18 @@ def mark_unreachable(inventory, plan: AccountPlan, resource_types: list[str]) ->
 
 def build_assessment(
     library: Library, inventory, identity: Identity, started: datetime, run_id: str, config: Config,
-    previous: Assessment | None = None,
+    previous: Assessment | None = None, judging: SecretJudging | None = None,
 ) -> Assessment:
+    """``judging``, if given, may already have started on the inventory's secret sources."""
     checks = library.checks
     controls_by_check = library.controls_by_check()
-    sources = secret_sources(inventory)
-    source_types = {rtype for (rtype, _, _), _ in sources}
-    reading_sources = {c: s for c, s in checks.items() if source_types & set(s.resources)}
+    judging = judging or SecretJudging(config.fingerprint_key)
+    read_types = {rtype for (rtype, _, _), _ in secret_sources(inventory)}
+    reading_sources = {c: s for c, s in checks.items() if read_types & set(s.resources)}
     others = {c: s for c, s in checks.items() if c not in reading_sources}
     # The secret detector (a process of its own) runs while the checks that read no secret source are judged.
-    findings = analyze_secrets_alongside(
-        inventory, sources, lambda: evaluate(inventory, others, library.params, controls_by_check),
-        config.fingerprint_key)
+    findings = judging.alongside(
+        inventory, lambda: evaluate(inventory, others, library.params, controls_by_check))
     findings = sorted(findings + evaluate(inventory, reading_sources, library.params, controls_by_check),
                       key=finding_order)
     findings, waiver_statuses = apply_waivers(findings, config.waivers, started.date())
@@ -183,13 +183,18 @@ def assess_plan(
     progress: Progress | None,
 ) -> Assessment:
     """Collect, analyse, evaluate. The inventory lives only in here: by the time the outputs are written, the
-    memory it held is free for them (at size L the two together were the scan's peak)."""
+    memory it held is free for them (at size L the two together were the scan's peak).
+
+    The secret detector starts as soon as the last secret source is collected, while the rest is."""
     resource_types = sorted({r for spec in library.checks.values() for r in spec.resources})
+    judging = SecretJudging(config.fingerprint_key)
+    sources_collected = Milestone(source_types(required_collectors(resource_types)), judging.start)
     inventory = collect(plan.sessions, regions, resource_types, recorder,
-                        max_workers=config.collection.max_workers, home_region=home_region, progress=progress)
+                        max_workers=config.collection.max_workers, home_region=home_region, progress=progress,
+                        milestone=sources_collected)
     mark_unreachable(inventory, plan, resource_types)
     settled()  # the inventory lives until the findings are made; secrets are judged while they are
-    return build_assessment(library, inventory, identity, started, run_id, config, previous)
+    return build_assessment(library, inventory, identity, started, run_id, config, previous, judging)
 
 
 def run_scan(options: ScanOptions, progress: Progress | None = None) -> tuple[Assessment, Path]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -64,6 +65,12 @@ class CollectorSpec:
 
 
 COLLECTORS: dict[str, CollectorSpec] = {}
+
+
+def produced_class(spec: CollectorSpec) -> type | None:
+    """The resource class named by the collector's return annotation (``list[X]`` gives ``X``), if any."""
+    args = typing.get_args(typing.get_type_hints(spec.func).get("return"))
+    return args[0] if len(args) == 1 and isinstance(args[0], type) else None
 
 
 def collector(

@@ -3,12 +3,18 @@
 A collector that depends on others (``needs``) starts as soon as what it needs is collected in its own
 partition, not when every collector of an earlier stage is done: the user data of one region's instances is
 read while another region's functions are still being listed. Jobs are only submitted once their inputs
-are in, so the pool is never blocked by jobs waiting on each other. A job that fails becomes a
-``CollectionError`` for its resource type in its partition; the scan goes on.
+are in, so the pool is never blocked by jobs waiting on each other, and no more are submitted than it has
+threads: the scheduler picks which ready job runs next. A job that fails becomes a ``CollectionError`` for
+its resource type in its partition; the scan goes on.
+
+A ``Milestone`` lets work that needs only some resource types (the secret detector) start while the rest is
+still being collected; its jobs, and the jobs they need, run before the others, so that it is reached early.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -62,6 +68,32 @@ def required_collectors(resource_types: Iterable[str]) -> list[CollectorSpec]:
     for rtype in resource_types:
         visit(rtype, ())
     return ordered
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """``reached(inventory)`` is called once every job of ``resource_types`` has finished, failed or not.
+
+    It runs on the scheduler's thread, where nothing writes the inventory while it reads; it must return at
+    once (start a thread for long work) and must not write the inventory. Jobs of these types, and the jobs
+    they need, are submitted before the others.
+    """
+
+    resource_types: frozenset[str]
+    reached: Callable[[Inventory], None]
+
+
+def _feeding(specs: list[CollectorSpec], wanted: frozenset[str]) -> set[str]:
+    """``wanted`` and every resource type they need, directly or not."""
+    needs = {spec.resource_type: spec.needs for spec in specs}
+    found: set[str] = set()
+    todo = [r for r in wanted if r in needs]
+    while todo:
+        rtype = todo.pop()
+        if rtype not in found:
+            found.add(rtype)
+            todo.extend(needs[rtype])
+    return found
 
 
 @dataclass(frozen=True)
@@ -127,6 +159,7 @@ def collect(
     max_workers: int = 16,
     home_region: str | None = None,
     progress: Progress | None = None,
+    milestone: Milestone | None = None,
 ) -> Inventory:
     specs = required_collectors(resource_types)
     home = home_region or regions[0]
@@ -141,6 +174,8 @@ def collect(
         for spec in specs
         for region in (regions if spec.regional else [GLOBAL_REGION])
     ]
+    first = _feeding(specs, milestone.resource_types) if milestone else set()
+    to_milestone = sum(1 for job in jobs if milestone and job.spec.resource_type in milestone.resource_types)
     waiting_on = {job.key: set(_prerequisites(job, regions)) for job in jobs}
     dependents: dict[tuple[str, str, str], list[Job]] = {}
     for job in jobs:
@@ -192,8 +227,25 @@ def collect(
     # Per-resource calls inside a job (ctx.each) run on a second pool of the same size: a job waiting on its
     # own fan-out never holds a slot that fan-out work needs, so the two pools cannot deadlock.
     fan_pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="fan-out")
+    ready: list[tuple[bool, int, Job]] = []  # a heap: the milestone's jobs first, then in dependency order
+    order = itertools.count()
+    running: set = set()
+
+    def make_ready(job: Job) -> None:
+        heapq.heappush(ready, (job.spec.resource_type not in first, next(order), job))
+
+    def submit_ready() -> None:
+        while ready and len(running) < max_workers:
+            job = heapq.heappop(ready)[2]
+            running.add(pool.submit(run, job, context(job)))
+
     try:
-        running = {pool.submit(run, job, context(job)) for job in jobs if not waiting_on[job.key]}
+        if milestone and not to_milestone:
+            milestone.reached(inventory)
+        for job in jobs:
+            if not waiting_on[job.key]:
+                make_ready(job)
+        submit_ready()
         while running:
             finished, running = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
@@ -204,12 +256,17 @@ def collect(
                 else:
                     inventory.add(job.spec.resource_type, job.account.account, job.region, resources)
                 done += 1
+                if milestone and job.spec.resource_type in milestone.resource_types:
+                    to_milestone -= 1
+                    if not to_milestone:
+                        milestone.reached(inventory)
                 if progress:
                     progress(done, total, f"{job.spec.resource_type} {job.account.account} {job.region}")
                 for later in dependents.get(job.key, []):
                     waiting_on[later.key].discard(job.key)
                     if not waiting_on[later.key]:
-                        running.add(pool.submit(run, later, context(later)))
+                        make_ready(later)
+            submit_ready()
     except BaseException:
         cancelled.set()
         for account in accounts:

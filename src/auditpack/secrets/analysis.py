@@ -6,19 +6,22 @@ out with a ``secret_scan``: its detections, or the reason the detector failed (i
 ``error``, never ``pass``). Sources whose collection failed are not in the inventory, so one source's
 failure touches only its own checks.
 
-The detector runs in another process; ``analyze_secrets_alongside`` lets the checks that read no secret
-source be evaluated meanwhile, on the core the detector leaves idle.
+The detector runs in another process, started by ``SecretJudging`` as soon as the last source is collected
+(the scheduler's ``Milestone``): the rest of collection, then the checks that read no secret source, go on
+meanwhile, on the core the detector leaves idle.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
+from auditpack.collect.base import CollectorSpec, produced_class
 from auditpack.inventory import Inventory, Key
 from auditpack.redact import Fingerprinter, load_fingerprint_key
 from auditpack.secrets.engine import Scanner, detect
@@ -73,27 +76,66 @@ def attach(inventory: Inventory, slots: Sequence[Slot], scans: Sequence[SecretSc
         items[pos] = items[pos].model_copy(update={"secret_scan": scan})
 
 
+def source_types(specs: Iterable[CollectorSpec]) -> frozenset[str]:
+    """The resource types whose collectors make secret sources, known before anything is collected."""
+    return frozenset(spec.resource_type for spec in specs
+                     if (cls := produced_class(spec)) is not None and _is_source_type(cls))
+
+
+class SecretJudging:
+    """The secret sources of one inventory, judged on a thread of their own.
+
+    ``start`` lists the sources present at that moment and judges them while the caller goes on;
+    ``alongside`` waits for the verdicts and attaches them. A source that was not there at ``start`` (a
+    collector whose annotation does not say it makes sources) is judged then, so an early start can only
+    make the scan faster, never leave a source unread.
+    """
+
+    def __init__(self, fingerprint_key: FingerprintKey = None, scanner: Scanner = scan_values) -> None:
+        self._fingerprint_key = fingerprint_key
+        self._scanner = scanner
+        self._slots: list[Slot] = []
+        self._verdicts: Future[list[SecretScan]] | None = None
+
+    def start(self, inventory: Inventory) -> None:
+        """Judge the sources in ``inventory`` now; call where nothing writes the inventory while it is read."""
+        sources = secret_sources(inventory)
+        self._slots = [slot for slot, _ in sources]
+        self._verdicts = self._judge_on_thread([resource for _, resource in sources])
+
+    def _judge_on_thread(self, resources: list[Any]) -> Future[list[SecretScan]]:
+        verdicts: Future[list[SecretScan]] = Future()
+
+        def run() -> None:
+            try:
+                verdicts.set_result(judge(resources, self._fingerprint_key, self._scanner))
+            except BaseException as exc:  # a bug: re-raised where the verdicts are awaited
+                verdicts.set_exception(exc)
+
+        # A daemon: an interrupted scan does not wait for the detector (the terminal's Ctrl-C stops it too).
+        threading.Thread(target=run, name="secrets", daemon=True).start()
+        return verdicts
+
+    def alongside(self, inventory: Inventory, work: Callable[[], T]) -> T:
+        """Run ``work`` until the verdicts are in, attach them, and return ``work``'s result.
+
+        ``work`` may read the inventory but not its secret sources (their verdicts are not in yet) and must
+        not write it.
+        """
+        if self._verdicts is None:
+            self.start(inventory)
+        assert self._verdicts is not None
+        result = work()
+        attach(inventory, self._slots, self._verdicts.result())
+        late = [(slot, resource) for slot, resource in secret_sources(inventory) if resource.secret_scan is None]
+        if late:
+            log.debug("%d secret sources were collected after the detector started", len(late))
+            attach(inventory, [slot for slot, _ in late],
+                   judge([resource for _, resource in late], self._fingerprint_key, self._scanner))
+        return result
+
+
 def analyze_secrets(inventory: Inventory, fingerprint_key: FingerprintKey = None,
                     scanner: Scanner = scan_values) -> None:
     """Attach a ``SecretScan`` to every secret source in ``inventory`` (in place)."""
-    analyze_secrets_alongside(inventory, secret_sources(inventory), lambda: None, fingerprint_key, scanner)
-
-
-def analyze_secrets_alongside(inventory: Inventory, sources: list[tuple[Slot, Any]], work: Callable[[], T],
-                              fingerprint_key: FingerprintKey = None, scanner: Scanner = scan_values) -> T:
-    """Run ``work`` while ``sources`` (from ``secret_sources``) are judged, then attach the verdicts; ``work``'s
-    result.
-
-    ``work`` may read the inventory but not its secret sources (their verdicts are not in yet) and must not
-    write it. The sources are listed before the detector's thread starts, so that thread never walks the
-    inventory while ``work`` uses it.
-    """
-    if not sources:
-        return work()
-    slots = [slot for slot, _ in sources]
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="secrets") as pool:
-        pending = pool.submit(judge, [resource for _, resource in sources], fingerprint_key, scanner)
-        result = work()
-        scans = pending.result()
-    attach(inventory, slots, scans)
-    return result
+    SecretJudging(fingerprint_key, scanner).alongside(inventory, lambda: None)
