@@ -6,6 +6,7 @@ import base64
 import gzip
 import os
 import stat
+import sys
 import tempfile
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def test_kingfisher_failure_raises_never_reads_as_clean(monkeypatch, tmp_path):
 
 
 def test_kingfisher_missing_is_a_detector_error(monkeypatch):
-    monkeypatch.setattr(kingfisher.sys, "executable", "/nonexistent/python")
+    monkeypatch.setitem(sys.modules, "kingfisher", None)  # the kingfisher-bin package is not installed
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(kingfisher.DetectorError, match="not installed"):
         kingfisher.binary()
