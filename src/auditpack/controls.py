@@ -90,7 +90,7 @@ def builtin_controls_dir() -> Path:
     return Path(str(resources.files("auditpack.library"))) / "nist-800-53-r5"
 
 
-def _read_control(path: Path, problems: list[Problem]) -> Control | None:
+def _read_control(path: Path, problems: list[Problem], validator: Validator) -> Control | None:
     try:
         data, lines = load_yaml(path)
     except UserError as exc:
@@ -99,7 +99,6 @@ def _read_control(path: Path, problems: list[Problem]) -> Control | None:
     if not isinstance(data, dict):
         problems.append(Problem(f"{path}:1: (document): expected a mapping of control fields"))
         return None
-    validator = Validator(CONTROL_SCHEMA)
     if not validator.validate(data):
         for fld, msg in flatten_errors(validator.errors):
             problems.append(problem(path, lines, fld, msg))
@@ -133,8 +132,9 @@ def read_controls(directory: Path, problems: list[Problem]) -> dict[str, Control
     if not directory.is_dir():
         raise UserError(f"{directory}: controls directory not found")
     found: dict[str, Control] = {}
+    validator = Validator(CONTROL_SCHEMA)  # one for every file: cerberus checks the schema itself on creation
     for path in sorted(directory.rglob("*.yaml")) + sorted(directory.rglob("*.yml")):
-        control = _read_control(path, problems)
+        control = _read_control(path, problems, validator)
         if control is None:
             continue
         if control.id in found:
