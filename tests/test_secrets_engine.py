@@ -128,7 +128,7 @@ def test_a_source_collected_after_an_early_start_is_still_judged(tmp_path):
     judging = SecretJudging(tmp_path / "key", scanner)
     judging.start(inventory)
     inventory.add("lambda.functions", "123456789012", "us-west-2", [function("late", "us-west-2")])
-    assert judging.alongside(inventory, lambda: "work done") == "work done"
+    judging.finish(inventory)
     assert read == [["early-Hunter2-pass"], ["late-Hunter2-pass"]]
     assert {f.name: [d.kind for d in f.secret_scan.detections] for f in inventory.all("lambda.functions")} == {
         "early": ["a password"], "late": ["a password"]}

@@ -27,13 +27,13 @@ from auditpack.collect.session import (
 from auditpack.config import Config
 from auditpack.diff import compare
 from auditpack.errors import UserError
-from auditpack.evaluate import assess, error_order, evaluate, finding_order
+from auditpack.evaluate import assess, error_order, evaluate
 from auditpack.memory import long_lived_objects, settled
 from auditpack.models import Assessment, CheckInfo, Identity, Organization, Run, Scope, Tool
 from auditpack.outputs import RenderContext, write_outputs
 from auditpack.outputs.assessment_json import read_assessment
 from auditpack.pack import seal_outputs
-from auditpack.secrets.analysis import SecretJudging, secret_sources, source_types
+from auditpack.secrets.analysis import SecretJudging, source_types
 from auditpack.validation import Library, load_library
 from auditpack.waivers import apply_waivers
 
@@ -141,16 +141,8 @@ def build_assessment(
 ) -> Assessment:
     """``judging``, if given, may already have started on the inventory's secret sources."""
     checks = library.checks
-    controls_by_check = library.controls_by_check()
-    judging = judging or SecretJudging(config.fingerprint_key)
-    read_types = {rtype for (rtype, _, _), _ in secret_sources(inventory)}
-    reading_sources = {c: s for c, s in checks.items() if read_types & set(s.resources)}
-    others = {c: s for c, s in checks.items() if c not in reading_sources}
-    # The secret detector (a process of its own) runs while the checks that read no secret source are judged.
-    findings = judging.alongside(
-        inventory, lambda: evaluate(inventory, others, library.params, controls_by_check))
-    findings = sorted(findings + evaluate(inventory, reading_sources, library.params, controls_by_check),
-                      key=finding_order)
+    (judging or SecretJudging(config.fingerprint_key)).finish(inventory)
+    findings = evaluate(inventory, checks, library.params, library.controls_by_check())
     findings, waiver_statuses = apply_waivers(findings, config.waivers, started.date())
     results = assess(list(library.controls.values()), checks, findings, library.params, inventory.accounts)
     errors = sorted((err for by_part in inventory.errors.values() for err in by_part.values()), key=error_order)

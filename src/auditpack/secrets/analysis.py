@@ -7,8 +7,9 @@ out with a ``secret_scan``: its detections, or the reason the detector failed (i
 failure touches only its own checks.
 
 The detector runs in another process, started by ``SecretJudging`` as soon as the last source is collected
-(the scheduler's ``Milestone``): the rest of collection, then the checks that read no secret source, go on
-meanwhile, on the core the detector leaves idle.
+(the scheduler's ``Milestone``), while the rest is still being collected. Checks are evaluated only once its
+verdicts are in: at size L the detector holds ~130 MB, and the findings made meanwhile took the scan and the
+detector together to ~480 MB (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from auditpack.collect.base import CollectorSpec, produced_class
 from auditpack.inventory import Inventory, Key
@@ -29,7 +30,6 @@ from auditpack.secrets.kingfisher import DetectorError, scan_values
 from auditpack.secrets.model import Candidate, SecretScan
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 FingerprintKey = Path | Callable[[], bytes] | None
 Slot = tuple[str, Key, int]  # resource type, partition, position in the partition's list
 
@@ -85,10 +85,10 @@ def source_types(specs: Iterable[CollectorSpec]) -> frozenset[str]:
 class SecretJudging:
     """The secret sources of one inventory, judged on a thread of their own.
 
-    ``start`` lists the sources present at that moment and judges them while the caller goes on;
-    ``alongside`` waits for the verdicts and attaches them. A source that was not there at ``start`` (a
-    collector whose annotation does not say it makes sources) is judged then, so an early start can only
-    make the scan faster, never leave a source unread.
+    ``start`` lists the sources present at that moment and judges them while the caller goes on; ``finish``
+    waits for the verdicts and attaches them. A source that was not there at ``start`` (a collector whose
+    annotation does not say it makes sources) is judged then, so an early start can only make the scan
+    faster, never leave a source unread.
     """
 
     def __init__(self, fingerprint_key: FingerprintKey = None, scanner: Scanner = scan_values) -> None:
@@ -116,26 +116,20 @@ class SecretJudging:
         threading.Thread(target=run, name="secrets", daemon=True).start()
         return verdicts
 
-    def alongside(self, inventory: Inventory, work: Callable[[], T]) -> T:
-        """Run ``work`` until the verdicts are in, attach them, and return ``work``'s result.
-
-        ``work`` may read the inventory but not its secret sources (their verdicts are not in yet) and must
-        not write it.
-        """
+    def finish(self, inventory: Inventory) -> None:
+        """Attach every source's verdict to ``inventory`` (started now if ``start`` was not called)."""
         if self._verdicts is None:
             self.start(inventory)
         assert self._verdicts is not None
-        result = work()
         attach(inventory, self._slots, self._verdicts.result())
         late = [(slot, resource) for slot, resource in secret_sources(inventory) if resource.secret_scan is None]
         if late:
             log.debug("%d secret sources were collected after the detector started", len(late))
             attach(inventory, [slot for slot, _ in late],
                    judge([resource for _, resource in late], self._fingerprint_key, self._scanner))
-        return result
 
 
 def analyze_secrets(inventory: Inventory, fingerprint_key: FingerprintKey = None,
                     scanner: Scanner = scan_values) -> None:
     """Attach a ``SecretScan`` to every secret source in ``inventory`` (in place)."""
-    SecretJudging(fingerprint_key, scanner).alongside(inventory, lambda: None)
+    SecretJudging(fingerprint_key, scanner).finish(inventory)
