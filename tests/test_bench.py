@@ -85,3 +85,15 @@ def test_repeated_runs_compare_by_median_and_count_calls_once():
             Measured(2.0, 200.0, Counter(), 0, 0)]
     middle = median_of(runs)
     assert (middle.wall, middle.peak_mb, middle.calls, middle.code) == (2.0, 200.0, runs[0].calls, 1)
+
+
+def test_peak_memory_counts_a_childs_own_process_and_what_it_starts():
+    """The scan's figure is its own VmHWM; the Kingfisher process it starts is added in the sampled figure."""
+    from bench.run import run_child
+
+    grandchild = "import time; block = bytearray(80 * 2**20); block[::4096] = b'x' * len(block[::4096]); time.sleep(1)"
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {grandchild!r}])"
+    code, _wall, own_mb, together_mb, _errors = run_child([sys.executable, "-c", parent], {})
+    assert code == 0
+    assert own_mb < 60, "the parent itself holds no large block"
+    assert together_mb >= own_mb + 70, "the child's 80 MB must show in the figure with children"
