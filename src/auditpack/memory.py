@@ -45,7 +45,7 @@ def release_free_memory() -> bool:
     """Return glibc's free heap pages to the system; False where that is not glibc.
 
     Large responses parsed during collection leave freed memory inside the heap, still counted as resident.
-    Trimming at stage boundaries took the scan's peak at size L from 360 to 345 MB (docs/performance.md).
+    Trimming at stage boundaries took the scan's peak at size L from 360 to 345-355 MB (docs/performance.md).
     """
     libc = _libc()
     try:

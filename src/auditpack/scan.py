@@ -185,7 +185,7 @@ def assess_plan(
                         max_workers=config.collection.max_workers, home_region=home_region, progress=progress,
                         milestone=sources_collected)
     mark_unreachable(inventory, plan, resource_types)
-    settled()  # the inventory lives until the findings are made; secrets are judged while they are
+    settled()  # the inventory lives until the findings are made
     return build_assessment(library, inventory, identity, started, run_id, config, previous, judging)
 
 
