@@ -97,3 +97,19 @@ def test_peak_memory_counts_a_childs_own_process_and_what_it_starts():
     assert code == 0
     assert own_mb < 60, "the parent itself holds no large block"
     assert together_mb >= own_mb + 70, "the child's 80 MB must show in the figure with children"
+
+
+def test_the_report_gives_the_full_pack_its_own_figure(capsys):
+    """The floor comparison is made on ``assessment.json`` alone; the full pack's peak is printed beside it."""
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from bench.run import Measured, report
+    from bench.seed import SIZES
+
+    calls = Counter({"sts:GetCallerIdentity": 1})
+    scan, floor = Measured(2.0, 110.0, calls, 0, 1, 220.0), Measured(1.5, 100.0, calls, 0, 0)
+    full = Measured(6.5, 180.0, calls, 0, 1, 230.0)
+    figures = report(SIZES["S"], 5.0, scan, floor, SimpleNamespace(avoided={}), runs=7, full=full)
+    assert (figures["scan_peak_mb"], figures["full_pack_peak_mb"], figures["full_pack_wall_s"]) == (110.0, 180.0, 6.5)
+    assert "full pack   180.0MB" in capsys.readouterr().out
