@@ -34,3 +34,10 @@ def test_exit_codes_pass_through(tmp_path):
     assert "x.yaml" in done.stderr and "exit handler ran" in done.stderr
     usage = console("no-such-command")  # argparse's SystemExit leaves the usual way
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
+
+
+def test_the_summary_counts_in_words_people_use():
+    from auditpack.console import counted
+
+    assert (counted(1, "control"), counted(0, "account"), counted(2, "region")) == (
+        "1 control", "0 accounts", "2 regions")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.helpers import load_assessment, run_cli
 
 
@@ -11,6 +13,7 @@ def test_demo_scans_an_emulated_organization_with_waivers_and_a_previous_run(tmp
 
     assert result.code == 0, result.stderr
     assert "Evidence pack: auditpack-demo" in result.stderr
+    assert re.search(r"Assessed \d+ controls in 2 accounts, 2 regions:", result.stderr)
     assessment = load_assessment(tmp_path / "auditpack-demo")
     assert len(assessment["scope"]["accounts"]) == 2 and assessment["scope"]["regions"] == ["us-east-1", "us-west-2"]
     assert {a for c in assessment["controls"] for a in c["accounts"]} == set(assessment["scope"]["accounts"])

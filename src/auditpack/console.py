@@ -58,8 +58,9 @@ class Console:
         failed = Counter(f.severity for f in assessment.findings if f.status == Status.FAIL)
         errors = sum(1 for f in assessment.findings if f.status == Status.ERROR)
         self.line("")
-        self.line(f"Assessed {len(assessment.controls)} controls in {len(assessment.scope.accounts)} account(s), "
-                  f"{len(assessment.scope.regions)} region(s):")
+        scope = assessment.scope
+        self.line(f"Assessed {counted(len(assessment.controls), 'control')} in "
+                  f"{counted(len(scope.accounts), 'account')}, {counted(len(scope.regions), 'region')}:")
         for status in ControlStatus:
             self.line(f"  {status.value:<15} {controls.get(status, 0)}")
         sev = ", ".join(f"{failed.get(s, 0)} {s.value}" for s in Severity)
@@ -70,3 +71,8 @@ class Console:
         for account, code in unreachable:
             self.line(f"Account {account} not assessed: its role could not be assumed ({code})")
         self.line(f"Evidence pack: {pack}")
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 control``, ``2 controls``: the summary is read by people, so it says it the way they would."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
