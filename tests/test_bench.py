@@ -99,6 +99,18 @@ def test_peak_memory_counts_a_childs_own_process_and_what_it_starts():
     assert together_mb >= own_mb + 70, "the child's 80 MB must show in the figure with children"
 
 
+def test_a_child_starting_a_program_is_not_counted_twice():
+    """Between vfork and exec a child runs in its parent's memory, which /proc reports for both."""
+    from bench.run import run_child
+
+    parent = ("import subprocess, time\nblock = bytearray(150 * 2**20); block[::4096] = b'x' * len(block[::4096])\n"
+              "start = time.time()\nwhile time.time() - start < 1.5: subprocess.run(['true'])")
+    code, _wall, own_mb, together_mb, errors = run_child([sys.executable, "-c", parent], {})
+    assert code == 0, errors
+    assert own_mb > 150
+    assert together_mb < own_mb + 30, f"{together_mb:.0f} MB sampled for a {own_mb:.0f} MB process"
+
+
 def test_the_report_gives_the_full_pack_its_own_figure(capsys):
     """The floor comparison is made on ``assessment.json`` alone; the full pack's peak is printed beside it."""
     from collections import Counter
