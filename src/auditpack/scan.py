@@ -174,8 +174,9 @@ def assess_plan(
     config: Config, identity: Identity, run_id: str, started: datetime, previous: Assessment | None,
     progress: Progress | None,
 ) -> Assessment:
-    """Collect, analyse, evaluate. The inventory lives only in here: by the time the outputs are written, the
-    memory it held is free for them (at size L the two together were the scan's peak).
+    """Collect, analyse, evaluate. The inventory and the AWS clients live only in here: by the time the outputs
+    are written, the memory they held is free for them (at size L the inventory and the outputs together were
+    the scan's peak).
 
     The secret detector starts as soon as the last secret source is collected, while the rest is."""
     resource_types = sorted({r for spec in library.checks.values() for r in spec.resources})
@@ -184,6 +185,8 @@ def assess_plan(
     inventory = collect(plan.sessions, regions, resource_types, recorder,
                         max_workers=config.collection.max_workers, home_region=home_region, progress=progress,
                         milestone=sources_collected)
+    for account in plan.sessions:
+        account.release_clients()
     mark_unreachable(inventory, plan, resource_types)
     settled()  # the inventory lives until the findings are made
     return build_assessment(library, inventory, identity, started, run_id, config, previous, judging)

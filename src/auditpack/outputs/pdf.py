@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from auditpack.memory import reclaim_cycles
 from auditpack.models import Assessment
 from auditpack.outputs import RenderContext, output
 from auditpack.outputs.html import report_for
@@ -18,6 +19,7 @@ def write_pdf(assessment: Assessment, ctx: RenderContext) -> list[Path]:
 
     path = ctx.pack / FILENAME
     markup = render_report(report_for(assessment, ctx), "pdf")
+    reclaim_cycles()  # WeasyPrint's layout is the full pack's peak: let it reuse what earlier stages left
     # base_url is the pack, so nothing outside it can be referenced; the markup has no external resources.
     HTML(string=markup, base_url=str(ctx.pack)).write_pdf(path)
     return [path]
