@@ -36,7 +36,7 @@ os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 from bench.needs import IDENTITY, NeedsPlan, plan_for_registered_checks  # noqa: E402
 from bench.seed import SIZES, Size, seed  # noqa: E402
 
-REPEATS = {"S": 7, "M": 3}  # scan/floor pairs per size; L once (seeding alone takes minutes)
+REPEATS = {"S": 7, "M": 3, "L": 3}  # scan/floor pairs per size, run alternately; medians compared
 TARGETS = {"calls": 1.1, "wall": 1.3, "peak_mb_at_L": 400.0, "version_s": 0.5}
 HEAVY_MODULES = ("boto3", "botocore", "weasyprint", "pydantic", "jinja2", "rich", "cerberus", "yaml", "moto")
 
