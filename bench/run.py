@@ -172,8 +172,8 @@ def floor_plan(needs: NeedsPlan, size: Size, scan_calls: list[dict[str, Any]], m
 def measure_floor(plan: dict[str, Any], env: dict[str, str], work: Path) -> Measured:
     plan_path, result_path = work / "floor-plan.json", work / "floor-result.json"
     plan_path.write_text(json.dumps(plan, default=str))
-    code, wall, peak, _together, stderr = run_child([sys.executable, str(ROOT / "bench" / "floor.py"), str(plan_path),
-                                          str(result_path)], env)
+    floor = [sys.executable, str(ROOT / "bench" / "floor.py"), str(plan_path), str(result_path)]
+    code, wall, peak, _together, stderr = run_child(floor, env)
     if code != 0:
         raise RuntimeError(f"floor failed with exit {code}: {stderr.strip()[-2000:]}")
     result = json.loads(result_path.read_text())
