@@ -1,0 +1,41 @@
+"""Golden outputs: the demo's machine-readable pack and the derived IAM policy, compared after normalizing.
+
+A refactoring must not change what a GRC system, a SIEM or a spreadsheet receives. The demo is seeded (the
+emulator's ids and the fingerprint key are fixed), so two runs differ only in what ``tests/golden.py`` takes
+out: run ids, times and evidence sequence numbers.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.golden import compare
+from tests.helpers import run_cli
+
+MACHINE_READABLE = ("assessment.json", "assessment-results.oscal.json", "assessment-plan.oscal.json",
+                    "poam.oscal.json", "findings.ocsf.json", "findings.asff.json", "findings.csv")
+FINGERPRINT_KEY = "f" * 64
+
+
+@pytest.fixture
+def fixed_fingerprint_key(tmp_path, monkeypatch):
+    home = tmp_path / "config"
+    (home / "auditpack").mkdir(parents=True)
+    (home / "auditpack" / "fingerprint.key").write_text(FINGERPRINT_KEY + "\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+
+
+@pytest.mark.timeout(600)
+def test_the_demo_pack_matches_its_golden_outputs(tmp_path, capsys, monkeypatch, fixed_fingerprint_key):
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(capsys, "demo", "--out", "pack", "--quiet")
+    assert result.code == 0, result.stderr
+    for name in MACHINE_READABLE:
+        compare(f"demo/{name}", (tmp_path / "pack" / name).read_text(encoding="utf-8-sig"))
+
+
+@pytest.mark.parametrize("flags", [(), ("--org",), ("--control", "IA-5(7)")], ids=["default", "org", "control"])
+def test_the_derived_policy_matches_its_golden_output(capsys, flags):
+    result = run_cli(capsys, "permissions", *flags)
+    assert result.code == 0, result.stderr
+    compare(f"permissions/{'-'.join(f.strip('-') for f in flags) or 'default'}.json", result.stdout)
