@@ -28,11 +28,11 @@ def main() -> int:
     controls = [arg for c in args.control for arg in ("--control", c)]
 
     from auditpack.cli import main as cli
-    from auditpack.emulator import running_emulator
-    from auditpack.merge import seal_pack
-    from auditpack.outputs.assessment_json import read_assessment
-    from auditpack.seeding import monitoring
-    from auditpack.seeding.organization import create_organization, in_account
+    from auditpack.emulator.seeding import monitoring
+    from auditpack.emulator.seeding.organization import create_organization, in_account
+    from auditpack.emulator.server import running_emulator
+    from auditpack.pack.merge import seal_pack
+    from auditpack.render.formats.assessment_json import read_assessment
 
     regions = ["--region", "us-east-1", "--region", "us-west-2"]
     with running_emulator(), tempfile.TemporaryDirectory() as tmp:

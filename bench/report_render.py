@@ -14,12 +14,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from auditpack.outputs import RenderContext
-from auditpack.outputs.assessment_json import write_assessment
-from auditpack.outputs.html import write_html
-from auditpack.outputs.pdf import write_pdf
-from auditpack.pack import seal, verify
-from auditpack.synthetic import synthetic_assessment
+from auditpack.emulator.synthetic import synthetic_assessment
+from auditpack.pack.seal import seal, verify
+from auditpack.render import RenderContext
+from auditpack.render.formats.assessment_json import write_assessment
+from auditpack.render.formats.html import write_html
+from auditpack.render.formats.pdf import write_pdf
 
 TARGET_SECONDS = 30.0
 

@@ -196,7 +196,7 @@ def version_timing(runs: int = 7) -> tuple[float, list[str]]:
 
 def warm_up() -> None:
     """Import (and so byte-compile) everything both children load, so neither pays first-run compilation."""
-    subprocess.run([sys.executable, "-c", "import boto3, auditpack.scan; from auditpack.validation import "
+    subprocess.run([sys.executable, "-c", "import boto3, auditpack.scan; from auditpack.library.validation import "
                     "load_library; from auditpack.collect.scheduler import load_collectors; "
                     "load_library(None, None); load_collectors()"], check=True)
 
@@ -245,7 +245,7 @@ def report(size: Size, seeding: float, scan: Measured, floor: Measured, needs: N
 
 
 def bench_size(size: Size, needs: NeedsPlan, max_workers: int) -> dict[str, Any]:
-    from auditpack.emulator import running_emulator
+    from auditpack.emulator.server import running_emulator
 
     with running_emulator() as emulator, tempfile.TemporaryDirectory(prefix=f"bench-{size.name}-") as tmp:
         work = Path(tmp)
@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: S and M)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args(argv)
-    from auditpack.config import CollectionSettings
+    from auditpack.library.config import CollectionSettings
 
     needs = plan_for_registered_checks()
     print("What the registered checks need (bench/needs.py):")

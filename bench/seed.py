@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 
-from auditpack.demo import seed_sample_account
-from auditpack.seeding import guard
+from auditpack.emulator.demo import seed_sample_account
+from auditpack.emulator.seeding import guard
 
 FAKE_AMI = "ami-0bench000000000001"  # moto accepts any image id when default AMIs are not loaded
 LAMBDA_ROLE = "bench-lambda-role"

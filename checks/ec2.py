@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from auditpack.collect.ec2 import Instance
-from auditpack.collect.iam import InstanceProfile
-from auditpack.inventory import InventoryView
+from auditpack.library.checks import Result, check
 from auditpack.models import Status
-from auditpack.registry import Result, check
+from auditpack.resources.ec2 import Instance
+from auditpack.resources.iam import InstanceProfile
+from auditpack.resources.inventory import InventoryView
 
 
 def _profile_name(arn: str) -> str:

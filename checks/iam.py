@@ -12,10 +12,10 @@ from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
-from auditpack.collect.iam import AccessKey, CredentialReportRow, PasswordPolicy, RootAccount, UserPolicies
-from auditpack.inventory import InventoryView
+from auditpack.library.checks import Result, check
 from auditpack.models import Status
-from auditpack.registry import Result, check
+from auditpack.resources.iam import AccessKey, CredentialReportRow, PasswordPolicy, RootAccount, UserPolicies
+from auditpack.resources.inventory import InventoryView
 
 REPORT_PERMS = ["iam:GenerateCredentialReport", "iam:GetCredentialReport"]
 

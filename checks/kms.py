@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from auditpack.collect.kms import KmsKey
-from auditpack.inventory import InventoryView
+from auditpack.library.checks import Result, check
 from auditpack.models import Status
-from auditpack.registry import Result, check
+from auditpack.resources.inventory import InventoryView
+from auditpack.resources.kms import KmsKey
 
 
 @check(

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from auditpack.collect.cloudtrail import Trail
-from auditpack.collect.guardduty import Detector, GuardDutyFinding
-from auditpack.inventory import InventoryView
+from auditpack.library.checks import Result, check
 from auditpack.models import ResourceRef, Status
-from auditpack.registry import Result, check
+from auditpack.resources.cloudtrail import Trail
+from auditpack.resources.guardduty import Detector, GuardDutyFinding
+from auditpack.resources.inventory import InventoryView
 
 TRAIL_PERMS = ["cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"]
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from auditpack.collect.leaked_keys import PERMISSIONS as KEY_OWNER_PERMS
-from auditpack.collect.leaked_keys import KeyOwner
-from auditpack.inventory import InventoryView
+from auditpack.library.checks import Result, check
 from auditpack.models import Status
-from auditpack.registry import Result, check
-from auditpack.secrets.model import Category, Detection
+from auditpack.resources.inventory import InventoryView
+from auditpack.resources.key_owners import PERMISSIONS as KEY_OWNER_PERMS
+from auditpack.resources.key_owners import KeyOwner
+from auditpack.resources.secret_source import Category, Detection
 
 Keep = Callable[[Detection], bool]
 

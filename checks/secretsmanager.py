@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from auditpack.collect.secretsmanager import Secret
-from auditpack.inventory import InventoryView
+from auditpack.library.checks import Result, check
 from auditpack.models import Status
-from auditpack.registry import Result, check
+from auditpack.resources.inventory import InventoryView
+from auditpack.resources.secretsmanager import Secret
 
 PERMS = ["secretsmanager:ListSecrets"]
 DAYS = {"type": "integer", "min": 1, "max": 3650}

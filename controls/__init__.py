@@ -1,1 +1,1 @@
-"""The built-in control library (YAML data), shipped inside the package as ``auditpack.library``."""
+"""The built-in control library (YAML data), shipped inside the package as ``auditpack.controls``."""

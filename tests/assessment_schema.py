@@ -16,7 +16,7 @@ import pytest
 
 @cache
 def assessment_validator() -> jsonschema.protocols.Validator:
-    from auditpack.outputs.assessment_json import json_schema
+    from auditpack.render.formats.assessment_json import json_schema
 
     schema = json_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -31,7 +31,7 @@ def schema_errors(path: Path) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def assessment_json_matches_schema(monkeypatch: pytest.MonkeyPatch) -> None:
-    from auditpack.outputs import FORMATS, OutputFormat, load_formats
+    from auditpack.render import FORMATS, OutputFormat, load_formats
 
     original = load_formats()["json"]
 

@@ -16,7 +16,7 @@ import pytest
 
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
-from auditpack.emulator import CLEARED_ENV, Emulator
+from auditpack.emulator.server import CLEARED_ENV, Emulator
 from tests.assessment_schema import assessment_json_matches_schema  # noqa: F401  (autouse: every test)
 
 _real_connect = socket.socket.connect

@@ -39,7 +39,7 @@ def verdicts(assessment: dict[str, Any]) -> dict[tuple[str, str, str], str]:
 def inventory_of(*resources: Any, regions: tuple[str, ...] = ("us-east-1", "us-west-2"),
                  account: str = "123456789012", types: dict[str, list[Any]] | None = None):
     """An in-memory inventory for unit tests of pure checks: ``types`` maps resource type to resources."""
-    from auditpack.inventory import Inventory
+    from auditpack.resources.inventory import Inventory
 
     inventory = Inventory(accounts=[account], regions=list(regions), partitions={account: "aws"})
     for rtype, items in (types or {}).items():
@@ -55,8 +55,8 @@ def inventory_of(*resources: Any, regions: tuple[str, ...] = ("us-east-1", "us-w
 
 def run_check_on(check_id: str, inventory: Any, **params: Any) -> list[Any]:
     """Results of one registered check over every partition of ``inventory``, defaults filled in."""
-    from auditpack.evaluate import run_check
-    from auditpack.registry import load_checks
+    from auditpack.evaluate.evaluation import run_check
+    from auditpack.library.checks import load_checks
 
     spec = load_checks()[check_id]
     return run_check(spec, inventory, {**spec.defaults(), **params})

@@ -9,7 +9,7 @@ import sys
 
 import boto3
 
-from auditpack.collect.base import COLLECTORS
+from auditpack.resources.base import COLLECTORS
 from bench.needs import CHEAPER_SOURCE, plan_for_registered_checks
 from bench.run import floor_plan
 from bench.seed import SIZES, Size, seed, spread

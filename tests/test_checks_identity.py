@@ -11,11 +11,13 @@ import pytest
 from auditpack.checks.iam import full_admin_grants, withholds_escalation
 from botocore.stub import Stubber
 
-from auditpack.collect import iam as iam_collect
-from auditpack.collect.base import CollectContext
-from auditpack.collect.ec2 import Instance
 from auditpack.collect.evidence import EvidenceRecorder
-from auditpack.collect.iam import (
+from auditpack.library.checks import load_checks
+from auditpack.models import Status
+from auditpack.resources import iam as iam_collect
+from auditpack.resources.base import CollectContext
+from auditpack.resources.ec2 import Instance
+from auditpack.resources.iam import (
     AccessKey,
     CredentialReportNotReady,
     InstanceProfile,
@@ -24,10 +26,8 @@ from auditpack.collect.iam import (
     root_account,
     user_policies,
 )
-from auditpack.collect.kms import KmsKey
-from auditpack.collect.secretsmanager import Secret
-from auditpack.models import Status
-from auditpack.registry import load_checks
+from auditpack.resources.kms import KmsKey
+from auditpack.resources.secretsmanager import Secret
 from tests.helpers import inventory_of, run_check_on
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)

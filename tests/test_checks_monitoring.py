@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from auditpack.collect.cloudtrail import Trail, management_coverage
-from auditpack.collect.guardduty import Detector, GuardDutyFinding
-from auditpack.evaluate import run_check
+from auditpack.evaluate.evaluation import run_check
+from auditpack.library.checks import load_checks
 from auditpack.models import CollectionError, Status
-from auditpack.registry import load_checks
+from auditpack.resources.cloudtrail import Trail, management_coverage
+from auditpack.resources.guardduty import Detector, GuardDutyFinding
 from tests.helpers import inventory_of, run_check_on
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from auditpack.collect.awslambda import LambdaFunction
-from auditpack.collect.leaked_keys import KeyOwner
-from auditpack.collect.ssm import Parameter
 from auditpack.models import Status
+from auditpack.resources.awslambda import LambdaFunction
+from auditpack.resources.key_owners import KeyOwner
+from auditpack.resources.secret_source import SecretScan
+from auditpack.resources.ssm import Parameter
 from auditpack.secrets.analysis import analyze_secrets
-from auditpack.secrets.model import SecretScan
 from tests.helpers import inventory_of, run_check_on
 
 ACCOUNT = "123456789012"
@@ -92,7 +92,7 @@ def test_securestring_parameters_pass_unread_and_plain_credentials_fail(tmp_path
 
 
 def test_noecho_parameters_read_as_stars_and_pass_while_outputs_fail(tmp_path):
-    from auditpack.collect.cloudformation import Stack
+    from auditpack.resources.cloudformation import Stack
 
     def stack(name, **kw):
         return Stack(arn=f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/{name}/1", name=name, account=ACCOUNT,

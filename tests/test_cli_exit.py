@@ -37,7 +37,7 @@ def test_exit_codes_pass_through(tmp_path):
 
 
 def test_the_summary_counts_in_words_people_use():
-    from auditpack.console import counted
+    from auditpack.commands.console import counted
 
     assert (counted(1, "control"), counted(0, "account"), counted(2, "region")) == (
         "1 control", "0 accounts", "2 regions")

@@ -8,9 +8,9 @@ from pathlib import Path
 import boto3
 from botocore.stub import ANY, Stubber
 
-from auditpack.collect.base import CollectContext
 from auditpack.collect.evidence import EvidenceRecorder
-from auditpack.collect.guardduty import Detector, high_findings
+from auditpack.resources.base import CollectContext
+from auditpack.resources.guardduty import Detector, high_findings
 
 
 def test_high_findings_paginate_and_batch(tmp_path: Path):

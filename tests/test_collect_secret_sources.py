@@ -9,10 +9,10 @@ from pathlib import Path
 import boto3
 from botocore.stub import Stubber
 
-from auditpack.collect.awslambda import functions
-from auditpack.collect.base import CollectContext
-from auditpack.collect.ecs import task_definitions
 from auditpack.collect.evidence import EvidenceRecorder
+from auditpack.resources.awslambda import functions
+from auditpack.resources.base import CollectContext
+from auditpack.resources.ecs import task_definitions
 
 ACCOUNT = "123456789012"
 SECRET = "Stubbed-Passw0rd-value"
@@ -81,7 +81,7 @@ def test_per_resource_calls_fan_out_and_keep_their_order(tmp_path):
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from auditpack.collect.base import CollectContext
+    from auditpack.resources.base import CollectContext
 
     seen: set[str] = set()
     barrier = threading.Barrier(3, timeout=5)  # passes only if three items really run at once

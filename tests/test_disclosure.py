@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from auditpack.disclosure import shareable_details
-from auditpack.reporting import safe_details
+from auditpack.render.disclosure import shareable_details
+from auditpack.render.report import safe_details
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzSECRETKEY"
 PRINT = "hmac-sha256:" + "0f" * 16

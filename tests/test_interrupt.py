@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from auditpack.demo import DEMO_REGIONS, seed_sample_account
+from auditpack.emulator.demo import DEMO_REGIONS, seed_sample_account
 from tests.faultproxy import FaultPlan, FaultProxy, Rule
 from tests.helpers import load_assessment, run_cli
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from auditpack.accounts import parse_account_ids, parse_role_arns
-from auditpack.diff import compare
+from auditpack.collect.accounts import parse_account_ids, parse_role_arns
 from auditpack.errors import UserError
+from auditpack.evaluate.diff import compare
 from auditpack.models import Assessment, ControlResult, ControlStatus, Identity, Run, Scope, Status, Tool
 from tests.helpers import run_cli
 from tests.test_waivers import TRAIL, finding
@@ -79,11 +79,11 @@ def test_a_missing_previous_pack_stops_the_scan_before_any_call(tmp_path, capsys
 def test_findings_belong_to_the_account_whose_partition_judged_them_even_without_an_account_in_the_arn():
     from dataclasses import replace
 
-    from auditpack.controls import ResolvedParameters
-    from auditpack.evaluate import evaluate
-    from auditpack.inventory import Inventory
+    from auditpack.evaluate.evaluation import evaluate
+    from auditpack.library.checks import Result, load_checks
+    from auditpack.library.controls import ResolvedParameters
     from auditpack.models import ResourceRef
-    from auditpack.registry import Result, load_checks
+    from auditpack.resources.inventory import Inventory
 
     def per_bucket(view, params):  # S3 bucket ARNs carry no account
         yield Result(Status.FAIL, ResourceRef(arn=f"arn:aws:s3:::logs-{view.account}", type="AWS::S3::Bucket",
@@ -101,11 +101,11 @@ def test_findings_belong_to_the_account_whose_partition_judged_them_even_without
 def test_findings_about_one_resource_share_one_reference():
     from dataclasses import replace
 
-    from auditpack.controls import ResolvedParameters
-    from auditpack.evaluate import evaluate
-    from auditpack.inventory import Inventory
+    from auditpack.evaluate.evaluation import evaluate
+    from auditpack.library.checks import Result, load_checks
+    from auditpack.library.controls import ResolvedParameters
     from auditpack.models import ResourceRef
-    from auditpack.registry import Result, load_checks
+    from auditpack.resources.inventory import Inventory
 
     def judge(view, params):  # each check makes its own reference, as checks do
         yield Result(Status.PASS, ResourceRef(arn="arn:aws:iam::111111111111:user/alice", type="AWS::IAM::User",

@@ -7,8 +7,8 @@ import json
 import pytest
 from botocore.exceptions import ParamValidationError
 
-from auditpack.outputs import RenderContext
-from auditpack.outputs.asff import FILENAME, batches, resource_type, write_asff
+from auditpack.render import RenderContext
+from auditpack.render.formats.asff import FILENAME, batches, resource_type, write_asff
 from tests.formats_support import (
     SEEDED_SECRET,
     all_strings,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 
-from auditpack.outputs import RenderContext
-from auditpack.outputs.csv import COLUMNS, FILENAME, neutralise, write_csv
+from auditpack.render import RenderContext
+from auditpack.render.formats.csv import COLUMNS, FILENAME, neutralise, write_csv
 from tests.formats_support import FINGERPRINT, SEEDED_SECRET, synthetic_assessment
 
 

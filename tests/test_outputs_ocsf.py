@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 import json
 
-from auditpack.outputs import RenderContext
-from auditpack.outputs.ocsf import FILENAME, OCSF_VERSION, write_ocsf
+from auditpack.render import RenderContext
+from auditpack.render.formats.ocsf import FILENAME, OCSF_VERSION, write_ocsf
 from tests.formats_support import FINGERPRINT, FINISHED, SEEDED_SECRET, all_strings, ocsf_errors, synthetic_assessment
 
 

@@ -15,10 +15,10 @@ from trestle.oscal.assessment_plan import AssessmentPlan
 from trestle.oscal.assessment_results import AssessmentResults
 from trestle.oscal.poam import PlanOfActionAndMilestones
 
-from auditpack.config import Config
+from auditpack.library.config import Config
 from auditpack.models import Status
-from auditpack.outputs import RenderContext
-from auditpack.outputs.oscal import OSCAL_VERSION, PLAN_FILE, POAM_FILE, RESULTS_FILE, write_oscal
+from auditpack.render import RenderContext
+from auditpack.render.formats.oscal import OSCAL_VERSION, PLAN_FILE, POAM_FILE, RESULTS_FILE, write_oscal
 from tests.formats_support import (
     SEEDED_SECRET,
     STARTED,
@@ -253,8 +253,8 @@ def test_awkward_values_still_give_valid_documents(tmp_path):
 def test_waiver_known_only_from_the_waiver_report_still_reaches_every_format(tmp_path):
     """A waived finding without its own ``waiver`` gets it from ``assessment.waivers`` (the run's waiver report)."""
     from auditpack.models import WaiverState, WaiverStatus
-    from auditpack.outputs.asff import batches
-    from auditpack.outputs.common import with_waivers
+    from auditpack.render.common import with_waivers
+    from auditpack.render.formats.asff import batches
 
     assessment = synthetic_assessment(tmp_path)
     waived = next(f for f in assessment.findings if f.status == Status.WAIVED)

@@ -10,8 +10,8 @@ from trestle.oscal.assessment_plan import AssessmentPlan
 from trestle.oscal.assessment_results import AssessmentResults
 from trestle.oscal.poam import PlanOfActionAndMilestones
 
-from auditpack.outputs.assessment_json import json_schema
-from auditpack.seeding.monitoring import seed_logging
+from auditpack.emulator.seeding.monitoring import seed_logging
+from auditpack.render.formats.assessment_json import json_schema
 from tests.assessment_schema import schema_errors
 from tests.formats_support import empty_arrays, import_all, nist_errors, ocsf_errors
 from tests.helpers import load_assessment, run_cli
@@ -72,7 +72,7 @@ def test_format_flag_writes_only_what_was_asked(aws, out_dir, capsys):
 
 
 def test_schema_guard_is_installed_and_bites(tmp_path):
-    from auditpack.outputs import load_formats
+    from auditpack.render import load_formats
 
     assert load_formats()["json"].writer.__name__ == "checked", "the autouse guard wraps the json writer"
     from tests.formats_support import synthetic_assessment
@@ -89,8 +89,8 @@ def test_schema_guard_is_installed_and_bites(tmp_path):
 def test_assessment_json_is_written_a_finding_at_a_time_yet_reads_as_one_document(tmp_path):
     """The streamed file is byte for byte what one ``model_dump_json(indent=2)`` gives, with or without
     findings, nested details, quotes, newlines and non-ASCII text included."""
-    from auditpack.outputs import RenderContext
-    from auditpack.outputs.assessment_json import read_assessment, write_assessment
+    from auditpack.render import RenderContext
+    from auditpack.render.formats.assessment_json import read_assessment, write_assessment
     from tests.formats_support import synthetic_assessment
 
     full = synthetic_assessment(tmp_path)
@@ -106,7 +106,7 @@ def test_assessment_json_is_written_a_finding_at_a_time_yet_reads_as_one_documen
 
 
 def test_lazy_arrays_are_written_element_by_element_and_read_back_as_plain_json(tmp_path):
-    from auditpack.outputs.common import Lazy, write_json
+    from auditpack.render.common import Lazy, write_json
 
     made: list[int] = []
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from auditpack.outputs import RenderContext, write_outputs
-from auditpack.pack import format_sums, parse_sums, seal, seal_outputs, sha256_file, verify
-from auditpack.seeding.monitoring import seed_logging
-from auditpack.synthetic import synthetic_assessment
+from auditpack.emulator.seeding.monitoring import seed_logging
+from auditpack.emulator.synthetic import synthetic_assessment
+from auditpack.pack.seal import format_sums, parse_sums, seal, seal_outputs, sha256_file, verify
+from auditpack.render import RenderContext, write_outputs
 from tests.helpers import run_cli
 
 

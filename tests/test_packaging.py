@@ -30,8 +30,8 @@ def test_wheel_installs_and_runs_outside_the_repository(tmp_path):
     validate = subprocess.run([str(env_dir / "bin" / "auditpack"), "validate"], cwd=elsewhere,
                               capture_output=True, text=True)
     assert validate.returncode == 0, validate.stderr
-    listing = subprocess.run([str(python), "-c", "import auditpack.reports, auditpack.checks, auditpack.library, "
+    listing = subprocess.run([str(python), "-c", "import auditpack.reports, auditpack.checks, auditpack.controls, "
                               "importlib.resources as r; print(sorted(p.name for p in "
-                              "r.files('auditpack.library').joinpath('nist-800-53-r5').iterdir()))"],
+                              "r.files('auditpack.controls').joinpath('nist-800-53-r5').iterdir()))"],
                              cwd=elsewhere, capture_output=True, text=True, check=True)
     assert "au-9.yaml" in listing.stdout

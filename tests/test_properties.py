@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 
 from auditpack.cli import main
 from auditpack.collect.evidence import SECRET_BEARING, EvidenceRecorder
-from auditpack.config import CONFIG_SCHEMA
-from auditpack.controls import CONTROL_SCHEMA
-from auditpack.demo import DEMO_REGIONS, seed_sample_account
-from auditpack.redact import SENSITIVE_KEYS, redact_tree, redactor
-from auditpack.registry import load_checks
+from auditpack.collect.redaction import SENSITIVE_KEYS, redact_tree, redactor
+from auditpack.emulator.demo import DEMO_REGIONS, seed_sample_account
+from auditpack.library.checks import load_checks
+from auditpack.library.config import CONFIG_SCHEMA
+from auditpack.library.controls import CONTROL_SCHEMA
 from tests.secretsearch import PLANTERS, SECRET_ALPHABET, assert_never_written
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

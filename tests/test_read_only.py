@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from auditpack.collect.base import READ_ONLY
-from auditpack.seeding.monitoring import seed_logging
+from auditpack.emulator.seeding.monitoring import seed_logging
+from auditpack.resources.base import READ_ONLY
 from tests.helpers import api_calls, run_cli
 
 
@@ -28,8 +28,8 @@ def test_write_calls_are_refused_by_the_collector_gate(tmp_path):
     import boto3
     import pytest
 
-    from auditpack.collect.base import CollectContext, WriteCallRefused
     from auditpack.collect.evidence import EvidenceRecorder
+    from auditpack.resources.base import CollectContext, WriteCallRefused
 
     client = boto3.client("cloudtrail", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
     ctx = CollectContext(account="1", region="us-east-1", partition="aws",

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from auditpack.collect.base import COLLECTORS, READ_ONLY, AwsResource, produced_class
 from auditpack.collect.scheduler import load_collectors, required_collectors
-from auditpack.controls import load_controls
-from auditpack.registry import load_checks
+from auditpack.library.checks import load_checks
+from auditpack.library.controls import load_controls
+from auditpack.resources.base import COLLECTORS, READ_ONLY, AwsResource, produced_class
 from auditpack.secrets.analysis import source_types
 
 TESTS = Path(__file__).parent

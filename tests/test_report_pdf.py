@@ -9,8 +9,8 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from auditpack.reporting import CONTROL_STATUS_LABEL
-from auditpack.seeding.monitoring import seed_logging
+from auditpack.emulator.seeding.monitoring import seed_logging
+from auditpack.render.report import CONTROL_STATUS_LABEL
 from tests.helpers import load_assessment, run_cli
 
 

@@ -8,10 +8,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from auditpack import charts
+from auditpack.emulator.synthetic import synthetic_assessment
 from auditpack.models import ResourceRef, Status
-from auditpack.reporting import build_report, render_report
-from auditpack.synthetic import synthetic_assessment
+from auditpack.render import charts
+from auditpack.render.report import build_report, render_report
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
@@ -162,7 +162,7 @@ def test_an_assessment_with_nothing_in_it_still_renders(assessment):
 
 
 def test_pdf_evidence_index_is_capped_and_says_where_the_rest_is(tmp_path):
-    from auditpack import reporting
+    from auditpack.render import report as reporting
 
     pack = tmp_path / "pack"
     a = synthetic_assessment(findings=50, controls=3, checks=3, accounts=2, pack=pack)
@@ -191,7 +191,7 @@ def _instance_finding(check_id: str, name: str, status: Status) -> object:
 
 
 def test_workload_credentials_say_role_or_key_once_per_instance():
-    from auditpack.reporting import workload_credentials
+    from auditpack.render.report import workload_credentials
 
     findings = [
         _instance_finding("ec2_instance_profile_attached", "good", Status.PASS),

@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 
 from auditpack.cli import main
-from auditpack.collect import leaked_keys
-from auditpack.collect.base import COLLECTORS
 from auditpack.collect.scheduler import load_collectors
-from auditpack.demo import DEMO_REGIONS, seed_sample_account
-from auditpack.emulator import CLEARED_ENV, Emulator
-from auditpack.registry import load_checks
-from auditpack.seeding import monitoring
+from auditpack.emulator.demo import DEMO_REGIONS, seed_sample_account
+from auditpack.emulator.seeding import monitoring
+from auditpack.emulator.server import CLEARED_ENV, Emulator
+from auditpack.library.checks import load_checks
+from auditpack.resources import key_owners as leaked_keys
+from auditpack.resources.base import COLLECTORS
 from tests.faultproxy import FAULTS, FaultPlan, FaultProxy, Rule
 
 IDENTITY_CALL = "sts:GetCallerIdentity"  # made before collection; denying it is a credentials error (exit 2)

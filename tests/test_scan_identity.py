@@ -7,7 +7,7 @@ from collections import Counter
 
 import boto3
 
-from auditpack.seeding.identity import seed_identity
+from auditpack.emulator.seeding.identity import seed_identity
 from tests.helpers import api_calls, load_assessment, run_cli, verdicts
 
 CONTROLS = ["AC-2", "AC-2(3)", "AC-6", "AC-6(5)", "IA-2(1)", "IA-2(2)", "IA-5", "IA-5(1)", "IA-5(7)", "SC-7",
@@ -137,7 +137,7 @@ def test_identity_scan_gives_every_expected_verdict_with_minimal_calls(aws, out_
 
 
 def test_parameters_from_config_change_the_verdicts(aws, out_dir, capsys, tmp_path):
-    from auditpack.seeding.identity import IdentitySeed, user_with_keys
+    from auditpack.emulator.seeding.identity import IdentitySeed, user_with_keys
 
     user_with_keys(IdentitySeed(), "old-key", (200, None, True))
     boto3.client("iam").update_account_password_policy(MinimumPasswordLength=16, PasswordReusePrevention=24)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import boto3
 
-from auditpack.seeding.monitoring import seed_logging
+from auditpack.emulator.seeding.monitoring import seed_logging
 from tests.helpers import load_assessment, run_cli, verdicts
 
 REGIONS = ["--region", "us-east-1", "--region", "us-west-2"]
@@ -87,7 +87,7 @@ def test_expired_credentials_are_one_clear_line(aws, out_dir, capsys, monkeypatc
 
 def test_exactly_the_seeded_failures_and_nothing_else(aws, out_dir, capsys):
     """Issue 2's acceptance: a single-region trail without log validation, GuardDuty in one of two regions."""
-    from auditpack.seeding.monitoring import guardduty, trail
+    from auditpack.emulator.seeding.monitoring import guardduty, trail
 
     trail("management-events", "us-east-1", kms=True)  # encrypted, so only the named faults remain
     guardduty("us-east-1")

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from auditpack.seeding.secrets import seed_secrets
+from auditpack.emulator.seeding.secrets import seed_secrets
 from tests.helpers import api_calls, load_assessment, run_cli, verdicts
 
 SCAN = ("scan", "--region", "us-east-1", "--quiet", "--control", "IA-5(7)")

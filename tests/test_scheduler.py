@@ -7,9 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from auditpack.collect.base import COLLECTORS, GLOBAL_REGION, AwsResource, CollectorSpec
 from auditpack.collect.evidence import EvidenceRecorder
 from auditpack.collect.scheduler import Milestone, collect
+from auditpack.resources.base import COLLECTORS, GLOBAL_REGION, AwsResource, CollectorSpec
 
 ACCOUNT = "123456789012"
 REGIONS = ["us-east-1", "us-west-2"]

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from auditpack.redact import Fingerprinter
+from auditpack.collect.redaction import Fingerprinter
+from auditpack.resources.secret_source import Candidate, Category
+from auditpack.resources.userdata import decode_user_data
 from auditpack.secrets import kingfisher
 from auditpack.secrets.analysis import SecretJudging, analyze_secrets
 from auditpack.secrets.engine import detect
-from auditpack.secrets.model import Candidate, Category
-from auditpack.secrets.userdata import decode_user_data
 from tests.helpers import inventory_of
 
 FP = Fingerprinter(b"k" * 32)
@@ -94,7 +94,7 @@ def test_rule_cache_lives_under_the_users_cache_dir(monkeypatch, tmp_path):
 
 
 def test_a_detector_failure_marks_every_source_resource(tmp_path):
-    from auditpack.collect.awslambda import LambdaFunction
+    from auditpack.resources.awslambda import LambdaFunction
 
     fn = LambdaFunction(arn="arn:aws:lambda:us-east-1:123456789012:function:f", name="f", account="123456789012",
                         region="us-east-1", environments={"$LATEST": {"DB_PASSWORD": "Hunter2-pass"}})
@@ -111,7 +111,7 @@ def test_a_detector_failure_marks_every_source_resource(tmp_path):
 
 def test_a_source_collected_after_an_early_start_is_still_judged(tmp_path):
     """The detector may start before a mis-annotated collector finishes: what it missed is judged at the end."""
-    from auditpack.collect.awslambda import LambdaFunction
+    from auditpack.resources.awslambda import LambdaFunction
 
     def function(name: str, region: str) -> LambdaFunction:
         return LambdaFunction(arn=f"arn:aws:lambda:{region}:123456789012:function:{name}", name=name,

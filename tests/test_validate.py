@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from auditpack.controls import builtin_controls_dir
+from auditpack.library.controls import builtin_controls_dir
 from tests.helpers import run_cli
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from auditpack.evaluate import control_status
+from auditpack.evaluate.evaluation import control_status
+from auditpack.evaluate.waivers import apply_waivers
 from auditpack.models import ControlStatus, Finding, ResourceRef, Severity, Status, Waiver, WaiverState
-from auditpack.waivers import apply_waivers
 from tests.helpers import run_cli
 
 TODAY = dt.date(2026, 11, 23)
@@ -98,7 +98,7 @@ def test_an_impossible_yaml_date_names_its_line(tmp_path, capsys):
 def test_the_shipped_sample_config_is_valid(capsys):
     result = run_cli(capsys, "validate", "--config", str(EXAMPLE))
     assert result.code == 0, result.stderr
-    from auditpack.validation import load_library
+    from auditpack.library.validation import load_library
 
     config = load_library(None, EXAMPLE).config
     assert config.waivers and config.scope.org and config.organization["name"]

@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     import auditpack.commands as package
 
     for module in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        importlib.import_module(f"auditpack.commands.{module.name}").register(sub)
+        found = importlib.import_module(f"auditpack.commands.{module.name}")
+        if hasattr(found, "register"):
+            found.register(sub)
     return parser
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from auditpack import __version__
-from auditpack.accounts import AccountPlan, AccountSelection, parse_account_ids, parse_role_arns, plan_accounts
+from auditpack.collect.accounts import AccountPlan, AccountSelection, parse_account_ids, parse_role_arns, plan_accounts
 from auditpack.collect.evidence import EvidenceRecorder
 from auditpack.collect.scheduler import Milestone, Progress, collect, required_collectors
 from auditpack.collect.session import (
@@ -24,18 +24,18 @@ from auditpack.collect.session import (
     open_session,
     whoami,
 )
-from auditpack.config import Config
-from auditpack.diff import compare
 from auditpack.errors import UserError
-from auditpack.evaluate import assess, error_order, evaluate
+from auditpack.evaluate.diff import compare
+from auditpack.evaluate.evaluation import assess, error_order, evaluate
+from auditpack.evaluate.waivers import apply_waivers
+from auditpack.library.config import Config
+from auditpack.library.validation import Library, load_library
 from auditpack.memory import long_lived_objects, settled
 from auditpack.models import Assessment, CheckInfo, Identity, Organization, Run, Scope, Tool
-from auditpack.outputs import RenderContext, write_outputs
-from auditpack.outputs.assessment_json import read_assessment
-from auditpack.pack import seal_outputs
+from auditpack.pack.seal import seal_outputs
+from auditpack.render import RenderContext, write_outputs
+from auditpack.render.formats.assessment_json import read_assessment
 from auditpack.secrets.analysis import SecretJudging, source_types
-from auditpack.validation import Library, load_library
-from auditpack.waivers import apply_waivers
 
 
 @dataclass

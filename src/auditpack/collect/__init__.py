@@ -1,5 +1,6 @@
-"""Collection: the only part of auditpack that talks to AWS.
+"""Stage 2, reading AWS: the only part of auditpack that talks to it.
 
-Each service module declares resource models and the collectors that fill them; the scheduler runs the
-collectors the selected checks need, concurrently over accounts and regions.
+The read-only gate every call passes, the sessions and account planning, the scheduler that runs the
+collectors (declared in ``auditpack.resources``) concurrently over accounts and regions, and the recorder
+that keeps each response as evidence.
 """

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from auditpack.redact import redact_tree, redactor
+from auditpack.collect.redaction import redact_tree, redactor
 
 Redactor = Callable[[dict[str, Any]], dict[str, Any]]
 

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from auditpack.collect.base import COLLECTORS, GLOBAL_REGION, CollectContext, CollectorSpec, DependencyFailed
 from auditpack.collect.evidence import EvidenceRecorder
 from auditpack.collect.session import AccountSession
-from auditpack.inventory import Inventory
 from auditpack.memory import limit_malloc_arenas
 from auditpack.models import CollectionError
+from auditpack.resources.base import COLLECTORS, GLOBAL_REGION, CollectContext, CollectorSpec, DependencyFailed
+from auditpack.resources.inventory import Inventory
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
@@ -39,11 +39,10 @@ def load_collectors() -> None:
     import importlib
     import pkgutil
 
-    import auditpack.collect as package
+    import auditpack.resources as package
 
     for module in pkgutil.iter_modules(package.__path__):
-        if module.name not in {"base", "evidence", "scheduler", "session"}:
-            importlib.import_module(f"auditpack.collect.{module.name}")
+        importlib.import_module(f"auditpack.resources.{module.name}")
 
 
 def required_collectors(resource_types: Iterable[str]) -> list[CollectorSpec]:

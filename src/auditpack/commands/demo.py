@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from auditpack.demo import run_demo
+    from auditpack.emulator.demo import run_demo
 
     code = run_demo(args.out, quiet=args.quiet)
     if code in (0, 1, 3):

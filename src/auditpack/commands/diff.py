@@ -16,8 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from auditpack.diff import compare, finding_index, render_text
-    from auditpack.outputs.assessment_json import read_assessment
+    from auditpack.evaluate.diff import compare, finding_index, render_text
+    from auditpack.render.formats.assessment_json import read_assessment
 
     old, new = read_assessment(args.old), read_assessment(args.new)
     comparison = compare(old, new)

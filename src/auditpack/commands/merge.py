@@ -17,10 +17,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from auditpack.commands.console import Console
+    from auditpack.commands.exitcodes import exit_code
     from auditpack.commands.scan import parse_formats
-    from auditpack.console import Console
-    from auditpack.exitcodes import exit_code
-    from auditpack.merge import merge_packs
+    from auditpack.pack.merge import merge_packs
 
     assessment, pack = merge_packs(args.packs, args.out, parse_formats(args.formats))
     Console(quiet=args.quiet).summary(assessment, pack)

@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def policy(checks, *, org: bool = False, role_arns: list[str] | None = None) -> dict:
     """The read-only statement every scanned account's role needs; with ``org`` or ``role_arns``, a second
     statement the caller needs to reach the other accounts."""
-    from auditpack.accounts import ASSUME_PERMISSIONS, ORG_PERMISSIONS
+    from auditpack.collect.accounts import ASSUME_PERMISSIONS, ORG_PERMISSIONS
 
     actions = sorted({perm for spec in checks.values() for perm in spec.permissions} | {"sts:GetCallerIdentity",
                                                                                        "ec2:DescribeRegions"})
@@ -38,9 +38,9 @@ def policy(checks, *, org: bool = False, role_arns: list[str] | None = None) -> 
 
 
 def run(args: argparse.Namespace) -> int:
-    from auditpack.accounts import parse_role_arns
+    from auditpack.collect.accounts import parse_role_arns
+    from auditpack.library.validation import load_library
     from auditpack.scan import select_controls
-    from auditpack.validation import load_library
 
     library = select_controls(load_library(args.controls_dir, args.config), args.control)
     scope = library.config.scope

@@ -31,8 +31,8 @@ def _config_from(assessment, path: Path | None) -> Any:
     """The config to render with: a new file's organization/report settings, else the one the scan echoed."""
     from pydantic import ValidationError
 
-    from auditpack.config import Config, read_config
-    from auditpack.validation import ValidationFailed
+    from auditpack.library.config import Config, read_config
+    from auditpack.library.validation import ValidationFailed
 
     if path is not None:
         problems: list = []
@@ -50,9 +50,9 @@ def run(args: argparse.Namespace) -> int:
     from auditpack.commands.scan import parse_formats
     from auditpack.errors import UserError
     from auditpack.models import Organization
-    from auditpack.outputs import RenderContext, load_formats, write_outputs
-    from auditpack.outputs.assessment_json import read_assessment
-    from auditpack.pack import MANIFEST, SUMS, is_pack, seal_outputs, verify
+    from auditpack.pack.seal import MANIFEST, SUMS, is_pack, seal_outputs, verify
+    from auditpack.render import RenderContext, load_formats, write_outputs
+    from auditpack.render.formats.assessment_json import read_assessment
 
     pack: Path = args.pack
     if not is_pack(pack):

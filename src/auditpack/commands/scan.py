@@ -45,8 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def parse_formats(value: str | None) -> list[str] | None:
-    from auditpack.config import OUTPUT_FORMATS
     from auditpack.errors import UserError
+    from auditpack.library.config import OUTPUT_FORMATS
 
     if value is None:
         return None
@@ -58,8 +58,8 @@ def parse_formats(value: str | None) -> list[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from auditpack.console import Console
-    from auditpack.exitcodes import exit_code
+    from auditpack.commands.console import Console
+    from auditpack.commands.exitcodes import exit_code
     from auditpack.scan import ScanOptions, run_scan
 
     console = Console(quiet=args.quiet)

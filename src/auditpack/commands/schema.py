@@ -12,7 +12,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from auditpack.outputs.assessment_json import json_schema
+    from auditpack.render.formats.assessment_json import json_schema
 
     print(json.dumps(json_schema(), indent=2))
     return 0

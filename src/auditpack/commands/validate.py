@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from auditpack.validation import load_library
+    from auditpack.library.validation import load_library
 
     library = load_library(args.controls_dir, args.config)
     print(f"ok: {len(library.controls)} controls, {len(library.checks)} checks"

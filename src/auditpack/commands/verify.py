@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from auditpack.errors import UserError
-    from auditpack.pack import NotAPack, verify
+    from auditpack.pack.seal import NotAPack, verify
 
     try:
         result = verify(args.pack)

@@ -22,12 +22,12 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from auditpack.collect.base import CollectorSpec, produced_class
-from auditpack.inventory import Inventory, Key
-from auditpack.redact import Fingerprinter, load_fingerprint_key
+from auditpack.collect.redaction import Fingerprinter, load_fingerprint_key
+from auditpack.resources.base import CollectorSpec, produced_class
+from auditpack.resources.inventory import Inventory, Key
+from auditpack.resources.secret_source import Candidate, SecretScan
 from auditpack.secrets.engine import Scanner, detect
 from auditpack.secrets.kingfisher import DetectorError, scan_values
-from auditpack.secrets.model import Candidate, SecretScan
 
 log = logging.getLogger(__name__)
 FingerprintKey = Path | Callable[[], bytes] | None

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from auditpack.redact import mask
+from auditpack.collect.redaction import mask
+from auditpack.resources.secret_source import Candidate, Category, Detection
 from auditpack.secrets import kingfisher, rules
-from auditpack.secrets.model import Candidate, Category, Detection
 
 Fingerprint = Callable[[str], str]
 Scanner = Callable[[list[str]], list[kingfisher.RuleHit]]

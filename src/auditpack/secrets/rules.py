@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from auditpack.secrets.model import Category
+from auditpack.resources.secret_source import Category
 
 # Access key ids: documented prefixes and 16 upper-case base-32 characters (moto's ids use any digit).
 ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])((?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})(?![A-Z0-9])")

@@ -1,0 +1,175 @@
+"""``auditpack demo``: a quarterly assessment of an emulated two-account Organization, end to end.
+
+The emulator runs in this process on loopback. The demo seeds an Organization (a management and a workload
+account, two regions) with a realistic mix of violations, scans it once as "last quarter", changes it (one
+violation fixed, one added), then scans it again with waivers (one in force, one expired, one stale) and
+``--previous``, through exactly the path a real organization takes: ``auditpack scan --org``. No AWS account
+and no network are needed.
+
+Each check family contributes a seeder; adding a family to the demo is one line in ``SEEDERS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from auditpack.emulator.seeding import identity, monitoring, secrets
+from auditpack.emulator.seeding.organization import create_organization, in_account
+
+DEMO_REGIONS = ("us-east-1", "us-west-2")
+MEMBER = "workload"
+# Seeds of the emulator's id generator, one per phase: the demo account ids and resource ids are the same on
+# every run, so two demo packs can be compared line by line.
+SEED_ORGANIZATION, SEED_CURRENT_QUARTER = 4207, 4208
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """One account of the demo Organization, as a seeder sees it (seeders run inside that account)."""
+
+    name: str
+    account_id: str
+    regions: tuple[str, ...]
+    management: bool
+    quarter: str  # "previous" (last quarter's state) or "current" (what changed since)
+
+
+Seeder = Callable[[DemoAccount], None]
+
+
+def seed_monitoring(account: DemoAccount) -> None:
+    """Management: one single-region trail without validation or KMS; GuardDuty in one region, fixed in the
+    other this quarter. Workload: a well-built multi-region trail without KMS (waived), and this quarter a
+    second trail nobody reviewed."""
+    if account.quarter == "previous":
+        if account.management:
+            monitoring.seed_logging(account.regions[0], guardduty_regions=account.regions[:1])
+        else:
+            monitoring.trail("org-trail", account.regions[0], multi_region=True, log_validation=True)
+            monitoring.guardduty(*account.regions)
+    elif account.management:
+        monitoring.guardduty(*account.regions[1:])  # fixed: GuardDuty now on in every region
+    else:
+        monitoring.trail("data-events", account.regions[0])  # added: no validation, no KMS
+
+
+def seed_identity(account: DemoAccount) -> None:
+    """Management: keys of every age (backdated), console users with and without MFA, an admin through a
+    group, secrets and KMS keys with and without rotation, instances with and without roles. Workload: this
+    quarter, a new console user without MFA."""
+    if account.quarter == "previous" and account.management:
+        identity.seed_identity(account.regions[0])
+    elif account.quarter == "current" and not account.management:
+        identity.console_user("contractor", mfa=False)
+
+
+def seed_secrets(account: DemoAccount) -> None:
+    """Workload: every kind of static credential in configuration, and the good practice beside each."""
+    if account.quarter == "previous" and not account.management:
+        secrets.seed_secrets(account.regions[0])
+
+
+# Every family's demo seeder, in order. A family adds itself with one line: ("name", seed_function).
+SEEDERS: list[tuple[str, Seeder]] = [
+    ("monitoring", seed_monitoring),
+    ("identity", seed_identity),
+    ("secrets", seed_secrets),
+]
+
+
+def seed_sample_account(region: str = DEMO_REGIONS[0]) -> None:
+    """One account with every family's violations and good practice, for the tests and benchmarks that scan
+    a single account (the demo itself spreads the same seeds over an Organization and two quarters)."""
+    monitoring.seed_logging(region, guardduty_regions=(region,))
+    identity.seed_identity(region)
+    secrets.seed_secrets(region)
+
+
+def seed_quarter(management: str, members: dict[str, str], quarter: str) -> None:
+    accounts = [DemoAccount("management", management, DEMO_REGIONS, True, quarter)] + [
+        DemoAccount(name, account_id, DEMO_REGIONS, False, quarter) for name, account_id in members.items()]
+    for account in accounts:
+        for _name, seeder in SEEDERS:
+            if account.management:
+                seeder(account)
+            else:
+                with in_account(account.account_id):
+                    seeder(account)
+
+
+def demo_config(members: dict[str, str], today: dt.date) -> str:
+    """The demo Organization's ``auditpack.yaml``: one waiver in force, one expired, one matching nothing."""
+    member = members[MEMBER]
+    return f"""organization:
+  name: Example Corp (demo)
+  system: Emulated two-account AWS Organization
+scope:
+  org: true
+  regions: [{", ".join(DEMO_REGIONS)}]
+waivers:
+  - check_id: cloudtrail_kms_encrypted
+    resource: "arn:aws:cloudtrail:*:{member}:trail/org-trail"
+    justification: The log bucket enforces SSE-KMS with a customer key; trail-level KMS follows in Q2.
+    approved_by: Jane Doe (CISO)
+    expires: {today + dt.timedelta(days=90)}
+    ticket: GRC-1042
+  - check_id: cloudtrail_log_file_validation
+    resource: "arn:aws:cloudtrail:*:{member}:trail/*"
+    justification: Accepted for the migration window last quarter.
+    approved_by: Jane Doe (CISO)
+    expires: {today - dt.timedelta(days=30)}
+    ticket: GRC-0977
+  - check_id: guardduty_enabled
+    resource: "arn:aws:iam::{member}:root"
+    justification: Sandbox exception, no longer needed once GuardDuty was enabled everywhere.
+    approved_by: Jane Doe (CISO)
+    expires: {today + dt.timedelta(days=30)}
+"""
+
+
+def run_demo(out: Path, quiet: bool = False) -> int:
+    from auditpack.cli import main
+    from auditpack.emulator.server import running_emulator
+
+    previous = out.parent / f"{out.name}-previous"
+    quiet_flag = ["--quiet"] if quiet else []
+    with running_emulator() as emulator, tempfile.TemporaryDirectory(prefix="auditpack-demo-") as scratch:
+        emulator.seed(SEED_ORGANIZATION)
+        management, members = create_organization(MEMBER)
+        config = Path(scratch) / "auditpack.yaml"
+        config.write_text(demo_config(members, dt.datetime.now(dt.UTC).date()), encoding="utf-8")
+
+        seed_quarter(management, members, "previous")
+        code = main(["scan", "--config", str(config), "--out", str(previous), "--quiet"])
+        if code not in (0, 1, 3):
+            return code
+        emulator.seed(SEED_CURRENT_QUARTER)
+        seed_quarter(management, members, "current")
+        if not quiet:
+            print(f"Last quarter's pack: {previous}\nThis quarter's scan of the Organization "
+                  f"({management} and {members[MEMBER]}, {', '.join(DEMO_REGIONS)}):", file=sys.stderr)
+        code = main(["scan", "--config", str(config), "--out", str(out), "--previous", str(previous), *quiet_flag])
+    if not quiet and code in (0, 1, 3):
+        _print_changes(out)
+    return code
+
+
+def _print_changes(out: Path) -> None:
+    from auditpack.render.formats.assessment_json import read_assessment
+
+    assessment = read_assessment(out)
+    by_state: dict[str, int] = {}
+    for status in assessment.waivers:
+        by_state[status.state.value] = by_state.get(status.state.value, 0) + 1
+    lines = [f"Waivers: {', '.join(f'{n} {state}' for state, n in sorted(by_state.items()))}"]
+    if assessment.comparison is not None:
+        c = assessment.comparison
+        lines.append(f"Since last quarter: {len(c.new_failures)} new failure(s), {len(c.resolved)} resolved, "
+                     f"{len(c.persisting)} persisting, {len(c.control_changes)} control(s) changed status "
+                     f"(details: auditpack diff {out.parent / (out.name + '-previous')} {out})")
+    print("\n".join(lines), file=sys.stderr)

@@ -1,0 +1,185 @@
+"""Pure evaluation: checks over the inventory give findings; findings over controls give control results.
+
+Nothing here calls AWS, so a saved inventory or assessment can be judged again offline. A check that cannot
+see its inputs (a failed call) or that raises yields an ``error`` finding: never a pass, never a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+
+from auditpack.library.checks import CheckSpec, Result
+from auditpack.library.controls import Control, ResolvedParameters
+from auditpack.models import (
+    CheckSummary,
+    CollectionError,
+    ControlResult,
+    ControlStatus,
+    Finding,
+    ParameterValue,
+    ResourceRef,
+    Status,
+)
+from auditpack.resources.inventory import Inventory
+
+log = logging.getLogger(__name__)
+
+
+def _partitions(spec: CheckSpec, inventory: Inventory) -> Iterable[tuple[str, str | None]]:
+    for account in inventory.accounts:
+        if spec.scope == "region":
+            for region in inventory.regions:
+                yield account, region
+        else:
+            yield account, None
+
+
+def _account_ref(inventory: Inventory, account: str) -> ResourceRef:
+    return ResourceRef(arn=inventory.view(account, None).account_arn, type="AWS::::Account", name=account)
+
+
+def _error_result(inventory: Inventory, account: str, region: str | None, message: str) -> Result:
+    return Result(Status.ERROR, _account_ref(inventory, account), message, region or "global", account=account)
+
+
+def run_check(spec: CheckSpec, inventory: Inventory, params: dict) -> list[Result]:
+    results: list[Result] = []
+    for account, region in _partitions(spec, inventory):
+        errors = inventory.errors_for(spec.resources, account, region)
+        if errors:
+            for err in errors:
+                if spec.id not in err.checks:
+                    err.checks.append(spec.id)
+            causes = "; ".join(
+                f"{e.service}:{e.operation} failed with {e.error_code} in {e.region}" for e in errors
+            )
+            results.append(_error_result(inventory, account, region, f"Could not be evaluated: {causes}."))
+            continue
+        try:
+            for result in spec.run(inventory.view(account, region), params):
+                # the partition names the account: some ARNs carry none (S3 buckets), and with several
+                # accounts in one inventory the ARN alone cannot say whose resource it was
+                result.account = result.account or account
+                results.append(result)
+        except Exception as exc:  # a bug in one check must not take the assessment down with it
+            log.exception("check %s failed in %s/%s", spec.id, account, region)
+            results.append(_error_result(
+                inventory, account, region, f"Check failed while evaluating: {type(exc).__name__}: {exc}"))
+    return results
+
+
+def evaluate(
+    inventory: Inventory,
+    checks: dict[str, CheckSpec],
+    params: ResolvedParameters,
+    controls_by_check: dict[str, list[str]],
+) -> list[Finding]:
+    findings: dict[str, Finding] = {}
+    # One reference per resource, shared by every finding about it: a quarter of a finding's memory, and a
+    # user is judged by half a dozen checks (tens of thousands of findings at size L).
+    refs: dict[tuple[str, str, str], ResourceRef] = {}
+    for spec in checks.values():
+        for result in run_check(spec, inventory, params.by_check.get(spec.id, {})):
+            ref = result.resource
+            ref = refs.setdefault((ref.arn, ref.type, ref.name), ref)
+            account = result.account or ref.arn.split(":")[4] or _account_of(result, inventory)
+            finding = Finding(
+                id=Finding.stable_id(spec.id, ref.arn, result.region),
+                check_id=spec.id,
+                status=result.status,
+                severity=spec.severity,
+                resource=ref,
+                region=result.region,
+                account=account,
+                control_ids=controls_by_check.get(spec.id, []),
+                message=result.message,
+                remediation=spec.remediation,
+                evidence=sorted(set(result.evidence)),
+                details=result.details,
+            )
+            if finding.id in findings:
+                log.warning("check %s judged %s twice in %s; keeping the first",
+                            spec.id, result.resource.arn, result.region)
+                continue
+            findings[finding.id] = finding
+    return sorted(findings.values(), key=finding_order)
+
+
+def finding_order(finding: Finding) -> tuple[str, str, str, str]:
+    """The order findings are listed in everywhere: by check, account, region, resource."""
+    return finding.check_id, finding.account, finding.region, finding.resource.arn
+
+
+def error_order(error: CollectionError) -> tuple[str, str, str, str]:
+    """The order failed calls are listed in everywhere: by account, region, service, operation."""
+    return error.account, error.region, error.service, error.operation
+
+
+def _account_of(result: Result, inventory: Inventory) -> str:
+    return inventory.accounts[0] if len(inventory.accounts) == 1 else "unknown"
+
+
+def control_status(findings: Iterable[Finding]) -> ControlStatus:
+    """A failure decides; else an error leaves it unassessed; else any pass (or waiver) satisfies it."""
+    statuses = {f.status for f in findings}
+    if Status.FAIL in statuses:
+        return ControlStatus.NOT_SATISFIED
+    if Status.ERROR in statuses:
+        return ControlStatus.NOT_ASSESSED
+    if statuses & {Status.PASS, Status.WAIVED}:
+        return ControlStatus.SATISFIED
+    return ControlStatus.NOT_APPLICABLE
+
+
+def check_summary(check_id: str, title: str, findings: Iterable[Finding]) -> CheckSummary:
+    """Counts of one check's findings by status (also used by ``merge`` to re-judge combined packs)."""
+    counts: dict[Status, int] = defaultdict(int)
+    for f in findings:
+        counts[f.status] += 1
+    return CheckSummary(
+        check_id=check_id,
+        title=title,
+        passed=counts[Status.PASS],
+        failed=counts[Status.FAIL],
+        errors=counts[Status.ERROR],
+        not_applicable=counts[Status.NOT_APPLICABLE],
+        waived=counts[Status.WAIVED],
+    )
+
+
+def assess(
+    controls: list[Control],
+    checks: dict[str, CheckSpec],
+    findings: list[Finding],
+    params: ResolvedParameters,
+    accounts: list[str],
+) -> list[ControlResult]:
+    by_check: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        by_check[finding.check_id].append(finding)
+    results = []
+    for control in controls:
+        mine = [f for c in control.checks for f in by_check.get(c, [])]
+        summaries = [check_summary(c, checks[c].title, by_check.get(c, [])) for c in control.checks]
+        results.append(ControlResult(
+            id=control.id,
+            oscal_id=control.oscal_id,
+            title=control.title,
+            family=control.family,
+            summary=control.summary,
+            status=control_status(mine),
+            checks=list(control.checks),
+            parameters={
+                p.key: ParameterValue(
+                    name=p.name, parameter=p.feeds, value=params.values.get(p.feeds, p.default),
+                    source=params.sources.get(p.feeds, "default"), odp_id=p.odp_id,
+                )
+                for p in control.parameters
+            },
+            check_results=summaries,
+            accounts={a: control_status(f for f in mine if f.account == a) for a in accounts},
+        ))
+    return results
+

@@ -1,0 +1,53 @@
+"""The validated library: config, controls and checks loaded together, with every problem reported at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from auditpack.errors import UserError
+from auditpack.library.checks import CheckSpec, load_checks
+from auditpack.library.config import Config, read_config
+from auditpack.library.controls import Control, ResolvedParameters, check_references, load_controls, resolve_parameters
+from auditpack.library.yamlfile import Problem
+
+
+class ValidationFailed(UserError):
+    """Control or config files have problems; each is one line naming file, field and expectation."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in controls or config:\n" + "\n".join(problems))
+
+
+@dataclass(frozen=True)
+class Library:
+    config: Config
+    controls: dict[str, Control]
+    checks: dict[str, CheckSpec]  # only the checks the controls cite
+    params: ResolvedParameters
+
+    def controls_by_check(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for control in self.controls.values():
+            for check_id in control.checks:
+                out.setdefault(check_id, []).append(control.id)
+        return out
+
+    def restrict(self, controls: dict[str, Control]) -> Library:
+        cited = {c for control in controls.values() for c in control.checks}
+        return replace(self, controls=controls, checks={k: v for k, v in self.checks.items() if k in cited})
+
+
+def load_library(controls_dir: Path | None, config_path: Path | None) -> Library:
+    """Config, controls and checks, validated together; raises ``ValidationFailed`` listing every problem."""
+    problems: list[Problem] = []
+    all_checks = load_checks()
+    config = read_config(config_path, problems, set(all_checks))
+    controls = load_controls(controls_dir, problems)
+    problems.extend(check_references(controls, all_checks))
+    params = resolve_parameters(controls, all_checks, config.parameters, problems, config_path)
+    if problems:
+        raise ValidationFailed(problems)
+    cited = {c for control in controls.values() for c in control.checks}
+    return Library(config, controls, {k: v for k, v in all_checks.items() if k in cited}, params)

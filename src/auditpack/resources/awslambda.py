@@ -1,0 +1,63 @@
+"""Lambda functions with the environment of ``$LATEST`` and of every published version.
+
+A key removed from ``$LATEST`` often survives in version 7, and versions are immutable: only
+ListVersionsByFunction shows them. Environment values are held in memory only; evidence keeps the names.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from auditpack.collect.redaction import redactor
+from auditpack.resources.base import AwsResource, CollectContext, collector
+from auditpack.resources.secret_source import Candidate, SecretScan
+
+
+class LambdaFunction(AwsResource):
+    cfn_type: ClassVar[str] = "AWS::Lambda::Function"
+
+    runtime: str | None = None
+    # version ("$LATEST", "1", ...) -> environment variables; raw values, memory only
+    environments: dict[str, dict[str, str]] = Field(default_factory=dict, repr=False)
+    secret_scan: SecretScan | None = None
+
+    def secret_candidates(self) -> list[Candidate]:
+        return [
+            Candidate(field=f"environment variable {name}", value=value, name=name,
+                      location="$LATEST" if version == "$LATEST" else f"version {version}")
+            for version, variables in self.environments.items()
+            for name, value in variables.items()
+            if isinstance(value, str)
+        ]
+
+
+LAMBDA_REDACT = redactor("Variables")
+
+
+@collector("lambda.functions", service="lambda",
+           permissions=["lambda:ListFunctions", "lambda:ListVersionsByFunction"])
+def functions(ctx: CollectContext) -> list[LambdaFunction]:
+    listed = [(raw, page.evidence) for page in ctx.paginate("lambda", "list_functions", redact=LAMBDA_REDACT)
+              for raw in page.data.get("Functions", [])]
+
+    def with_versions(item: tuple[dict, str]) -> LambdaFunction:
+        raw, listing_evidence = item
+        name = raw["FunctionName"]
+        environments: dict[str, dict[str, str]] = {}
+        evidence = [listing_evidence]
+        for vpage in ctx.paginate("lambda", "list_versions_by_function", redact=LAMBDA_REDACT, FunctionName=name):
+            evidence.append(vpage.evidence)
+            for version in vpage.data.get("Versions", []):
+                variables = (version.get("Environment") or {}).get("Variables") or {}
+                environments[str(version.get("Version", "$LATEST"))] = dict(variables)
+        if not environments:
+            environments["$LATEST"] = dict((raw.get("Environment") or {}).get("Variables") or {})
+        return LambdaFunction(
+            arn=raw.get("FunctionArn") or ctx.arn("lambda", f"function:{name}"),
+            name=name, account=ctx.account, region=ctx.region, evidence=tuple(evidence),
+            runtime=raw.get("Runtime"), environments=environments,
+        )
+
+    return ctx.each(with_versions, listed)

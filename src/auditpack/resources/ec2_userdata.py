@@ -1,0 +1,83 @@
+"""User data of EC2 instances and of every launch template version, decoded (base64, gzip) in memory.
+
+User data is readable by anyone with ec2:DescribeInstanceAttribute and by every process on the instance
+through the metadata service, so a credential there is exposed however the instance is locked down.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from auditpack.collect.redaction import redactor
+from auditpack.resources.base import AwsResource, CollectContext, collector
+from auditpack.resources.secret_source import Candidate, SecretScan
+from auditpack.resources.userdata import decode_user_data
+
+USER_DATA_REDACT = redactor("UserData")
+
+
+class InstanceUserData(AwsResource):
+    cfn_type: ClassVar[str] = "AWS::EC2::Instance"
+
+    instance_id: str
+    user_data: str = Field(default="", repr=False)  # decoded text, memory only
+    secret_scan: SecretScan | None = None
+
+    def secret_candidates(self) -> list[Candidate]:
+        if not self.user_data:
+            return []
+        return [Candidate(field="user data", value=self.user_data, script=True)]
+
+
+class LaunchTemplate(AwsResource):
+    cfn_type: ClassVar[str] = "AWS::EC2::LaunchTemplate"
+
+    template_id: str
+    # version number -> decoded user data, memory only
+    user_data: dict[str, str] = Field(default_factory=dict, repr=False)
+    secret_scan: SecretScan | None = None
+
+    def secret_candidates(self) -> list[Candidate]:
+        return [Candidate(field="user data", value=text, location=f"version {version}", script=True)
+                for version, text in self.user_data.items() if text]
+
+
+@collector("ec2.instance_user_data", service="ec2", permissions=["ec2:DescribeInstanceAttribute"],
+           needs=["ec2.instances"])
+def instance_user_data(ctx: CollectContext) -> list[InstanceUserData]:
+    def read(instance: Any) -> InstanceUserData:
+        response = ctx.call("ec2", "describe_instance_attribute", redact=USER_DATA_REDACT,
+                            InstanceId=instance.instance_id, Attribute="userData")
+        encoded = (response.data.get("UserData") or {}).get("Value")
+        return InstanceUserData(
+            arn=instance.arn, name=instance.name, account=ctx.account, region=ctx.region,
+            evidence=(response.evidence,), instance_id=instance.instance_id,
+            user_data=decode_user_data(encoded),
+        )
+
+    return ctx.each(read, ctx.need("ec2.instances"))
+
+
+@collector("ec2.launch_templates", service="ec2",
+           permissions=["ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions"])
+def launch_templates(ctx: CollectContext) -> list[LaunchTemplate]:
+    out = []
+    for page in ctx.paginate("ec2", "describe_launch_templates"):
+        for raw in page.data.get("LaunchTemplates", []):
+            template_id = raw["LaunchTemplateId"]
+            evidence = [page.evidence]
+            versions: dict[str, str] = {}
+            for vpage in ctx.paginate("ec2", "describe_launch_template_versions", redact=USER_DATA_REDACT,
+                                      LaunchTemplateId=template_id):
+                evidence.append(vpage.evidence)
+                for version in vpage.data.get("LaunchTemplateVersions", []):
+                    encoded = (version.get("LaunchTemplateData") or {}).get("UserData")
+                    versions[str(version.get("VersionNumber"))] = decode_user_data(encoded)
+            out.append(LaunchTemplate(
+                arn=ctx.arn("ec2", f"launch-template/{template_id}"),
+                name=raw.get("LaunchTemplateName", template_id), account=ctx.account, region=ctx.region,
+                evidence=tuple(evidence), template_id=template_id, user_data=versions,
+            ))
+    return out

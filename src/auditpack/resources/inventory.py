@@ -1,0 +1,90 @@
+"""What collection produced: resources by type, account and region, and the calls that failed.
+
+Checks see an ``InventoryView`` of one partition (an account, or an account and region) so that a failed
+call in one region only makes that region's results errors.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from auditpack.models import CollectionError
+from auditpack.resources.base import GLOBAL_REGION, AwsResource
+
+T = TypeVar("T", bound=AwsResource)
+Key = tuple[str, str]  # (account, region)
+
+
+@dataclass
+class Inventory:
+    accounts: list[str]
+    regions: list[str]
+    partitions: dict[str, str] = field(default_factory=dict)  # account -> aws partition
+    items: dict[str, dict[Key, list[AwsResource]]] = field(default_factory=lambda: defaultdict(dict))
+    errors: dict[str, dict[Key, CollectionError]] = field(default_factory=lambda: defaultdict(dict))
+    calls: list[str] = field(default_factory=list)
+    collected_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def add(self, resource_type: str, account: str, region: str, resources: list[AwsResource]) -> None:
+        self.items[resource_type][(account, region)] = resources
+
+    def fail(self, resource_type: str, error: CollectionError) -> None:
+        self.errors[resource_type][(error.account, error.region)] = error
+
+    def view(self, account: str, region: str | None) -> InventoryView:
+        return InventoryView(self, account, region)
+
+    def all(self, resource_type: str, account: str | None = None) -> list[AwsResource]:
+        out: list[AwsResource] = []
+        for (acct, _region), resources in self.items.get(resource_type, {}).items():
+            if account is None or acct == account:
+                out.extend(resources)
+        return out
+
+    def errors_for(self, resource_types: tuple[str, ...], account: str, region: str | None) -> list[CollectionError]:
+        """Errors that make a partition's results unknown: same account and, if regional, same region."""
+        found = []
+        for rtype in resource_types:
+            for (acct, reg), err in self.errors.get(rtype, {}).items():
+                if acct == account and (region is None or reg in (region, GLOBAL_REGION)):
+                    found.append(err)
+        return found
+
+
+@dataclass
+class InventoryView:
+    """One partition of the inventory, as a check sees it."""
+
+    inventory: Inventory
+    account: str
+    region: str | None  # None: the whole account, every scanned region
+
+    @property
+    def regions(self) -> list[str]:
+        return [self.region] if self.region else list(self.inventory.regions)
+
+    @property
+    def now(self) -> datetime:
+        """The scan's reference time: ages are measured from collection, so re-evaluation is repeatable."""
+        return self.inventory.collected_at
+
+    @property
+    def partition(self) -> str:
+        return self.inventory.partitions.get(self.account, "aws")
+
+    @property
+    def account_arn(self) -> str:
+        return f"arn:{self.partition}:iam::{self.account}:root"
+
+    def get(self, resource_type: str, cls: type[T] | None = None) -> list[Any]:
+        """Resources of a type in this partition, global ones included; ``cls`` only narrows the type."""
+        out: list[Any] = []
+        for (acct, reg), resources in self.inventory.items.get(resource_type, {}).items():
+            if acct != self.account:
+                continue
+            if self.region is None or reg in (self.region, GLOBAL_REGION):
+                out.extend(resources)
+        return out

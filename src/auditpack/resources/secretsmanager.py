@@ -1,0 +1,51 @@
+"""Secrets Manager secrets with their rotation and access dates, all from the listing.
+
+``ListSecrets`` already carries rotation settings and the last rotated, last accessed and next rotation dates,
+so no per-secret call is made; the listing never contains secret values.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from auditpack.resources.base import AwsResource, CollectContext, collector
+
+
+class Secret(AwsResource):
+    cfn_type: ClassVar[str] = "AWS::SecretsManager::Secret"
+
+    rotation_enabled: bool = False
+    rotation_lambda_arn: str | None = None
+    rotation_days: int | None = None
+    rotation_schedule: str | None = None
+    created: datetime | None = None
+    last_rotated: datetime | None = None
+    last_accessed: datetime | None = None  # AWS keeps only the day of last access
+    next_rotation: datetime | None = None
+    owning_service: str | None = None
+
+
+def secret_from_listing(raw: dict[str, Any], *, account: str, region: str, evidence: tuple[str, ...]) -> Secret:
+    rules = raw.get("RotationRules") or {}
+    return Secret(
+        arn=raw["ARN"], name=raw.get("Name", raw["ARN"]), account=account, region=region, evidence=evidence,
+        rotation_enabled=bool(raw.get("RotationEnabled")),
+        rotation_lambda_arn=raw.get("RotationLambdaARN"),
+        rotation_days=rules.get("AutomaticallyAfterDays"),
+        rotation_schedule=rules.get("ScheduleExpression"),
+        created=raw.get("CreatedDate"),
+        last_rotated=raw.get("LastRotatedDate"),
+        last_accessed=raw.get("LastAccessedDate"),
+        next_rotation=raw.get("NextRotationDate"),
+        owning_service=raw.get("OwningService"),
+    )
+
+
+@collector("secretsmanager.secrets", service="secretsmanager", permissions=["secretsmanager:ListSecrets"])
+def secrets(ctx: CollectContext) -> list[Secret]:
+    out = []
+    for page in ctx.paginate("secretsmanager", "list_secrets"):
+        for raw in page.data.get("SecretList", []):
+            out.append(secret_from_listing(raw, account=ctx.account, region=ctx.region, evidence=(page.evidence,)))
+    return out
