@@ -197,8 +197,8 @@ def version_timing(runs: int = 7) -> tuple[float, list[str]]:
 def warm_up() -> None:
     """Import (and so byte-compile) everything both children load, so neither pays first-run compilation."""
     subprocess.run([sys.executable, "-c", "import boto3, auditpack.scan; from auditpack.library.validation import "
-                    "load_library; from auditpack.collect.scheduler import load_collectors; "
-                    "load_library(None, None); load_collectors()"], check=True)
+                    "load_library; from auditpack.resources.base import COLLECTORS; "
+                    "load_library(None, None); COLLECTORS.load()"], check=True)
 
 
 def median_of(runs: list[Measured]) -> Measured:

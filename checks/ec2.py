@@ -32,7 +32,6 @@ def _profiles(view: InventoryView) -> dict[str, InstanceProfile]:
     id="ec2_instance_profile_attached",
     title="EC2 instances get credentials from an instance profile role",
     resources=["ec2.instances", "iam.instance_profiles"],
-    permissions=["ec2:DescribeInstances", "iam:ListInstanceProfiles"],
     severity="medium",
     remediation="Attach an instance profile with a role that grants what the workload needs "
     "(AssociateIamInstanceProfile, or AddRoleToInstanceProfile for a profile without a role), then remove any "
@@ -74,7 +73,6 @@ def ec2_instance_profile_attached(view: InventoryView, params: dict[str, Any]) -
     id="ec2_imdsv2_required",
     title="EC2 instances require IMDSv2",
     resources=["ec2.instances"],
-    permissions=["ec2:DescribeInstances"],
     severity="medium",
     remediation="Require session tokens on the instance metadata service (ModifyInstanceMetadataOptions "
     "HttpTokens=required), and set it as the account default for new instances.",

@@ -17,9 +17,6 @@ from auditpack.models import Status
 from auditpack.resources.iam import AccessKey, CredentialReportRow, PasswordPolicy, RootAccount, UserPolicies
 from auditpack.resources.inventory import InventoryView
 
-REPORT_PERMS = ["iam:GenerateCredentialReport", "iam:GetCredentialReport"]
-
-ROOT_PERMS = [*REPORT_PERMS, "iam:GetAccountSummary"]
 DAYS = {"type": "integer", "min": 1, "max": 3650}
 
 # An Allow on every action except these is still administrative: whoever may call them can grant themselves
@@ -62,7 +59,6 @@ def _key_facts(key: AccessKey, now: datetime) -> dict[str, Any]:
     id="iam_access_key_rotated",
     title="Active IAM access keys are rotated within the allowed age",
     resources=["iam.access_keys"],
-    permissions=REPORT_PERMS,
     severity="medium",
     remediation="Create a new access key, move the workload to it, then deactivate and delete the old key; "
     "better, replace IAM user keys with role credentials (instance profiles, IAM Identity Center, OIDC).",
@@ -94,7 +90,6 @@ def iam_access_key_rotated(view: InventoryView, params: dict[str, Any]) -> Itera
     id="iam_access_key_unused",
     title="Active IAM access keys have been used recently",
     resources=["iam.access_keys"],
-    permissions=REPORT_PERMS,
     severity="medium",
     remediation="Deactivate the idle key, confirm nothing breaks, then delete it; remove the user if it has "
     "no other purpose.",
@@ -144,7 +139,6 @@ def _report_note(root: RootAccount) -> str:
     id="iam_root_no_access_keys",
     title="The root user has no access keys",
     resources=["iam.root"],
-    permissions=ROOT_PERMS,
     severity="critical",
     remediation="Sign in as root, delete its access keys (Security credentials page) and use IAM roles or "
     "users with scoped permissions for programmatic access.",
@@ -185,7 +179,6 @@ def iam_root_no_access_keys(view: InventoryView, params: dict[str, Any]) -> Iter
     id="iam_root_mfa",
     title="The root user has MFA",
     resources=["iam.root"],
-    permissions=ROOT_PERMS,
     severity="critical",
     remediation="Sign in as root and assign an MFA device (a hardware key or passkey for preference); keep it "
     "with the break-glass procedure.",
@@ -220,7 +213,6 @@ def iam_root_mfa(view: InventoryView, params: dict[str, Any]) -> Iterator[Result
     id="iam_user_console_mfa",
     title="IAM users with a console password have MFA",
     resources=["iam.credential_report"],
-    permissions=REPORT_PERMS,
     severity="high",
     remediation="Assign an MFA device to the user (or remove the console password if the user does not sign "
     "in); enforce MFA with a policy that denies actions when aws:MultiFactorAuthPresent is false.",
@@ -284,7 +276,6 @@ def full_admin_grants(document: dict[str, Any]) -> list[str]:
     id="iam_user_no_direct_admin",
     title="No IAM user holds full administrative rights",
     resources=["iam.user_policies"],
-    permissions=["iam:GetAccountAuthorizationDetails"],
     severity="high",
     remediation="Remove the administrative policy from the user and its groups; grant administration through "
     "a role assumed with MFA (or IAM Identity Center permission sets) and scope day-to-day access.",
@@ -322,7 +313,6 @@ def iam_user_no_direct_admin(view: InventoryView, params: dict[str, Any]) -> Ite
     id="iam_password_policy",
     title="The account password policy meets the organization's minimums",
     resources=["iam.password_policy"],
-    permissions=["iam:GetAccountPasswordPolicy"],
     severity="medium",
     remediation="Set the account password policy (UpdateAccountPasswordPolicy) to at least the configured "
     "minimum length and reuse prevention, and the configured maximum age if the organization requires expiry.",

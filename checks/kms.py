@@ -15,7 +15,6 @@ from auditpack.resources.kms import KmsKey
     id="kms_cmk_rotation_enabled",
     title="Customer-managed KMS keys rotate automatically",
     resources=["kms.keys"],
-    permissions=["kms:ListKeys", "kms:ListAliases", "kms:DescribeKey", "kms:GetKeyRotationStatus"],
     severity="medium",
     remediation="Enable automatic key rotation on the key (EnableKeyRotation), optionally with a rotation "
     "period that matches the organization's cryptoperiod.",

@@ -12,8 +12,6 @@ from auditpack.resources.cloudtrail import Trail
 from auditpack.resources.guardduty import Detector, GuardDutyFinding
 from auditpack.resources.inventory import InventoryView
 
-TRAIL_PERMS = ["cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"]
-
 
 def _trails(view: InventoryView) -> list[Trail]:
     """Each trail once, by ARN, whatever region listed it."""
@@ -41,7 +39,6 @@ def _shortfall(trail: Trail) -> list[str]:
     id="cloudtrail_multi_region_logging",
     title="A multi-region CloudTrail trail records all management events",
     resources=["cloudtrail.trails"],
-    permissions=TRAIL_PERMS,
     severity="high",
     remediation="Create a multi-region trail (or enable IsMultiRegionTrail on an existing one), start logging, "
     "and record both read and write management events.",
@@ -69,7 +66,6 @@ def cloudtrail_multi_region_logging(view: InventoryView, params: dict[str, Any])
     id="cloudtrail_log_file_validation",
     title="CloudTrail trails validate their log files",
     resources=["cloudtrail.trails"],
-    permissions=TRAIL_PERMS,
     severity="medium",
     remediation="Enable log file integrity validation on the trail (EnableLogFileValidation).",
 )
@@ -87,7 +83,6 @@ def cloudtrail_log_file_validation(view: InventoryView, params: dict[str, Any]) 
     id="cloudtrail_kms_encrypted",
     title="CloudTrail trails encrypt logs with a KMS key",
     resources=["cloudtrail.trails"],
-    permissions=TRAIL_PERMS,
     severity="medium",
     remediation="Configure the trail with a customer-managed KMS key (KmsKeyId) whose policy lets CloudTrail "
     "encrypt and only log readers decrypt.",
@@ -106,7 +101,6 @@ def cloudtrail_kms_encrypted(view: InventoryView, params: dict[str, Any]) -> Ite
     id="cloudtrail_cloudwatch_delivery",
     title="Multi-region trails deliver to CloudWatch Logs",
     resources=["cloudtrail.trails"],
-    permissions=TRAIL_PERMS,
     severity="medium",
     remediation="Configure the multi-region trail to deliver to a CloudWatch Logs log group "
     "(CloudWatchLogsLogGroupArn and CloudWatchLogsRoleArn) and fix any delivery error it reports.",
@@ -143,7 +137,6 @@ def cloudtrail_cloudwatch_delivery(view: InventoryView, params: dict[str, Any]) 
     id="guardduty_enabled",
     title="GuardDuty is enabled in every scanned region",
     resources=["guardduty.detectors"],
-    permissions=["guardduty:ListDetectors", "guardduty:GetDetector"],
     severity="high",
     remediation="Enable GuardDuty in the region (create a detector, or enable the existing one); in an "
     "organization, enable it for all accounts from the delegated administrator.",
@@ -168,8 +161,6 @@ def guardduty_enabled(view: InventoryView, params: dict[str, Any]) -> Iterator[R
     id="guardduty_no_high_findings",
     title="No high-severity GuardDuty finding is left unresolved",
     resources=["guardduty.detectors", "guardduty.high_findings"],
-    permissions=["guardduty:ListDetectors", "guardduty:GetDetector", "guardduty:ListFindings",
-                 "guardduty:GetFindings"],
     severity="high",
     remediation="Investigate and resolve each high-severity GuardDuty finding, then archive it; track "
     "incidents in the incident-response process.",

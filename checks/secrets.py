@@ -14,7 +14,6 @@ from typing import Any
 from auditpack.library.checks import Result, check
 from auditpack.models import Status
 from auditpack.resources.inventory import InventoryView
-from auditpack.resources.key_owners import PERMISSIONS as KEY_OWNER_PERMS
 from auditpack.resources.key_owners import KeyOwner
 from auditpack.resources.secret_source import Category, Detection
 
@@ -85,14 +84,10 @@ def _not_aws(d: Detection) -> bool:
     return not d.category.is_aws_key
 
 
-LAMBDA_PERMS = ["lambda:ListFunctions", "lambda:ListVersionsByFunction"]
-
-
 @check(
     id="lambda_env_no_aws_keys",
     title="Lambda function environments hold no AWS access keys",
     resources=["lambda.functions", "lambda.functions.key_owners"],
-    permissions=LAMBDA_PERMS + KEY_OWNER_PERMS,
     severity="critical",
     remediation="Deactivate and delete the leaked access key now (it is exposed to anyone who can read the "
     "function), then give the function an execution role instead of keys, and publish a new version: old "
@@ -112,7 +107,6 @@ def lambda_env_no_aws_keys(view: InventoryView, params: dict[str, Any]) -> Itera
     id="lambda_env_no_secrets",
     title="Lambda function environments hold no passwords, tokens or other credentials",
     resources=["lambda.functions"],
-    permissions=LAMBDA_PERMS,
     severity="high",
     remediation="Move the credential to AWS Secrets Manager (or an SSM SecureString) and have the function read "
     "it at run time; rotate the exposed credential, and delete published versions that still hold it.",
@@ -130,8 +124,6 @@ def lambda_env_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterat
     title="EC2 instance and launch template user data hold no credentials",
     resources=["ec2.instance_user_data", "ec2.launch_templates", "ec2.instance_user_data.key_owners",
                "ec2.launch_templates.key_owners"],
-    permissions=["ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeLaunchTemplates",
-                 "ec2:DescribeLaunchTemplateVersions", *KEY_OWNER_PERMS],
     severity="high",
     remediation="Remove the credential from user data (fetch it at boot from Secrets Manager with the instance "
     "role), rotate it, and create a new launch template version; delete old versions that still hold it.",
@@ -151,7 +143,6 @@ def ec2_user_data_no_secrets(view: InventoryView, params: dict[str, Any]) -> Ite
     id="ecs_task_env_no_secrets",
     title="ECS task definitions pass credentials as secrets, not environment variables",
     resources=["ecs.task_definitions", "ecs.task_definitions.key_owners"],
-    permissions=["ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition", *KEY_OWNER_PERMS],
     severity="high",
     remediation="Move the value to Secrets Manager or an SSM SecureString and reference it from the container's "
     "`secrets` (valueFrom); register a new revision, deregister the old ones and rotate the credential.",
@@ -169,7 +160,6 @@ def ecs_task_env_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iter
     id="ssm_parameter_secrets_secure",
     title="SSM parameters that hold credentials are SecureString",
     resources=["ssm.parameters", "ssm.parameters.key_owners"],
-    permissions=["ssm:DescribeParameters", "ssm:GetParameters", *KEY_OWNER_PERMS],
     severity="high",
     remediation="Recreate the parameter as a SecureString encrypted with a KMS key (or move it to Secrets "
     "Manager), update its readers, and rotate the credential it exposed.",
@@ -191,7 +181,6 @@ def ssm_parameter_secrets_secure(view: InventoryView, params: dict[str, Any]) ->
     id="cloudformation_outputs_no_secrets",
     title="CloudFormation stack outputs and visible parameters hold no credentials",
     resources=["cloudformation.stacks", "cloudformation.stacks.key_owners"],
-    permissions=["cloudformation:DescribeStacks", *KEY_OWNER_PERMS],
     severity="high",
     remediation="Mark credential parameters NoEcho (better: resolve them with {{resolve:secretsmanager:...}}), "
     "never export a credential as an output, update the stack and rotate the credential.",
@@ -209,7 +198,6 @@ def cloudformation_outputs_no_secrets(view: InventoryView, params: dict[str, Any
     id="codebuild_env_no_secrets",
     title="CodeBuild projects keep credentials out of plaintext environment variables",
     resources=["codebuild.projects", "codebuild.projects.key_owners"],
-    permissions=["codebuild:ListProjects", "codebuild:BatchGetProjects", *KEY_OWNER_PERMS],
     severity="high",
     remediation="Change the variable's type to SECRETS_MANAGER or PARAMETER_STORE (a SecureString), and rotate "
     "the credential that was in plaintext.",

@@ -10,7 +10,6 @@ from auditpack.models import Status
 from auditpack.resources.inventory import InventoryView
 from auditpack.resources.secretsmanager import Secret
 
-PERMS = ["secretsmanager:ListSecrets"]
 DAYS = {"type": "integer", "min": 1, "max": 3650}
 
 
@@ -28,7 +27,6 @@ def _schedule(secret: Secret) -> str:
     id="secretsmanager_rotation_enabled",
     title="Secrets Manager secrets rotate automatically",
     resources=["secretsmanager.secrets"],
-    permissions=PERMS,
     severity="medium",
     remediation="Turn on automatic rotation for the secret with a rotation function (or a managed rotation "
     "for supported services) and a schedule no longer than the organization's rotation period.",
@@ -49,7 +47,6 @@ def secretsmanager_rotation_enabled(view: InventoryView, params: dict[str, Any])
     id="secretsmanager_rotated_within",
     title="Secrets Manager secrets were rotated within the allowed age",
     resources=["secretsmanager.secrets"],
-    permissions=PERMS,
     severity="medium",
     remediation="Rotate the secret now (RotateSecret) and fix the rotation function if a scheduled rotation "
     "was missed; check its CloudWatch logs for the failure.",
@@ -92,7 +89,6 @@ def secretsmanager_rotated_within(view: InventoryView, params: dict[str, Any]) -
     id="secretsmanager_unused",
     title="Secrets Manager secrets are still in use",
     resources=["secretsmanager.secrets"],
-    permissions=PERMS,
     severity="low",
     remediation="Confirm with the owner that the secret is no longer needed, then delete it (with a recovery "
     "window); an unused credential is one more thing to leak.",

@@ -7,6 +7,7 @@ auditpack produced (scans, demos, re-renders) and never a file a test corrupted 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def schema_errors(path: Path) -> list[str]:
 
 
 @pytest.fixture(autouse=True)
-def assessment_json_matches_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+def assessment_json_matches_schema() -> Iterator[None]:
     from auditpack.render import FORMATS, OutputFormat, load_formats
 
     original = load_formats()["json"]
@@ -42,4 +43,5 @@ def assessment_json_matches_schema(monkeypatch: pytest.MonkeyPatch) -> None:
             assert not errors, f"{path} does not match `auditpack schema`: {errors[:5]}"
         return paths
 
-    monkeypatch.setitem(FORMATS, "json", OutputFormat(original.name, original.description, checked, original.order))
+    with FORMATS.substitute("json", OutputFormat(original.name, original.description, checked, original.order)):
+        yield

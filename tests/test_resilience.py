@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from auditpack.cli import main
-from auditpack.collect.scheduler import load_collectors
 from auditpack.emulator.demo import DEMO_REGIONS, seed_sample_account
 from auditpack.emulator.seeding import monitoring
 from auditpack.emulator.server import CLEARED_ENV, Emulator
@@ -106,7 +105,7 @@ def checks_needing(operation: str) -> tuple[set[str], set[str]]:
     """(checks whose own collectors call ``operation``, those plus checks that reach it through ``needs``).
 
     A collector may read a dependency as optional, so the second set is an upper bound."""
-    load_collectors()
+    COLLECTORS.load()
     service, name = operation.split(":", 1)
     calling = {t for t, spec in COLLECTORS.items() if f"{service}:{name}" in spec.permissions}
     reaching = set(calling)
@@ -157,7 +156,7 @@ def test_when_retries_run_out_the_checks_are_errors_and_their_controls_not_asses
     assert satisfied, "the seeded account must satisfy some control for this test to mean anything"
     checks = load_checks()
     needed_types = {t for c in satisfied for check_id in c["checks"] for t in checks[check_id].resources}
-    load_collectors()
+    COLLECTORS.load()
     candidates = [op for op in baseline.operations
                   if any(op in COLLECTORS[t].permissions for t in needed_types if t in COLLECTORS)]
     assert candidates, "no call of the satisfied controls' collectors was seen"
@@ -192,7 +191,7 @@ OWNER_LOOKUP = set(leaked_keys.PERMISSIONS)
 
 def _deny_cases() -> list[str]:
     """Parametrize lazily: the operations are those of the collectors registered when the tests run."""
-    load_collectors()
+    COLLECTORS.load()
     return sorted({p for spec in COLLECTORS.values() for p in spec.permissions})
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 
 import pytest
@@ -24,12 +26,17 @@ def resource(name: str, region: str) -> AwsResource:
     return AwsResource(arn=f"arn:aws:test:{region}:{ACCOUNT}:{name}", name=name, account=ACCOUNT, region=region)
 
 
-def register(monkeypatch: pytest.MonkeyPatch, rtype: str, func, *, regional: bool = True,
-             needs: tuple[str, ...] = ()) -> None:
-    monkeypatch.setitem(COLLECTORS, rtype, CollectorSpec(rtype, "test", func, (), regional, needs))
+@pytest.fixture
+def register() -> Iterator[Callable[..., None]]:
+    """Registers a test's own collectors for the length of the test."""
+    with contextlib.ExitStack() as stack:
+        def add(rtype: str, func, *, regional: bool = True, needs: tuple[str, ...] = ()) -> None:
+            stack.enter_context(COLLECTORS.substitute(rtype, CollectorSpec(rtype, "test", func, (), regional, needs)))
+
+        yield add
 
 
-def test_a_dependent_starts_in_one_region_while_another_region_is_still_listing(monkeypatch, tmp_path):
+def test_a_dependent_starts_in_one_region_while_another_region_is_still_listing(register, tmp_path):
     """With stage-by-stage waves this deadlocks: the west listing waits for the east dependent to run."""
     east_dependent_ran = threading.Event()
 
@@ -43,28 +50,28 @@ def test_a_dependent_starts_in_one_region_while_another_region_is_still_listing(
             east_dependent_ran.set()
         return [resource(f"detail-of-{r.name}", ctx.region) for r in ctx.need("t.listing")]
 
-    register(monkeypatch, "t.listing", listing)
-    register(monkeypatch, "t.details", details, needs=("t.listing",))
+    register("t.listing", listing)
+    register("t.details", details, needs=("t.listing",))
     inventory = collect([account()], REGIONS, ["t.details"], EvidenceRecorder(tmp_path), max_workers=4)
     assert not inventory.errors.get("t.listing") and not inventory.errors.get("t.details")
     assert sorted(r.name for r in inventory.all("t.details")) == ["detail-of-item-us-east-1",
                                                                   "detail-of-item-us-west-2"]
 
 
-def test_a_global_collector_waits_for_every_region_it_reads(monkeypatch, tmp_path):
+def test_a_global_collector_waits_for_every_region_it_reads(register, tmp_path):
     def listing(ctx):
         return [resource(f"item-{ctx.region}", ctx.region)]
 
     def summary(ctx):
         return [resource("+".join(sorted(r.name for r in ctx.need("t.listing"))), GLOBAL_REGION)]
 
-    register(monkeypatch, "t.listing", listing)
-    register(monkeypatch, "t.summary", summary, regional=False, needs=("t.listing",))
+    register("t.listing", listing)
+    register("t.summary", summary, regional=False, needs=("t.listing",))
     inventory = collect([account()], REGIONS, ["t.summary"], EvidenceRecorder(tmp_path), max_workers=4)
     assert [r.name for r in inventory.all("t.summary")] == ["item-us-east-1+item-us-west-2"]
 
 
-def test_a_failed_input_fails_its_dependent_only_in_that_region(monkeypatch, tmp_path):
+def test_a_failed_input_fails_its_dependent_only_in_that_region(register, tmp_path):
     def listing(ctx):
         if ctx.region == "us-west-2":
             raise RuntimeError("listing broke")
@@ -73,15 +80,15 @@ def test_a_failed_input_fails_its_dependent_only_in_that_region(monkeypatch, tmp
     def details(ctx):
         return [resource(f"detail-of-{r.name}", ctx.region) for r in ctx.need("t.listing")]
 
-    register(monkeypatch, "t.listing", listing)
-    register(monkeypatch, "t.details", details, needs=("t.listing",))
+    register("t.listing", listing)
+    register("t.details", details, needs=("t.listing",))
     inventory = collect([account()], REGIONS, ["t.details"], EvidenceRecorder(tmp_path), max_workers=4)
     assert [(r.name, r.region) for r in inventory.all("t.details")] == [("detail-of-item", "us-east-1")]
     [(key, error)] = inventory.errors["t.details"].items()
     assert key == (ACCOUNT, "us-west-2") and "listing broke" in error.message
 
 
-def test_a_milestone_is_reached_while_other_collectors_still_run(monkeypatch, tmp_path):
+def test_a_milestone_is_reached_while_other_collectors_still_run(register, tmp_path):
     """The secret detector's start: once every job of the milestone's types is done, not at the very end."""
     reached: list[list[str]] = []
     milestone_seen = threading.Event()
@@ -98,15 +105,15 @@ def test_a_milestone_is_reached_while_other_collectors_still_run(monkeypatch, tm
         reached.append(sorted(r.name for r in inventory.all("t.source")))
         milestone_seen.set()
 
-    register(monkeypatch, "t.slow", slow, regional=False)
-    register(monkeypatch, "t.source", source)
+    register("t.slow", slow, regional=False)
+    register("t.source", source)
     inventory = collect([account()], REGIONS, ["t.slow", "t.source"], EvidenceRecorder(tmp_path), max_workers=4,
                         milestone=Milestone(frozenset({"t.source"}), at_milestone))
     assert reached == [["src-us-east-1", "src-us-west-2"]]
     assert not inventory.errors.get("t.slow") and [r.name for r in inventory.all("t.slow")] == ["slow"]
 
 
-def test_a_milestones_jobs_and_their_inputs_are_submitted_first(monkeypatch, tmp_path):
+def test_a_milestones_jobs_and_their_inputs_are_submitted_first(register, tmp_path):
     started: list[str] = []
 
     def make(name):
@@ -116,16 +123,16 @@ def test_a_milestones_jobs_and_their_inputs_are_submitted_first(monkeypatch, tmp
         return func
 
     for name in ("t.a", "t.b", "t.c"):
-        register(monkeypatch, name, make(name), regional=False)
-    register(monkeypatch, "t.d", make("t.d"), regional=False, needs=("t.c",))
+        register(name, make(name), regional=False)
+    register("t.d", make("t.d"), regional=False, needs=("t.c",))
     collect([account()], REGIONS, ["t.a", "t.b", "t.d"], EvidenceRecorder(tmp_path), max_workers=1,
             milestone=Milestone(frozenset({"t.d"}), lambda _inventory: None))
     assert started[:2] == ["t.c", "t.d"]
 
 
-def test_a_milestone_with_nothing_to_collect_is_reached_at_once(monkeypatch, tmp_path):
+def test_a_milestone_with_nothing_to_collect_is_reached_at_once(register, tmp_path):
     reached = []
-    register(monkeypatch, "t.a", lambda ctx: [], regional=False)
+    register("t.a", lambda ctx: [], regional=False)
     collect([account()], REGIONS, ["t.a"], EvidenceRecorder(tmp_path), max_workers=2,
             milestone=Milestone(frozenset({"t.none"}), reached.append))
     assert len(reached) == 1

@@ -1,7 +1,7 @@
 """The ``auditpack`` command line: argument parsing, exit codes and the one place errors become messages.
 
-Each subcommand lives in ``auditpack.commands.<name>`` and exposes ``register(subparsers)``; this module
-discovers them, so adding a command touches no shared file. Imports stay light here: ``--version`` must not
+Each subcommand lives in ``auditpack.commands.<name>`` and registers itself in ``COMMANDS``; the parser is
+built from that registry, so adding a command touches no shared file. Imports stay light here: ``--version`` must not
 pay for boto3 or weasyprint.
 """
 
@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import importlib
 import logging
 import os
-import pkgutil
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -30,16 +28,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from auditpack.commands import COMMANDS
+
     parser = _Parser(prog="auditpack", description="Assess AWS accounts against NIST SP 800-53 Rev. 5.")
     parser.add_argument("--version", action="version", version=f"auditpack {__version__}")
     parser.add_argument("--debug", action="store_true", help="log debug detail and show tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    import auditpack.commands as package
-
-    for module in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        found = importlib.import_module(f"auditpack.commands.{module.name}")
-        if hasattr(found, "register"):
-            found.register(sub)
+    for name, command in COMMANDS.items():
+        command_parser = sub.add_parser(name, help=command.help, description=command.description)
+        command.arguments(command_parser)
+        command_parser.set_defaults(func=command.run)
     return parser
 
 

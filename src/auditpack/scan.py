@@ -15,7 +15,7 @@ from pathlib import Path
 from auditpack import __version__
 from auditpack.collect.accounts import AccountPlan, AccountSelection, parse_account_ids, parse_role_arns, plan_accounts
 from auditpack.collect.evidence import EvidenceRecorder
-from auditpack.collect.scheduler import Milestone, Progress, collect, required_collectors
+from auditpack.collect.scheduler import Milestone, Progress, collect
 from auditpack.collect.session import (
     AccountSession,
     ClientSettings,
@@ -35,6 +35,7 @@ from auditpack.models import Assessment, CheckInfo, Identity, Organization, Run,
 from auditpack.pack.seal import seal_outputs
 from auditpack.render import RenderContext, write_outputs
 from auditpack.render.formats.assessment_json import read_assessment
+from auditpack.resources.base import required_collectors
 from auditpack.secrets.analysis import SecretJudging, source_types
 
 

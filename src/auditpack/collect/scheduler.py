@@ -27,46 +27,18 @@ from auditpack.collect.evidence import EvidenceRecorder
 from auditpack.collect.session import AccountSession
 from auditpack.memory import limit_malloc_arenas
 from auditpack.models import CollectionError
-from auditpack.resources.base import COLLECTORS, GLOBAL_REGION, CollectContext, CollectorSpec, DependencyFailed
+from auditpack.resources.base import (
+    COLLECTORS,
+    GLOBAL_REGION,
+    CollectContext,
+    CollectorSpec,
+    DependencyFailed,
+    required_collectors,
+)
 from auditpack.resources.inventory import Inventory
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
-
-
-def load_collectors() -> None:
-    """Import every service module so that its collectors register."""
-    import importlib
-    import pkgutil
-
-    import auditpack.resources as package
-
-    for module in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"auditpack.resources.{module.name}")
-
-
-def required_collectors(resource_types: Iterable[str]) -> list[CollectorSpec]:
-    """The collectors for ``resource_types`` and everything they need, dependencies first."""
-    load_collectors()
-    ordered: list[CollectorSpec] = []
-    seen: set[str] = set()
-
-    def visit(rtype: str, chain: tuple[str, ...]) -> None:
-        if rtype in seen:
-            return
-        if rtype in chain:
-            raise ValueError(f"collector dependency cycle: {' -> '.join((*chain, rtype))}")
-        if rtype not in COLLECTORS:
-            raise KeyError(f"no collector for resource type {rtype!r}")
-        spec = COLLECTORS[rtype]
-        for dep in spec.needs:
-            visit(dep, (*chain, rtype))
-        seen.add(rtype)
-        ordered.append(spec)
-
-    for rtype in resource_types:
-        visit(rtype, ())
-    return ordered
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 
+from auditpack.commands import command
 from auditpack.commands.scan import add_library_args
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("controls", help="list controls, their checks and parameters")
+def arguments(p: argparse.ArgumentParser) -> None:
     add_library_args(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    p.set_defaults(func=run)
 
 
+@command("controls", help="list controls, their checks and parameters", arguments=arguments)
 def run(args: argparse.Namespace) -> int:
     from auditpack.library.validation import load_library
 

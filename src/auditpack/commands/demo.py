@@ -6,14 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from auditpack.commands import command
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="scan a seeded, emulated AWS account (no AWS account needed)")
+
+def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("auditpack-demo"), metavar="DIR")
     p.add_argument("--quiet", action="store_true")
-    p.set_defaults(func=run)
 
 
+@command("demo", help="scan a seeded, emulated AWS account (no AWS account needed)", arguments=arguments)
 def run(args: argparse.Namespace) -> int:
     from auditpack.emulator.demo import run_demo
 

@@ -6,15 +6,17 @@ import argparse
 import json
 from pathlib import Path
 
+from auditpack.commands import command
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("diff", help="new, resolved and persisting failures and control changes between two packs")
+
+def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("old", type=Path, metavar="OLD", help="the earlier pack (folder or its assessment.json)")
     p.add_argument("new", type=Path, metavar="NEW", help="the later pack")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    p.set_defaults(func=run)
 
 
+@command("diff", help="new, resolved and persisting failures and control changes between two packs",
+         arguments=arguments)
 def run(args: argparse.Namespace) -> int:
     from auditpack.evaluate.diff import compare, finding_index, render_text
     from auditpack.render.formats.assessment_json import read_assessment

@@ -5,17 +5,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from auditpack.commands import command
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("merge", help="verify packs of disjoint account subsets and combine them into one")
+
+def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("packs", type=Path, nargs="+", metavar="PACK", help="packs to combine (at least two)")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write the combined pack")
     p.add_argument("--format", dest="formats", metavar="LIST",
                    help="comma-separated outputs; default: the formats the packs' config names")
     p.add_argument("--quiet", action="store_true", help="no summary")
-    p.set_defaults(func=run)
 
 
+@command("merge", help="verify packs of disjoint account subsets and combine them into one", arguments=arguments)
 def run(args: argparse.Namespace) -> int:
     from auditpack.commands.console import Console
     from auditpack.commands.exitcodes import exit_code

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 
+from auditpack.commands import command
 from auditpack.commands.scan import add_library_args
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("permissions", help="print the read-only IAM policy a scan needs")
+def arguments(p: argparse.ArgumentParser) -> None:
     add_library_args(p)
     p.add_argument("--control", action="append", default=[], metavar="ID", help="only what these controls need")
     p.add_argument("--org", action="store_true",
@@ -17,7 +17,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--role-name", metavar="NAME", help="role assumed in other accounts (for --org)")
     p.add_argument("--account-role", dest="account_roles", action="append", default=[], metavar="ARN",
                    help="also allow assuming this role ARN; repeatable")
-    p.set_defaults(func=run)
 
 
 def policy(checks, *, org: bool = False, role_arns: list[str] | None = None) -> dict:
@@ -37,6 +36,7 @@ def policy(checks, *, org: bool = False, role_arns: list[str] | None = None) -> 
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+@command("permissions", help="print the read-only IAM policy a scan needs", arguments=arguments)
 def run(args: argparse.Namespace) -> int:
     from auditpack.collect.accounts import parse_role_arns
     from auditpack.library.validation import load_library

@@ -11,20 +11,18 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from auditpack.commands import command
+
 DEFAULT_FORMATS = ("html", "pdf")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="rebuild report.html/report.pdf from a pack's assessment.json (no AWS access)",
-                       description="Rebuild the reports of an evidence pack from its assessment.json, without AWS "
-                       "access, and update SHA256SUMS and manifest.json.")
+def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("pack", type=Path, metavar="DIR", help="the pack folder")
     p.add_argument("--format", dest="formats", metavar="LIST", default=",".join(DEFAULT_FORMATS),
                    help="comma-separated outputs to rebuild (default: html,pdf)")
     p.add_argument("--config", type=Path, metavar="FILE",
                    help="take the organization and report settings (names, sign-off, PDF cap) from this config")
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
-    p.set_defaults(func=run)
 
 
 def _config_from(assessment, path: Path | None) -> Any:
@@ -46,6 +44,9 @@ def _config_from(assessment, path: Path | None) -> Any:
         return None  # an echo from another version: the writers fall back to the assessment's own fields
 
 
+@command("report", help="rebuild report.html/report.pdf from a pack's assessment.json (no AWS access)",
+         description="Rebuild the reports of an evidence pack from its assessment.json, without AWS "
+         "access, and update SHA256SUMS and manifest.json.", arguments=arguments)
 def run(args: argparse.Namespace) -> int:
     from auditpack.commands.scan import parse_formats
     from auditpack.errors import UserError
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         assessment = assessment.model_copy(update={
             "organization": Organization(**config.organization),
             "config": {**assessment.config, "organization": config.echo()["organization"],
-                       "report": config.echo()["report"]},
+         "report": config.echo()["report"]},
         })
     written = write_outputs(assessment, RenderContext(pack=pack, config=config), formats)
     seal_outputs(pack, written, assessment, sealed_by="auditpack report")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from auditpack.commands import command
+
 
 def add_library_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--controls-dir", type=Path, metavar="DIR",
@@ -25,8 +27,7 @@ def add_account_args(parser: argparse.ArgumentParser) -> None:
                              "--role-name is assumed in each one that is not the caller's")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("scan", help="assess an AWS account and write the evidence pack")
+def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", metavar="P", help="AWS profile (default: the standard credential chain)")
     p.add_argument("--region", action="append", default=[], metavar="R",
                    help="region to scan; repeat for more (default: every region enabled for the account)")
@@ -41,22 +42,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--previous", type=Path, metavar="DIR",
                    help="a previous pack: the report adds what changed since (same as 'auditpack diff')")
     p.add_argument("--quiet", action="store_true", help="no progress and no summary")
-    p.set_defaults(func=run)
 
 
 def parse_formats(value: str | None) -> list[str] | None:
     from auditpack.errors import UserError
-    from auditpack.library.config import OUTPUT_FORMATS
+    from auditpack.render import FORMATS
 
     if value is None:
         return None
     names = [v.strip() for v in value.split(",") if v.strip()]
-    unknown = [n for n in names if n not in OUTPUT_FORMATS]
+    unknown = [n for n in names if n not in FORMATS]
     if unknown:
-        raise UserError(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(OUTPUT_FORMATS)}")
+        raise UserError(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS.names())}")
     return names
 
 
+@command("scan", help="assess an AWS account and write the evidence pack", arguments=arguments)
 def run(args: argparse.Namespace) -> int:
     from auditpack.commands.console import Console
     from auditpack.commands.exitcodes import exit_code

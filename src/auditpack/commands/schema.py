@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("schema", help="print the JSON Schema of assessment.json")
-    p.set_defaults(func=run)
+from auditpack.commands import command
 
 
+@command("schema", help="print the JSON Schema of assessment.json")
 def run(args: argparse.Namespace) -> int:
     from auditpack.render.formats.assessment_json import json_schema
 

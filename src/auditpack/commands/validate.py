@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from auditpack.commands import command
 from auditpack.commands.scan import add_library_args
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("validate", help="validate control files and the config; exit 2 on any problem")
+def arguments(p: argparse.ArgumentParser) -> None:
     add_library_args(p)
-    p.set_defaults(func=run)
 
 
+@command("validate", help="validate control files and the config; exit 2 on any problem", arguments=arguments)
 def run(args: argparse.Namespace) -> int:
     from auditpack.library.validation import load_library
 

@@ -6,17 +6,19 @@ import argparse
 import json
 from pathlib import Path
 
+from auditpack.commands import command
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("verify", help="check a pack against its SHA256SUMS and manifest.json; exit 1 on any change",
-                       description="Check every file of an evidence pack against SHA256SUMS and manifest.json and "
-                       "name each file that is missing, added or altered. Exit 0 when intact, 1 when not, 2 when "
-                       "DIR is not a pack. The same check without auditpack: cd DIR && sha256sum -c SHA256SUMS")
+
+def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("pack", type=Path, metavar="DIR", help="the pack folder")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.set_defaults(func=run)
 
 
+@command("verify", help="check a pack against its SHA256SUMS and manifest.json; exit 1 on any change",
+         description="Check every file of an evidence pack against SHA256SUMS and manifest.json and "
+         "name each file that is missing, added or altered. Exit 0 when intact, 1 when not, 2 when "
+         "DIR is not a pack. The same check without auditpack: cd DIR && sha256sum -c SHA256SUMS",
+         arguments=arguments)
 def run(args: argparse.Namespace) -> int:
     from auditpack.errors import UserError
     from auditpack.pack.seal import NotAPack, verify

@@ -1,20 +1,27 @@
 """The check registry: one decorator that turns a pure function into a declared, validated check.
 
-Everything about a check that other parts need (its inputs, parameter schema, IAM permissions, severity,
-remediation) is declared as data here, so controls can be validated and the least-privilege policy derived
-before any AWS call.
+A check declares what it reads (resource types), its parameters (a cerberus schema with defaults), its
+severity and remediation; everything else is derived. Its IAM permissions are those of the collectors of
+the resource types it reads, so the least-privilege policy cannot drift from the code. Built-in checks live
+in ``auditpack.checks``; an organization's own arrive through the ``auditpack.checks`` entry-point group and
+are validated by the same rules (``check_problems``) before any AWS call.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from cerberus import SchemaError, Validator
+
 from auditpack.models import ResourceRef, Severity, Status
+from auditpack.registry import Registry
+from auditpack.resources.base import COLLECTORS, permissions_for
 from auditpack.resources.inventory import InventoryView
+
+CHECK_ID = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
 
 
 @dataclass
@@ -46,7 +53,6 @@ class CheckSpec:
     title: str
     func: CheckFunc
     resources: tuple[str, ...]
-    permissions: tuple[str, ...]
     severity: Severity
     remediation: str
     params: dict[str, Any]
@@ -58,6 +64,15 @@ class CheckSpec:
         doc = (self.func.__doc__ or "").strip()
         return " ".join(doc.split("\n\n", 1)[0].split())
 
+    @property
+    def permissions(self) -> tuple[str, ...]:
+        """The IAM actions its collectors call, dependencies first: what ``auditpack permissions`` grants."""
+        return permissions_for(self.resources)
+
+    @property
+    def module(self) -> str:
+        return self.func.__module__
+
     def defaults(self) -> dict[str, Any]:
         return {name: rule["default"] for name, rule in self.params.items() if "default" in rule}
 
@@ -65,7 +80,13 @@ class CheckSpec:
         yield from self.func(view, params)
 
 
-CHECKS: dict[str, CheckSpec] = {}
+def _listing_order(spec: CheckSpec) -> tuple[str, int]:
+    """Module, then position in it: the order a module's author wrote its checks in."""
+    return spec.module, spec.func.__code__.co_firstlineno
+
+
+CHECKS: Registry[CheckSpec] = Registry("check", packages=("auditpack.checks",),
+                                       entry_point_group="auditpack.checks", order=_listing_order)
 
 
 def check(
@@ -73,7 +94,6 @@ def check(
     id: str,
     title: str,
     resources: list[str],
-    permissions: list[str],
     severity: Severity | str,
     remediation: str,
     params: dict[str, Any] | None = None,
@@ -87,31 +107,54 @@ def check(
     """
 
     def register(func: CheckFunc) -> CheckFunc:
-        if id in CHECKS and CHECKS[id].func is not func:
-            raise ValueError(f"check {id} registered twice")
-        CHECKS[id] = CheckSpec(
+        CHECKS.register(id, CheckSpec(
             id=id,
             title=title,
             func=func,
             resources=tuple(resources),
-            permissions=tuple(permissions),
             severity=Severity(severity),
             remediation=remediation.strip(),
             params=dict(params or {}),
             scope=scope,
-        )
+        ))
         return func
 
     return register
 
 
-def load_checks() -> dict[str, CheckSpec]:
-    """Import every module of the ``auditpack.checks`` package so that its checks register."""
-    import auditpack.checks as package
+def load_checks() -> Registry[CheckSpec]:
+    """Every check: the built-in ones and those of installed ``auditpack.checks`` plugins."""
+    return CHECKS.load()
 
-    for module in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"auditpack.checks.{module.name}")
-    # The order of registration is the order modules happened to be imported in; this one is the same in every
-    # process (it is the order assessment.json lists checks in).
-    ordered = sorted(CHECKS.values(), key=lambda s: (s.func.__module__, s.func.__code__.co_firstlineno))
-    return {spec.id: spec for spec in ordered}
+
+def check_problems(spec: CheckSpec) -> list[str]:
+    """What is wrong with a check's declaration, each as a sentence naming the check and where it lives.
+
+    The same rules hold for built-in checks and for an organization's plugins: a check with a malformed id,
+    no docstring, an unknown resource type or a parameter without a type and default could not be mapped,
+    explained, collected for or configured.
+    """
+    where = f"check {spec.id} ({spec.module})"
+    problems = []
+    if not CHECK_ID.match(spec.id):
+        problems.append(f"{where}: id must be lower-case words joined by underscores")
+    for name, value in (("title", spec.title), ("remediation", spec.remediation), ("docstring", spec.description)):
+        if not value:
+            problems.append(f"{where}: has no {name}")
+    if not spec.resources:
+        problems.append(f"{where}: names no resource type to read")
+    unknown = [r for r in spec.resources if r not in COLLECTORS]
+    if unknown:
+        problems.append(f"{where}: no collector makes {', '.join(unknown)} (known: {', '.join(COLLECTORS.names())})")
+    for name, rule in spec.params.items():
+        if not isinstance(rule, dict) or "type" not in rule or "default" not in rule:
+            problems.append(f"{where}: parameter {name} needs a type and a default")
+            continue
+        try:
+            valid = Validator({name: rule}).validate({name: rule["default"]})
+        except SchemaError as exc:
+            problems.append(f"{where}: parameter {name} has an invalid schema: {exc}")
+            continue
+        if not valid:
+            problems.append(f"{where}: the default of parameter {name} does not meet its own schema")
+    return problems

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from auditpack.errors import UserError
-from auditpack.library.checks import CheckSpec, load_checks
+from auditpack.library.checks import CheckSpec, check_problems, load_checks
 from auditpack.library.config import Config, read_config
 from auditpack.library.controls import Control, ResolvedParameters, check_references, load_controls, resolve_parameters
 from auditpack.library.yamlfile import Problem
@@ -42,7 +42,8 @@ class Library:
 def load_library(controls_dir: Path | None, config_path: Path | None) -> Library:
     """Config, controls and checks, validated together; raises ``ValidationFailed`` listing every problem."""
     problems: list[Problem] = []
-    all_checks = load_checks()
+    all_checks = load_checks().as_dict()
+    problems.extend(Problem(p) for spec in all_checks.values() for p in check_problems(spec))
     config = read_config(config_path, problems, set(all_checks))
     controls = load_controls(controls_dir, problems)
     problems.extend(check_references(controls, all_checks))

@@ -7,14 +7,13 @@ libraries (weasyprint) inside the function, so that ``auditpack --version`` stay
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from auditpack.models import Assessment
+from auditpack.registry import Registry
 
 
 @dataclass
@@ -37,32 +36,30 @@ class OutputFormat:
     order: int
 
 
-FORMATS: dict[str, OutputFormat] = {}
+FORMATS: Registry[OutputFormat] = Registry("output format", packages=("auditpack.render.formats",),
+                                          order=lambda f: (f.order, f.name))
 
 
 def output(name: str, *, description: str, order: int = 50) -> Callable[[Writer], Writer]:
-    """Register a writer; lower ``order`` runs first (the PDF reads what the HTML writer prepared)."""
+    """Register a writer; ``order`` is the order formats are listed and written in (the PDF reads what the
+    HTML writer prepared, so it comes after it)."""
 
     def register(func: Writer) -> Writer:
-        FORMATS[name] = OutputFormat(name, description, func, order)
+        FORMATS.register(name, OutputFormat(name, description, func, order))
         return func
 
     return register
 
 
-def load_formats() -> dict[str, OutputFormat]:
-    import auditpack.render.formats as package
-
-    for module in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"auditpack.render.formats.{module.name}")
-    return FORMATS
+def load_formats() -> Registry[OutputFormat]:
+    return FORMATS.load()
 
 
 def write_outputs(assessment: Assessment, ctx: RenderContext, names: list[str]) -> dict[str, list[Path]]:
     """Run the named writers in order; ``json`` (assessment.json) is always written."""
-    formats = load_formats()
     wanted = {"json", *names}
     written: dict[str, list[Path]] = {}
-    for fmt in sorted((formats[n] for n in wanted if n in formats), key=lambda f: (f.order, f.name)):
-        written[fmt.name] = fmt.writer(assessment, ctx)
+    for fmt in FORMATS.values():
+        if fmt.name in wanted:
+            written[fmt.name] = fmt.writer(assessment, ctx)
     return written

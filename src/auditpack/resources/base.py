@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from auditpack.models import CollectionError, ResourceRef
+from auditpack.registry import Registry
 
 READ_ONLY = re.compile(r"^(List|Get|Describe|BatchGet|GenerateCredentialReport)")
 GLOBAL_REGION = "global"
@@ -64,7 +65,7 @@ class CollectorSpec:
     needs: tuple[str, ...] = ()
 
 
-COLLECTORS: dict[str, CollectorSpec] = {}
+COLLECTORS: Registry[CollectorSpec] = Registry("collector", packages=("auditpack.resources",))
 
 
 def produced_class(spec: CollectorSpec) -> type | None:
@@ -84,18 +85,44 @@ def collector(
     """Register a collector; ``permissions`` are the IAM actions it may call (``service:Operation``)."""
 
     def register(func: Callable[[CollectContext], list[Any]]) -> Callable[[CollectContext], list[Any]]:
-        if resource_type in COLLECTORS:
-            raise ValueError(f"collector for {resource_type} registered twice")
         for perm in permissions:
             action = perm.split(":", 1)[1]
             if not READ_ONLY.match(action):
                 raise WriteCallRefused(f"collector {resource_type} declares non-read permission {perm}")
-        COLLECTORS[resource_type] = CollectorSpec(
-            resource_type, service, func, tuple(permissions), regional, tuple(needs or ())
-        )
+        COLLECTORS.register(resource_type, CollectorSpec(
+            resource_type, service, func, tuple(permissions), regional, tuple(needs or ())))
         return func
 
     return register
+
+
+def required_collectors(resource_types: Iterable[str]) -> list[CollectorSpec]:
+    """The collectors for ``resource_types`` and everything they need, dependencies first."""
+    ordered: list[CollectorSpec] = []
+    seen: set[str] = set()
+
+    def visit(rtype: str, chain: tuple[str, ...]) -> None:
+        if rtype in seen:
+            return
+        if rtype in chain:
+            raise ValueError(f"collector dependency cycle: {' -> '.join((*chain, rtype))}")
+        spec = COLLECTORS.get(rtype)
+        if spec is None:
+            raise KeyError(f"no collector for resource type {rtype!r}")
+        for dep in spec.needs:
+            visit(dep, (*chain, rtype))
+        seen.add(rtype)
+        ordered.append(spec)
+
+    for rtype in resource_types:
+        visit(rtype, ())
+    return ordered
+
+
+def permissions_for(resource_types: Iterable[str]) -> tuple[str, ...]:
+    """The IAM actions the collectors of ``resource_types`` (and of what they need) call, each once, in the
+    order they are collected."""
+    return tuple(dict.fromkeys(p for spec in required_collectors(resource_types) for p in spec.permissions))
 
 
 @dataclass

@@ -445,7 +445,7 @@ def build_poam(cat: Catalogue) -> dict[str, Any] | None:
     return {"plan-of-action-and-milestones": poam}
 
 
-@output("oscal", description="OSCAL 1.2 assessment plan, assessment results and POA&M", order=20)
+@output("oscal", description="OSCAL 1.2 assessment plan, assessment results and POA&M", order=10)
 def write_oscal(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     assessment = with_waivers(assessment)
     days = getattr(ctx.config, "remediation_days", None) or DEFAULT_REMEDIATION_DAYS
