@@ -16,9 +16,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditpack.collect.redaction import Fingerprinter
 from auditpack.resources.secret_source import Candidate
 from auditpack.secrets.engine import detect
+from auditpack.secrets.fingerprint import Fingerprinter
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "secrets_corpus.json"
 # Written after the rules were final and never tuned against: the figure to expect on unseen values.

@@ -15,7 +15,7 @@ from auditpack.library.checks import Result, check
 from auditpack.models import Status
 from auditpack.resources.inventory import InventoryView
 from auditpack.resources.key_owners import KeyOwner
-from auditpack.resources.secret_source import Category, Detection
+from auditpack.resources.secret_source import Category, Detection, SecretScan
 
 Keep = Callable[[Detection], bool]
 
@@ -35,10 +35,9 @@ def _clause(detections: list[Detection], owners: dict[str, KeyOwner]) -> tuple[s
     return f"{first.field}{where}", f"holds {first.kind}{said}", list(owner.evidence) if owner else []
 
 
-def judge(resource: Any, what: str, owners: dict[str, KeyOwner] | None = None,
+def judge(resource: Any, scan: SecretScan | None, what: str, owners: dict[str, KeyOwner] | None = None,
           keep: Keep = lambda d: True, looked_for: str = "credential") -> Result:
     """One result for one resource from the engine's verdict on it; never a pass without a verdict."""
-    scan = resource.secret_scan
     if scan is None:
         return Result.of(Status.ERROR, resource, f"The values of {what} were not analysed for secrets.")
     if scan.error:
@@ -99,8 +98,8 @@ def lambda_env_no_aws_keys(view: InventoryView, params: dict[str, Any]) -> Itera
     any published version, naming the IAM user who owns the key, whether it is active and when it was last
     used."""
     owners = _owners(view, "lambda.functions")
-    for fn in view.get("lambda.functions"):
-        yield judge(fn, f"function {fn.name} ({fn.region})", owners, _aws, "AWS access key")
+    for fn, scan in view.judged("lambda.functions"):
+        yield judge(fn, scan, f"function {fn.name} ({fn.region})", owners, _aws, "AWS access key")
 
 
 @check(
@@ -115,8 +114,9 @@ def lambda_env_no_aws_keys(view: InventoryView, params: dict[str, Any]) -> Itera
 def lambda_env_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
     """Fails a function when a password, token, API key, private key or credential-bearing URL is in the
     environment of $LATEST or of any published version (AWS keys are judged by lambda_env_no_aws_keys)."""
-    for fn in view.get("lambda.functions"):
-        yield judge(fn, f"function {fn.name} ({fn.region})", None, _not_aws, "credential other than an AWS key")
+    for fn, scan in view.judged("lambda.functions"):
+        yield judge(fn, scan, f"function {fn.name} ({fn.region})", None, _not_aws,
+                    "credential other than an AWS key")
 
 
 @check(
@@ -133,10 +133,10 @@ def ec2_user_data_no_secrets(view: InventoryView, params: dict[str, Any]) -> Ite
     """Fails an instance or launch template when its user data (decoded, gunzipped, every template version)
     exports an AWS key, runs `aws configure set` with a secret, or passes a password on a command line."""
     owners = _owners(view, "ec2.instance_user_data") | _owners(view, "ec2.launch_templates")
-    for item in view.get("ec2.instance_user_data"):
-        yield judge(item, f"instance {item.name} ({item.region})", owners)
-    for template in view.get("ec2.launch_templates"):
-        yield judge(template, f"launch template {template.name} ({template.region})", owners)
+    for item, scan in view.judged("ec2.instance_user_data"):
+        yield judge(item, scan, f"instance {item.name} ({item.region})", owners)
+    for template, scan in view.judged("ec2.launch_templates"):
+        yield judge(template, scan, f"launch template {template.name} ({template.region})", owners)
 
 
 @check(
@@ -152,8 +152,8 @@ def ecs_task_env_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iter
     """Fails an active task definition revision when a container's plain `environment` holds a credential;
     variables injected through `secrets`/`valueFrom` are the good practice and pass."""
     owners = _owners(view, "ecs.task_definitions")
-    for task in view.get("ecs.task_definitions"):
-        yield judge(task, f"task definition {task.name} ({task.region})", owners)
+    for task, scan in view.judged("ecs.task_definitions"):
+        yield judge(task, scan, f"task definition {task.name} ({task.region})", owners)
 
 
 @check(
@@ -169,12 +169,12 @@ def ssm_parameter_secrets_secure(view: InventoryView, params: dict[str, Any]) ->
     """Fails a String or StringList parameter whose name or value says it is a credential; SecureString
     parameters pass without their value ever being read."""
     owners = _owners(view, "ssm.parameters")
-    for parameter in view.get("ssm.parameters"):
+    for parameter, scan in view.judged("ssm.parameters"):
         if parameter.type == "SecureString":
             yield Result.of(Status.PASS, parameter, f"Parameter {parameter.name} ({parameter.region}) is a "
                             "SecureString.")
         else:
-            yield judge(parameter, f"{parameter.type} parameter {parameter.name} ({parameter.region})", owners)
+            yield judge(parameter, scan, f"{parameter.type} parameter {parameter.name} ({parameter.region})", owners)
 
 
 @check(
@@ -190,8 +190,8 @@ def cloudformation_outputs_no_secrets(view: InventoryView, params: dict[str, Any
     """Fails a stack when an output, or a parameter not marked NoEcho (NoEcho values read as ****), holds a
     credential: both are shown to anyone with cloudformation:DescribeStacks."""
     owners = _owners(view, "cloudformation.stacks")
-    for stack in view.get("cloudformation.stacks"):
-        yield judge(stack, f"stack {stack.name} ({stack.region})", owners)
+    for stack, scan in view.judged("cloudformation.stacks"):
+        yield judge(stack, scan, f"stack {stack.name} ({stack.region})", owners)
 
 
 @check(
@@ -207,5 +207,5 @@ def codebuild_env_no_secrets(view: InventoryView, params: dict[str, Any]) -> Ite
     """Fails a project when a PLAINTEXT environment variable holds a credential; PARAMETER_STORE and
     SECRETS_MANAGER variables are references and pass."""
     owners = _owners(view, "codebuild.projects")
-    for project in view.get("codebuild.projects"):
-        yield judge(project, f"project {project.name} ({project.region})", owners)
+    for project, scan in view.judged("codebuild.projects"):
+        yield judge(project, scan, f"project {project.name} ({project.region})", owners)

@@ -12,10 +12,10 @@ from auditpack.checks.iam import full_admin_grants, withholds_escalation
 from botocore.stub import Stubber
 
 from auditpack.collect.evidence import EvidenceRecorder
+from auditpack.collect.gate import Gate
 from auditpack.library.checks import load_checks
 from auditpack.models import Status
 from auditpack.resources import iam as iam_collect
-from auditpack.resources.base import CollectContext
 from auditpack.resources.ec2 import Instance
 from auditpack.resources.iam import (
     AccessKey,
@@ -412,8 +412,8 @@ def test_instance_profile_message_says_whether_credentials_come_from_a_role():
 
 def stub_context(tmp_path, service: str):
     client = boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
-    ctx = CollectContext(account=ACCT, region="global", partition="aws", client_factory=lambda s, r: client,
-                         recorder=EvidenceRecorder(tmp_path))
+    ctx = Gate(account=ACCT, region="global", partition="aws", client_factory=lambda s, r: client,
+               recorder=EvidenceRecorder(tmp_path))
     return ctx, Stubber(client)
 
 

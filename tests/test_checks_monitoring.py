@@ -122,7 +122,7 @@ def gd_finding(age_days: int, severity: float = 8.0) -> GuardDutyFinding:
     return GuardDutyFinding(arn=f"arn:aws:guardduty:us-east-1:123456789012:detector/d1/finding/f{age_days}",
                             name=f"f{age_days}", account="123456789012", region="us-east-1", detector_id="d1",
                             finding_type="UnauthorizedAccess:EC2/SSHBruteForce", severity=severity,
-                            created_at=created, updated_at=created)
+                            created_at=created)
 
 
 def test_high_findings_older_than_the_limit_fail():

@@ -70,9 +70,9 @@ def test_a_key_surviving_only_in_a_published_version_fails(tmp_path):
 
 def test_no_verdict_or_a_failed_detector_is_an_error_never_a_pass():
     unjudged = fn("f", {"X": "1"})
-    failed = unjudged.model_copy(update={"name": "g", "arn": unjudged.arn + "g",
-                                         "secret_scan": SecretScan(error="the secret detector failed: boom")})
+    failed = unjudged.model_copy(update={"name": "g", "arn": unjudged.arn + "g"})
     inventory = inventory_of(types={"lambda.functions": [unjudged, failed], "lambda.functions.key_owners": []})
+    inventory.verdicts[("lambda.functions", failed.arn)] = SecretScan(error="the secret detector failed: boom")
     statuses = {r.resource.name: r.status for r in run_check_on("lambda_env_no_secrets", inventory)}
     assert statuses == {"f": Status.ERROR, "g": Status.ERROR}
 

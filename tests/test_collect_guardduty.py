@@ -9,7 +9,7 @@ import boto3
 from botocore.stub import ANY, Stubber
 
 from auditpack.collect.evidence import EvidenceRecorder
-from auditpack.resources.base import CollectContext
+from auditpack.collect.gate import Gate
 from auditpack.resources.guardduty import Detector, high_findings
 
 
@@ -35,9 +35,9 @@ def test_high_findings_paginate_and_batch(tmp_path: Path):
                       {"DetectorId": "d1", "FindingIds": ids[50:]})
     detector = Detector(arn="arn:aws:guardduty:us-east-1:123456789012:detector/d1", name="d1",
                         account="123456789012", region="us-east-1", detector_id="d1", enabled=True)
-    ctx = CollectContext(account="123456789012", region="us-east-1", partition="aws",
-                         client_factory=lambda service, region: client, recorder=EvidenceRecorder(tmp_path),
-                         needed={"guardduty.detectors": [detector]})
+    ctx = Gate(account="123456789012", region="us-east-1", partition="aws",
+               client_factory=lambda service, region: client, recorder=EvidenceRecorder(tmp_path),
+               needed={"guardduty.detectors": [detector]})
     with stub:
         found = high_findings(ctx)
     stub.assert_no_pending_responses()

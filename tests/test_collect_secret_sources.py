@@ -10,16 +10,18 @@ import boto3
 from botocore.stub import Stubber
 
 from auditpack.collect.evidence import EvidenceRecorder
+from auditpack.collect.gate import Gate, collector_gate
 from auditpack.resources.awslambda import functions
-from auditpack.resources.base import CollectContext
+from auditpack.resources.base import COLLECTORS
 from auditpack.resources.ecs import task_definitions
 
 ACCOUNT = "123456789012"
 SECRET = "Stubbed-Passw0rd-value"
 
 
-def context(tmp_path: Path, client) -> CollectContext:
-    return CollectContext(account=ACCOUNT, region="us-east-1", partition="aws",
+def context(tmp_path: Path, client, resource_type: str) -> Gate:
+    """The gate the scheduler gives a job of this collector: its declared secret fields are redacted."""
+    return collector_gate(COLLECTORS[resource_type], account=ACCOUNT, region="us-east-1", partition="aws",
                           client_factory=lambda service, region: client, recorder=EvidenceRecorder(tmp_path))
 
 
@@ -41,7 +43,7 @@ def test_lambda_functions_and_versions_are_read_across_pages(tmp_path):
                           {"FunctionName": "a", "Marker": "v1"})
         stub.add_response("list_versions_by_function", {"Versions": [_fn("b", env={"X": "1"})]},
                           {"FunctionName": "b"})
-        found = functions(context(tmp_path, client))
+        found = functions(context(tmp_path, client, "lambda.functions"))
         stub.assert_no_pending_responses()
     assert [f.name for f in found] == ["a", "b"]
     assert found[0].environments == {"$LATEST": {}, "1": {"DB_PASSWORD": SECRET}}
@@ -65,11 +67,10 @@ def test_ecs_active_task_definitions_are_read_across_pages(tmp_path):
                     "name": "web", "environment": [{"name": "DB_PASSWORD", "value": SECRET}],
                     "secrets": [{"name": "API_KEY", "valueFrom": "arn:aws:ssm:us-east-1:1:parameter/k"}]}]}},
                 {"taskDefinition": arn})
-        found = task_definitions(context(tmp_path, client))
+        found = task_definitions(context(tmp_path, client, "ecs.task_definitions"))
         stub.assert_no_pending_responses()
     assert [t.name for t in found] == ["app:1", "app:2"]
     assert found[1].environments == {"web": {"DB_PASSWORD": SECRET}}
-    assert found[1].secret_refs == {"web": ["API_KEY"]}
     for path in tmp_path.rglob("DescribeTaskDefinition*.json"):
         body = json.loads(path.read_text())
         env = body["response"]["taskDefinition"]["containerDefinitions"][0]["environment"]
@@ -81,8 +82,6 @@ def test_per_resource_calls_fan_out_and_keep_their_order(tmp_path):
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from auditpack.resources.base import CollectContext
-
     seen: set[str] = set()
     barrier = threading.Barrier(3, timeout=5)  # passes only if three items really run at once
 
@@ -92,7 +91,7 @@ def test_per_resource_calls_fan_out_and_keep_their_order(tmp_path):
         return item * 10
 
     with ThreadPoolExecutor(3, thread_name_prefix="fan") as pool:
-        ctx = CollectContext(account=ACCOUNT, region="us-east-1", partition="aws", client_factory=lambda s, r: None,
-                             recorder=None, fan_out=lambda fn, items: list(pool.map(fn, items)))
+        ctx = Gate(account=ACCOUNT, region="us-east-1", partition="aws", client_factory=lambda s, r: None,
+                   recorder=EvidenceRecorder(tmp_path), fan_out=lambda fn, items: list(pool.map(fn, items)))
         assert ctx.each(work, [1, 2, 3]) == [10, 20, 30]
     assert len(seen) == 3

@@ -8,6 +8,7 @@ Example counts stay modest (CI has two cores); hypothesis keeps failing examples
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import re
 import tempfile
@@ -19,12 +20,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auditpack.cli import main
-from auditpack.collect.evidence import SECRET_BEARING, EvidenceRecorder
-from auditpack.collect.redaction import SENSITIVE_KEYS, redact_tree, redactor
+from auditpack.collect.evidence import EvidenceRecorder
+from auditpack.collect.gate import Gate, collector_gate
+from auditpack.collect.redaction import redact_tree, sensitive_fields
 from auditpack.emulator.demo import DEMO_REGIONS, seed_sample_account
 from auditpack.library.checks import load_checks
 from auditpack.library.config import CONFIG_SCHEMA
 from auditpack.library.controls import CONTROL_SCHEMA
+from auditpack.resources.base import COLLECTORS
 from tests.secretsearch import PLANTERS, SECRET_ALPHABET, assert_never_written
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -186,38 +189,57 @@ def planted_response(draw: st.DrawFn, sensitive: frozenset[str]) -> tuple[dict[s
 
 extra_keys = st.lists(st.sampled_from(["Environment", "Parameters", "Outputs", "Token", "Credentials"]),
                       max_size=2, unique=True)
+SENSITIVE = sensitive_fields()
+REDACTING_COLLECTORS = sorted(spec.resource_type for spec in COLLECTORS.values() if spec.redacted_fields)
+
+
+class AnswersWith:
+    """A client whose every operation answers ``response``; the gate names operations by their API names."""
+
+    def __init__(self, response: dict[str, Any]) -> None:
+        self.meta = type("Meta", (), {"method_to_api_mapping": {}})()
+        self._response = response
+
+    def __getattr__(self, operation: str) -> Any:
+        return lambda **params: copy.deepcopy(self._response)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data(), extra=extra_keys)
 def test_secrets_under_sensitive_keys_never_reach_evidence_files(tmp_path_factory, data, extra):
-    sensitive = SENSITIVE_KEYS | frozenset(extra)
+    sensitive = SENSITIVE | frozenset(extra)
     response, secrets = data.draw(planted_response(sensitive))
-    params, param_secrets = data.draw(planted_response(SENSITIVE_KEYS))
+    params, param_secrets = data.draw(planted_response(SENSITIVE))
     pack = tmp_path_factory.mktemp("pack")
-    recorder = EvidenceRecorder(pack)
-    ref = recorder.record("123456789012", "us-east-1", "lambda", "ListFunctions", params, response,
-                          redact=redactor(*extra))
+    gate = Gate(account="123456789012", region="us-east-1", partition="aws",
+                client_factory=lambda s, r: AnswersWith(response), recorder=EvidenceRecorder(pack),
+                redacted=sensitive)
+    ref = gate.call("lambda", "ListFunctions", **params).evidence
     assert (pack / ref).is_file()
     assert_never_written(secrets + param_secrets, pack)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data(), operation=st.sampled_from(sorted(SECRET_BEARING)))
-def test_secret_bearing_operations_are_redacted_even_without_a_redactor(tmp_path_factory, data, operation):
-    """A collector that forgets ``redact=`` for such an operation still writes no secret."""
-    response, secrets = data.draw(planted_response(SENSITIVE_KEYS))
+@given(data=st.data(), rtype=st.sampled_from(REDACTING_COLLECTORS))
+def test_every_call_of_a_collector_that_declares_secrets_is_redacted(tmp_path_factory, data, rtype):
+    """Redaction follows the declaration, not a list of operations: whatever the collector calls, and whichever
+    declared field a response carries, the value never reaches its evidence."""
+    spec = COLLECTORS[rtype]
+    response, secrets = data.draw(planted_response(SENSITIVE))
     pack = tmp_path_factory.mktemp("pack")
-    service, name = operation.split(":")
-    EvidenceRecorder(pack).record("123456789012", "us-east-1", service, name, {}, response)
+    gate = collector_gate(spec, account="123456789012", region="us-east-1", partition="aws",
+                          client_factory=lambda s, r: AnswersWith(response), recorder=EvidenceRecorder(pack))
+    for permission in spec.permissions:
+        service, operation = permission.split(":", 1)
+        gate.call(service, operation)
     assert_never_written(secrets, pack)
 
 
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_redact_tree_removes_every_planted_secret_and_keeps_the_structure(data):
-    response, secrets = data.draw(planted_response(SENSITIVE_KEYS))
-    redacted = redact_tree(response)
+    response, secrets = data.draw(planted_response(SENSITIVE))
+    redacted = redact_tree(response, SENSITIVE)
     text = repr(redacted)
     for secret in secrets:
         assert secret not in text

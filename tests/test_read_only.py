@@ -29,10 +29,11 @@ def test_write_calls_are_refused_by_the_collector_gate(tmp_path):
     import pytest
 
     from auditpack.collect.evidence import EvidenceRecorder
-    from auditpack.resources.base import CollectContext, WriteCallRefused
+    from auditpack.collect.gate import Gate
+    from auditpack.resources.base import WriteCallRefused
 
     client = boto3.client("cloudtrail", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
-    ctx = CollectContext(account="1", region="us-east-1", partition="aws",
-                         client_factory=lambda s, r: client, recorder=EvidenceRecorder(tmp_path))
+    ctx = Gate(account="1", region="us-east-1", partition="aws",
+               client_factory=lambda s, r: client, recorder=EvidenceRecorder(tmp_path))
     with pytest.raises(WriteCallRefused):
         ctx.call("cloudtrail", "delete_trail", Name="x")

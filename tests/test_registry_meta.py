@@ -8,8 +8,13 @@ import pytest
 
 from auditpack.library.checks import check_problems, load_checks
 from auditpack.library.controls import load_controls
-from auditpack.resources.base import COLLECTORS, READ_ONLY, AwsResource, produced_class, required_collectors
-from auditpack.secrets.analysis import source_types
+from auditpack.resources.base import (
+    COLLECTORS,
+    READ_ONLY,
+    collector_problems,
+    required_collectors,
+    secret_source_types,
+)
 
 TESTS = Path(__file__).parent
 CHECKS = load_checks()
@@ -58,14 +63,13 @@ def test_every_collector_permission_is_a_read():
 
 
 @pytest.mark.parametrize("rtype", sorted(COLLECTORS))
-def test_every_collector_names_the_resource_class_it_makes(rtype):
-    """The secret detector starts once the collectors making secret sources are done; which those are is read
-    from this annotation, so a collector without it would only be judged later, never skipped."""
-    cls = produced_class(COLLECTORS[rtype])
-    assert cls is not None and issubclass(cls, AwsResource), f"{rtype}: annotate the return as list[<resource>]"
+def test_every_collector_declares_what_it_makes_and_what_is_secret(rtype):
+    """A resource class that offers values to the detector needs its collector to name the fields holding
+    them (or evidence would hold them in clear), and every collector names the class it makes."""
+    assert collector_problems(COLLECTORS[rtype]) == []
 
 
-def test_the_secret_source_types_are_known_before_anything_is_collected():
-    sources = source_types(COLLECTORS.values())
-    assert {"lambda.functions", "ec2.instance_user_data", "ec2.launch_templates", "ecs.task_definitions",
-            "ssm.parameters", "cloudformation.stacks", "codebuild.projects"} == sources
+@pytest.mark.parametrize("source", sorted(secret_source_types()))
+def test_every_secret_source_is_judged_by_a_check_and_has_its_owner_lookup(source):
+    assert any(source in spec.resources for spec in CHECKS.values()), f"no check reads {source}"
+    assert f"{source}.key_owners" in COLLECTORS

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from auditpack.collect.redaction import Fingerprinter
 from auditpack.resources.secret_source import Candidate, Category
 from auditpack.resources.userdata import decode_user_data
 from auditpack.secrets import kingfisher
 from auditpack.secrets.analysis import SecretJudging, analyze_secrets
 from auditpack.secrets.engine import detect
+from auditpack.secrets.fingerprint import Fingerprinter
 from tests.helpers import inventory_of
 
 FP = Fingerprinter(b"k" * 32)
@@ -104,13 +104,13 @@ def test_a_detector_failure_marks_every_source_resource(tmp_path):
         raise kingfisher.DetectorError("Kingfisher exited with code 2")
 
     analyze_secrets(inventory, tmp_path / "key", scanner=broken)
-    (scanned,) = inventory.all("lambda.functions")
-    assert scanned.secret_scan.error == "the secret detector failed: Kingfisher exited with code 2"
+    assert inventory.verdicts[("lambda.functions", fn.arn)].error == \
+        "the secret detector failed: Kingfisher exited with code 2"
     assert os.stat(tmp_path / "key").st_mode & 0o777 == 0o600
 
 
 def test_a_source_collected_after_an_early_start_is_still_judged(tmp_path):
-    """The detector may start before a mis-annotated collector finishes: what it missed is judged at the end."""
+    """A source that arrives after the detector started (``finish`` without a milestone) is judged at the end."""
     from auditpack.resources.awslambda import LambdaFunction
 
     def function(name: str, region: str) -> LambdaFunction:
@@ -130,7 +130,8 @@ def test_a_source_collected_after_an_early_start_is_still_judged(tmp_path):
     inventory.add("lambda.functions", "123456789012", "us-west-2", [function("late", "us-west-2")])
     judging.finish(inventory)
     assert read == [["early-Hunter2-pass"], ["late-Hunter2-pass"]]
-    assert {f.name: [d.kind for d in f.secret_scan.detections] for f in inventory.all("lambda.functions")} == {
+    assert {f.name: [d.kind for d in inventory.verdicts[("lambda.functions", f.arn)].detections]
+            for f in inventory.all("lambda.functions")} == {
         "early": ["a password"], "late": ["a password"]}
 
 

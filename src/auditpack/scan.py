@@ -35,8 +35,8 @@ from auditpack.models import Assessment, CheckInfo, Identity, Organization, Run,
 from auditpack.pack.seal import seal_outputs
 from auditpack.render import RenderContext, write_outputs
 from auditpack.render.formats.assessment_json import read_assessment
-from auditpack.resources.base import required_collectors
-from auditpack.secrets.analysis import SecretJudging, source_types
+from auditpack.resources.base import required_collectors, secret_source_types
+from auditpack.secrets.analysis import SecretJudging
 
 
 @dataclass
@@ -182,7 +182,7 @@ def assess_plan(
     The secret detector starts as soon as the last secret source is collected, while the rest is."""
     resource_types = sorted({r for spec in library.checks.values() for r in spec.resources})
     judging = SecretJudging(config.fingerprint_key)
-    sources_collected = Milestone(source_types(required_collectors(resource_types)), judging.start)
+    sources_collected = Milestone(secret_source_types(required_collectors(resource_types)), judging.start)
     inventory = collect(plan.sessions, regions, resource_types, recorder,
                         max_workers=config.collection.max_workers, home_region=home_region, progress=progress,
                         milestone=sources_collected)

@@ -1,9 +1,8 @@
 """Writes each response that findings rest on into the pack's ``evidence/`` folder.
 
 A file per call keeps provenance exact (operation, region, account, time, request) and lets a finding cite the
-very response it was judged on. Collectors pass a redactor for responses that can carry secrets, so secret
-values never reach the disk; when a collector forgets to for an operation known to carry such values
-(``SECRET_BEARING``), the recorder applies the default redactor itself rather than write the values.
+very response it was judged on. The gate hands over requests and responses already redacted
+(``auditpack.collect.redaction``); the recorder only writes.
 """
 
 from __future__ import annotations
@@ -11,28 +10,11 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from auditpack.collect.redaction import redact_tree, redactor
-
-Redactor = Callable[[dict[str, Any]], dict[str, Any]]
-
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-
-# Read operations whose responses carry secret values under the usual sensitive keys (environment variables,
-# user data, parameter and secret values, stack outputs), by boto3 service name and API operation.
-SECRET_BEARING = frozenset({
-    "lambda:ListFunctions", "lambda:ListVersionsByFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
-    "ec2:DescribeInstanceAttribute", "ec2:DescribeLaunchTemplateVersions",
-    "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory",
-    "secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue",
-    "ecs:DescribeTaskDefinition", "codebuild:BatchGetProjects",
-    "cloudformation:DescribeStacks", "cloudformation:GetTemplate",
-})
-_DEFAULT_REDACTOR = redactor()
 
 
 def _json_default(value: Any) -> Any:
@@ -67,14 +49,9 @@ class EvidenceRecorder:
         region: str,
         service: str,
         operation: str,
-        params: dict[str, Any],
+        request: Any,
         response: dict[str, Any],
-        *,
-        redact: Redactor | None = None,
     ) -> str:
-        if redact is None and f"{service}:{operation}" in SECRET_BEARING:
-            redact = _DEFAULT_REDACTOR
-        body = redact(response) if redact else response
         stem = f"evidence/{_SAFE.sub('_', account)}/{_SAFE.sub('_', region)}/{service}/{operation}"
         document = {
             "account": account,
@@ -82,8 +59,8 @@ class EvidenceRecorder:
             "service": service,
             "operation": operation,
             "collected_at": datetime.now(UTC).isoformat(),
-            "request": redact_tree(redact(params) if redact else params),  # a request can name a secret too
-            "response": body,
+            "request": request,
+            "response": response,
         }
         # Compact: json only uses its C encoder without indent, ~5x faster on the large list responses of big
         # accounts; any JSON viewer re-indents a file for reading.

@@ -1,46 +1,27 @@
-"""Keeping secret values in memory only: masks, keyed fingerprints and evidence redaction.
+"""Keeping secret values out of evidence: the fields collectors declare secret are redacted before writing.
 
-A masked form lets a person recognise a value (``AKIA…MPLE``) and a keyed HMAC lets the same secret be
-correlated across resources and runs, without either being enough to recover it. An unkeyed hash would not
-do: short passwords are brute-forced from a plain SHA-256 in seconds.
+The vocabulary is derived: every field any collector declares (``collector(secrets=..., redact=...)``)
+plus the credential fields AWS itself returns (STS credentials, secret values). A collector that declares
+fields has all of them redacted in its evidence, because one service's secret field can appear in another
+response of the same collector; the others have credentials redacted. Requests are redacted the same way,
+since a request can name a secret too (a looked-up access key id).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import os
-import secrets
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
+from auditpack.resources.base import secret_fields
+
 REDACTED = "[redacted]"
-
-# Keys whose values may hold secrets anywhere in an AWS response or request.
-SENSITIVE_KEYS = frozenset(
-    {
-        "Variables",  # Lambda environment
-        "UserData",  # EC2 instance attribute and launch template data
-        "environment",  # ECS container definitions
-        "Value",  # SSM parameter values, CloudFormation parameter values
-        "OutputValue",  # CloudFormation outputs
-        "ParameterValue",
-        "environmentVariables",  # CodeBuild
-        "SecretString",
-        "SecretBinary",
-        "Password",
-        "SecretAccessKey",
-        "SessionToken",
-    }
-)
+# Fields of AWS's own responses that are credentials whatever the service, though no collector reads them.
+CREDENTIAL_FIELDS = frozenset({"SecretString", "SecretBinary", "Password", "SecretAccessKey", "SessionToken"})
 
 
-def mask(value: str) -> str:
-    """First and last four characters of a long value, nothing of a short one."""
-    if len(value) >= 16:
-        return f"{value[:4]}…{value[-4:]}"
-    return "*" * 8
+def sensitive_fields() -> frozenset[str]:
+    """Every field whose value evidence must never show."""
+    return CREDENTIAL_FIELDS | secret_fields()
 
 
 def _redact_value(value: Any) -> Any:
@@ -53,7 +34,7 @@ def _redact_value(value: Any) -> Any:
     return REDACTED
 
 
-def redact_tree(data: Any, keys: Iterable[str] = SENSITIVE_KEYS) -> Any:
+def redact_tree(data: Any, keys: Iterable[str]) -> Any:
     """A copy of ``data`` with the values under any of ``keys`` replaced, keeping structure and names.
 
     ECS and CodeBuild keep variables as ``[{"name": ..., "value": ...}]``: those lists are redacted whole
@@ -85,9 +66,9 @@ def _keep_names(node: Any) -> Any:
     return REDACTED
 
 
-def redactor(*keys: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """A redactor for responses whose values under ``keys`` (and the usual sensitive keys) are secret."""
-    keyset = frozenset(keys) | SENSITIVE_KEYS
+def redactor(keys: Iterable[str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A redactor for responses whose values under ``keys`` (and under the credential fields) are secret."""
+    keyset = frozenset(keys) | CREDENTIAL_FIELDS
 
     def apply(data: dict[str, Any]) -> dict[str, Any]:
         def walk(node: Any) -> Any:
@@ -102,35 +83,6 @@ def redactor(*keys: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return apply
 
 
-class Fingerprinter:
-    """HMAC-SHA256 of a secret under the organization's key, shortened for reading."""
-
-    def __init__(self, key: bytes) -> None:
-        self._key = key
-
-    def __call__(self, value: str) -> str:
-        digest = hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()
-        return f"hmac-sha256:{digest[:32]}"
-
-
-def default_key_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "auditpack" / "fingerprint.key"
-
-
-def load_fingerprint_key(path: Path | None = None) -> bytes:
-    """The organization's fingerprint key, created once (mode 0600) where none exists yet."""
-    key_path = path or default_key_path()
-    if key_path.exists():
-        key = key_path.read_bytes().strip()
-        if len(key) < 32:
-            from auditpack.errors import UserError
-
-            raise UserError(f"{key_path}: fingerprint key is shorter than 32 bytes")
-        return key
-    key_path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32).encode()
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key + b"\n")
-    return key
+def redact_request(params: dict[str, Any], keys: Iterable[str]) -> Any:
+    """A request as evidence records it: ``keys`` as for the response, then every sensitive field."""
+    return redact_tree(redactor(keys)(params), sensitive_fields())

@@ -21,16 +21,15 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from auditpack.collect.evidence import EvidenceRecorder
+from auditpack.collect.gate import Gate, collector_gate
 from auditpack.collect.session import AccountSession
 from auditpack.memory import limit_malloc_arenas
 from auditpack.models import CollectionError
 from auditpack.resources.base import (
     COLLECTORS,
     GLOBAL_REGION,
-    CollectContext,
+    CallFailed,
     CollectorSpec,
     DependencyFailed,
     required_collectors,
@@ -93,22 +92,14 @@ def _prerequisites(job: Job, regions: list[str]) -> list[tuple[str, str, str]]:
     return keys
 
 
-def _describe_error(exc: BaseException, ctx: CollectContext, spec: CollectorSpec) -> CollectionError:
+def _describe_error(exc: BaseException, ctx: Gate, spec: CollectorSpec) -> CollectionError:
     if isinstance(exc, DependencyFailed):
         return exc.error.model_copy(update={"resource_type": spec.resource_type, "region": ctx.region, "checks": []})
-    declared = spec.permissions[0].split(":", 1)[1] if spec.permissions else "(no call)"
-    operation = ctx.calls[-1].split(":", 1)[1] if ctx.calls else declared
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        code = str(err.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "Unknown"))
-        message = str(err.get("Message") or exc)
-        if message.lstrip().startswith("<"):  # an HTML error page (an emulator's or a proxy's): keep its title
-            code_text = message.split("<title>", 1)[-1].split("</title>", 1)[0] if "<title>" in message else ""
-            message = code_text.strip() or "HTML error page"
-        operation = exc.operation_name or operation
-    elif isinstance(exc, BotoCoreError):
-        code, message = type(exc).__name__, str(exc)
+    if isinstance(exc, CallFailed):
+        operation, code, message = exc.operation, exc.code, exc.message
     else:
+        declared = spec.permissions[0].split(":", 1)[1] if spec.permissions else "(no call)"
+        operation = ctx.calls[-1].split(":", 1)[1] if ctx.calls else declared
         code, message = "CollectorFailure", f"{type(exc).__name__}: {exc}"
     return CollectionError(
         account=ctx.account,
@@ -159,7 +150,7 @@ def collect(
     def fan_out(fn, items):
         return list(fan_pool.map(fn, items))
 
-    def context(job: Job) -> CollectContext:
+    def context(job: Job) -> Gate:
         """Built on this thread, when the job is submitted: its inputs are complete and nothing writes the
         inventory while they are read."""
         partition_region = None if job.region == GLOBAL_REGION else job.region
@@ -169,7 +160,8 @@ def collect(
             if dep_errors:
                 needed_errors[dep] = dep_errors[0]
             needed[dep] = inventory.view(job.account.account, partition_region).get(dep)
-        return CollectContext(
+        return collector_gate(
+            job.spec,
             account=job.account.account,
             region=job.region,
             partition=inventory.partitions[job.account.account],
@@ -183,7 +175,7 @@ def collect(
             fan_out=fan_out,
         )
 
-    def run(job: Job, ctx: CollectContext) -> tuple[Job, list, CollectionError | None, list[str]]:
+    def run(job: Job, ctx: Gate) -> tuple[Job, list, CollectionError | None, list[str]]:
         try:
             return job, job.spec.func(ctx), None, ctx.calls
         except Exception as exc:  # every failure is data: it becomes an error result, never a crash

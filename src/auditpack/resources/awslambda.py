@@ -10,18 +10,15 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from auditpack.collect.redaction import redactor
-from auditpack.resources.base import AwsResource, CollectContext, collector
-from auditpack.resources.secret_source import Candidate, SecretScan
+from auditpack.resources.base import AwsResource, Reader, collector
+from auditpack.resources.secret_source import Candidate
 
 
 class LambdaFunction(AwsResource):
     cfn_type: ClassVar[str] = "AWS::Lambda::Function"
 
-    runtime: str | None = None
     # version ("$LATEST", "1", ...) -> environment variables; raw values, memory only
     environments: dict[str, dict[str, str]] = Field(default_factory=dict, repr=False)
-    secret_scan: SecretScan | None = None
 
     def secret_candidates(self) -> list[Candidate]:
         return [
@@ -33,13 +30,11 @@ class LambdaFunction(AwsResource):
         ]
 
 
-LAMBDA_REDACT = redactor("Variables")
-
 
 @collector("lambda.functions", service="lambda",
-           permissions=["lambda:ListFunctions", "lambda:ListVersionsByFunction"])
-def functions(ctx: CollectContext) -> list[LambdaFunction]:
-    listed = [(raw, page.evidence) for page in ctx.paginate("lambda", "list_functions", redact=LAMBDA_REDACT)
+           permissions=["lambda:ListFunctions", "lambda:ListVersionsByFunction"], secrets=("Variables",))
+def functions(ctx: Reader) -> list[LambdaFunction]:
+    listed = [(raw, page.evidence) for page in ctx.paginate("lambda", "list_functions")
               for raw in page.data.get("Functions", [])]
 
     def with_versions(item: tuple[dict, str]) -> LambdaFunction:
@@ -47,7 +42,7 @@ def functions(ctx: CollectContext) -> list[LambdaFunction]:
         name = raw["FunctionName"]
         environments: dict[str, dict[str, str]] = {}
         evidence = [listing_evidence]
-        for vpage in ctx.paginate("lambda", "list_versions_by_function", redact=LAMBDA_REDACT, FunctionName=name):
+        for vpage in ctx.paginate("lambda", "list_versions_by_function", FunctionName=name):
             evidence.append(vpage.evidence)
             for version in vpage.data.get("Versions", []):
                 variables = (version.get("Environment") or {}).get("Variables") or {}
@@ -57,7 +52,7 @@ def functions(ctx: CollectContext) -> list[LambdaFunction]:
         return LambdaFunction(
             arn=raw.get("FunctionArn") or ctx.arn("lambda", f"function:{name}"),
             name=name, account=ctx.account, region=ctx.region, evidence=tuple(evidence),
-            runtime=raw.get("Runtime"), environments=environments,
+            environments=environments,
         )
 
     return ctx.each(with_versions, listed)

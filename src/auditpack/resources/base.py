@@ -1,18 +1,24 @@
-"""The collector contract: a registry of collectors and the read-only context they call AWS through.
+"""The collector contract: resources, the collectors that make them, and what a collector may call.
 
-A collector is a function ``(ctx) -> list[AwsResource]`` registered under a resource type name such as
-``cloudtrail.trails``. It never builds clients itself: ``ctx.call`` and ``ctx.paginate`` are the only way out,
-which is how every call is recorded as evidence and why a write call cannot be made by mistake.
+A collector is a function ``(reader) -> list[AwsResource]`` registered under a resource type name such as
+``cloudtrail.trails``. It never builds clients: ``Reader.call`` and ``Reader.paginate`` are its only way out,
+which is how every call is recorded as evidence and why a write call cannot be made by mistake. The reader
+is the collect stage's gate; this module only says what it offers, so that resources need no AWS SDK.
+
+A collector that reads values which may hold secrets declares them (``secrets=``, the response fields that
+carry them). Everything else follows from that declaration: the list of secret sources the detector reads
+and waits for, the redaction of those fields in evidence, and the lookup of who owns a leaked key
+(``<type>.key_owners``).
 """
 
 from __future__ import annotations
 
 import re
-import threading
 import typing
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -47,6 +53,22 @@ class CollectionCancelled(RuntimeError):
     """The scan was interrupted: collectors still running stop at their next call instead of finishing."""
 
 
+class CallFailed(Exception):
+    """An AWS call failed after its retries: AccessDenied, throttling, an unreachable endpoint.
+
+    The gate raises it in place of the SDK's own exceptions, with what a finding needs to say why a check
+    could not be evaluated. ``code`` is AWS's error code (or the transport error's name); ``message`` never
+    repeats request values.
+    """
+
+    def __init__(self, service: str, operation: str, code: str, message: str) -> None:
+        super().__init__(f"{service}:{operation} failed with {code}: {message}")
+        self.service = service
+        self.operation = operation
+        self.code = code
+        self.message = message
+
+
 class DependencyFailed(RuntimeError):
     """A collector needed a resource type whose collection failed in this partition."""
 
@@ -55,23 +77,82 @@ class DependencyFailed(RuntimeError):
         self.error = error
 
 
+@dataclass
+class Response:
+    """A response and the evidence file that records it; ``absent`` is the error code of a call that found
+    nothing to return (``NoSuchEntity``) when the collector said that is an answer, not a failure."""
+
+    data: dict[str, Any]
+    evidence: str
+    absent: str | None = None
+
+
+class Reader(Protocol):
+    """What a collector may use: one account and region, the read-only calls, and earlier results."""
+
+    account: str
+    region: str
+    partition: str
+    home_region: str
+    regions: tuple[str, ...]
+
+    def call(self, service: str, operation: str, *, in_region: str | None = None,
+             absent: tuple[str, ...] = (), as_text: tuple[str, ...] = (), **params: Any) -> Response:
+        """One read call (boto3's snake_case name), recorded as evidence; ``in_region`` sends it elsewhere
+        than the job's region, ``absent`` names error codes that mean "there is none", ``as_text`` names
+        bytes fields the evidence keeps as text."""
+        ...
+
+    def paginate(self, service: str, operation: str, **params: Any) -> Iterator[Response]:
+        """Every page of a paginated read call, each recorded as its own evidence file."""
+        ...
+
+    def each(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+        """``[fn(item) for item in items]``, on the scheduler's fan-out pool (per-resource calls)."""
+        ...
+
+    def need(self, resource_type: str, *, optional: bool = False) -> list[AwsResource]:
+        """Results of a collector named in ``needs``: this account, and this region if regional."""
+        ...
+
+    def arn(self, service: str, resource: str, *, region: str | None = None, account: str | None = None) -> str:
+        ...
+
+    @property
+    def api_region(self) -> str:
+        ...
+
+
+Collect = Callable[[Reader], list[Any]]
+
+
 @dataclass(frozen=True)
 class CollectorSpec:
     resource_type: str
     service: str
-    func: Callable[[CollectContext], list[AwsResource]]
+    func: Collect
     permissions: tuple[str, ...]
     regional: bool
     needs: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = ()  # response fields that hold secret values: its resources are secret sources
+    redact: tuple[str, ...] = ()  # other response fields that evidence must not show (a looked-up key id)
+
+    @property
+    def is_secret_source(self) -> bool:
+        return bool(self.secrets)
+
+    @property
+    def redacted_fields(self) -> frozenset[str]:
+        return frozenset(self.secrets) | frozenset(self.redact)
+
+    @cached_property
+    def produced(self) -> type[AwsResource] | None:
+        """The resource class named by the collector's return annotation (``list[X]`` gives ``X``), if any."""
+        args = typing.get_args(typing.get_type_hints(self.func).get("return"))
+        return args[0] if len(args) == 1 and isinstance(args[0], type) else None
 
 
 COLLECTORS: Registry[CollectorSpec] = Registry("collector", packages=("auditpack.resources",))
-
-
-def produced_class(spec: CollectorSpec) -> type | None:
-    """The resource class named by the collector's return annotation (``list[X]`` gives ``X``), if any."""
-    args = typing.get_args(typing.get_type_hints(spec.func).get("return"))
-    return args[0] if len(args) == 1 and isinstance(args[0], type) else None
 
 
 def collector(
@@ -81,16 +162,28 @@ def collector(
     permissions: list[str],
     regional: bool = True,
     needs: list[str] | None = None,
-) -> Callable[[Callable[[CollectContext], list[Any]]], Callable[[CollectContext], list[Any]]]:
-    """Register a collector; ``permissions`` are the IAM actions it may call (``service:Operation``)."""
+    secrets: tuple[str, ...] = (),
+    redact: tuple[str, ...] = (),
+) -> Callable[[Collect], Collect]:
+    """Register a collector; ``permissions`` are the IAM actions it may call (``service:Operation``).
 
-    def register(func: Callable[[CollectContext], list[Any]]) -> Callable[[CollectContext], list[Any]]:
+    ``secrets`` declares the resource type a secret source: its resources offer candidate values to the
+    detector (``secret_candidates``), the named response fields are redacted in evidence, and a companion
+    collector ``<resource_type>.key_owners`` looks up who owns each AWS access key id found in them.
+    """
+
+    def register(func: Collect) -> Collect:
         for perm in permissions:
             action = perm.split(":", 1)[1]
             if not READ_ONLY.match(action):
                 raise WriteCallRefused(f"collector {resource_type} declares non-read permission {perm}")
         COLLECTORS.register(resource_type, CollectorSpec(
-            resource_type, service, func, tuple(permissions), regional, tuple(needs or ())))
+            resource_type, service, func, tuple(permissions), regional, tuple(needs or ()), tuple(secrets),
+            tuple(redact)))
+        if secrets:
+            from auditpack.resources.key_owners import owner_collector  # it builds on this module
+
+            COLLECTORS.register(f"{resource_type}.key_owners", owner_collector(resource_type))
         return func
 
     return register
@@ -125,115 +218,27 @@ def permissions_for(resource_types: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p for spec in required_collectors(resource_types) for p in spec.permissions))
 
 
-@dataclass
-class Response:
-    """A response and the evidence file that records it."""
-
-    data: dict[str, Any]
-    evidence: str
+def secret_source_types(specs: Iterable[CollectorSpec] | None = None) -> frozenset[str]:
+    """The resource types whose resources the detector reads: every collector that declares ``secrets``."""
+    return frozenset(s.resource_type for s in (COLLECTORS.values() if specs is None else specs)
+                     if s.is_secret_source)
 
 
-Redactor = Callable[[dict[str, Any]], dict[str, Any]]
+def secret_fields() -> frozenset[str]:
+    """Every response field any collector declares secret or sensitive: the redaction's whole vocabulary."""
+    return frozenset(f for spec in COLLECTORS.values() for f in spec.redacted_fields)
 
 
-@dataclass
-class CollectContext:
-    """What a collector may use: one account and region, a read-only call gate and earlier results."""
-
-    account: str
-    region: str
-    partition: str
-    client_factory: Callable[[str, str], Any]
-    recorder: Any  # EvidenceRecorder; typed loosely to keep this module free of I/O imports
-    needed: dict[str, list[AwsResource]] = field(default_factory=dict)
-    needed_errors: dict[str, CollectionError] = field(default_factory=dict)
-    home_region: str = "us-east-1"
-    regions: tuple[str, ...] = ()  # every region this scan covers
-    calls: list[str] = field(default_factory=list)
-    cancelled: threading.Event = field(default_factory=threading.Event)
-    fan_out: Callable[[Callable[[Any], Any], list[Any]], list[Any]] | None = None
-
-    def each(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
-        """``[fn(item) for item in items]``, run on the scheduler's fan-out pool when it lends one.
-
-        For per-resource calls (the versions of each function, the user data of each instance): inside one
-        collector job they would otherwise run one after another while the pool idles. ``fn`` must not call
-        ``each`` itself. Results keep the order of ``items``; the first exception is raised.
-        """
-        listed = list(items)
-        if self.fan_out is None or len(listed) < 2:
-            return [fn(item) for item in listed]
-        return self.fan_out(fn, listed)
-
-    @property
-    def api_region(self) -> str:
-        """Region to send calls to: global services are called in the home region."""
-        return self.home_region if self.region == GLOBAL_REGION else self.region
-
-    def arn(self, service: str, resource: str, *, region: str | None = None, account: str | None = None) -> str:
-        reg = self.region if region is None else region
-        reg = "" if reg == GLOBAL_REGION else reg
-        acct = self.account if account is None else account
-        return f"arn:{self.partition}:{service}:{reg}:{acct}:{resource}"
-
-    def _client(self, service: str, region: str | None = None) -> Any:
-        return self.client_factory(service, region or self.api_region)
-
-    def call(
-        self,
-        service: str,
-        operation: str,
-        *,
-        redact: Redactor | None = None,
-        in_region: str | None = None,
-        **params: Any,
-    ) -> Response:
-        """Make one read call (``operation`` in boto3's snake_case) and record it as evidence.
-
-        ``in_region`` sends the call to another region than the job's, e.g. to a trail's home region.
-        """
-        client = self._client(service, in_region)
-        api_name = client.meta.method_to_api_mapping.get(operation, operation)
-        if not READ_ONLY.match(api_name):
-            raise WriteCallRefused(f"{service}:{api_name} is not a read call")
-        self._stop_if_cancelled()
-        self.calls.append(f"{service}:{api_name}")
-        data = getattr(client, operation)(**params)
-        data.pop("ResponseMetadata", None)
-        where = in_region or self.region
-        ref = self.recorder.record(self.account, where, service, api_name, params, data, redact=redact)
-        return Response(data, ref)
-
-    def paginate(
-        self, service: str, operation: str, *, redact: Redactor | None = None, **params: Any
-    ) -> Iterator[Response]:
-        """Yield every page of a paginated read call, each recorded as its own evidence file."""
-        client = self._client(service)
-        api_name = client.meta.method_to_api_mapping.get(operation, operation)
-        if not READ_ONLY.match(api_name):
-            raise WriteCallRefused(f"{service}:{api_name} is not a read call")
-        self._stop_if_cancelled()
-        for page in client.get_paginator(operation).paginate(**params):
-            self._stop_if_cancelled()
-            self.calls.append(f"{service}:{api_name}")
-            page.pop("ResponseMetadata", None)
-            ref = self.recorder.record(self.account, self.region, service, api_name, params, page, redact=redact)
-            yield Response(page, ref)
-
-    def _stop_if_cancelled(self) -> None:
-        if self.cancelled.is_set():
-            raise CollectionCancelled("the scan was interrupted")
-
-    def need(self, resource_type: str, *, optional: bool = False) -> list[AwsResource]:
-        """Results of a collector this one declared in ``needs`` (same account; same region if regional).
-
-        If that collection failed, this collector fails with the same cause, unless ``optional``: then the
-        failed input reads as empty, for enrichments that must not fail because one of several sources did.
-        """
-        if resource_type in self.needed_errors and not optional:
-            raise DependencyFailed(self.needed_errors[resource_type])
-        return self.needed.get(resource_type, [])
-
-    def failed_needs(self) -> dict[str, CollectionError]:
-        """The needed resource types whose collection failed, for collectors that report partial inputs."""
-        return dict(self.needed_errors)
+def collector_problems(spec: CollectorSpec) -> list[str]:
+    """What is wrong with a collector's declaration: a resource class that offers candidate values without
+    the collector naming the fields that hold them would put those values into evidence unredacted."""
+    where = f"collector {spec.resource_type} ({spec.func.__module__})"
+    cls = spec.produced
+    if cls is None or not issubclass(cls, AwsResource):
+        return [f"{where}: annotate its return as list[<an AwsResource class>]"]
+    offers = callable(getattr(cls, "secret_candidates", None))
+    if offers and not spec.secrets:
+        return [f"{where}: {cls.__name__} offers secret candidates, so the collector must declare secrets="]
+    if spec.secrets and not offers:
+        return [f"{where}: declares secrets= but {cls.__name__} has no secret_candidates()"]
+    return []

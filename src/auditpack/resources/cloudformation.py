@@ -6,11 +6,8 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from auditpack.collect.redaction import redactor
-from auditpack.resources.base import AwsResource, CollectContext, collector
-from auditpack.resources.secret_source import Candidate, SecretScan
-
-STACK_REDACT = redactor("OutputValue", "ParameterValue", "ResolvedValue")
+from auditpack.resources.base import AwsResource, Reader, collector
+from auditpack.resources.secret_source import Candidate
 
 
 class Stack(AwsResource):
@@ -18,7 +15,6 @@ class Stack(AwsResource):
 
     outputs: dict[str, str] = Field(default_factory=dict, repr=False)  # memory only
     parameters: dict[str, str] = Field(default_factory=dict, repr=False)
-    secret_scan: SecretScan | None = None
 
     def secret_candidates(self) -> list[Candidate]:
         return [
@@ -27,10 +23,11 @@ class Stack(AwsResource):
         ]
 
 
-@collector("cloudformation.stacks", service="cloudformation", permissions=["cloudformation:DescribeStacks"])
-def stacks(ctx: CollectContext) -> list[Stack]:
+@collector("cloudformation.stacks", service="cloudformation", permissions=["cloudformation:DescribeStacks"],
+           secrets=("OutputValue", "ParameterValue", "ResolvedValue"))
+def stacks(ctx: Reader) -> list[Stack]:
     out = []
-    for page in ctx.paginate("cloudformation", "describe_stacks", redact=STACK_REDACT):
+    for page in ctx.paginate("cloudformation", "describe_stacks"):
         for raw in page.data.get("Stacks", []):
             if raw.get("StackStatus") == "DELETE_COMPLETE":
                 continue

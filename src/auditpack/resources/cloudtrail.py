@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from auditpack.resources.base import AwsResource, CollectContext, collector
+from auditpack.resources.base import AwsResource, Reader, collector
 
 
 class Trail(AwsResource):
@@ -18,7 +18,6 @@ class Trail(AwsResource):
 
     home_region: str
     is_multi_region: bool
-    is_organization_trail: bool = False
     log_file_validation: bool = False
     kms_key_id: str | None = None
     cloudwatch_log_group_arn: str | None = None
@@ -59,7 +58,7 @@ def management_coverage(selectors: dict[str, Any]) -> tuple[bool, bool]:
     return read, write
 
 
-def _owned(trail: dict[str, Any], ctx: CollectContext) -> bool:
+def _owned(trail: dict[str, Any], ctx: Reader) -> bool:
     home = trail.get("HomeRegion", ctx.region)
     if home == ctx.region:
         return True
@@ -71,7 +70,7 @@ def _owned(trail: dict[str, Any], ctx: CollectContext) -> bool:
     service="cloudtrail",
     permissions=["cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"],
 )
-def trails(ctx: CollectContext) -> list[Trail]:
+def trails(ctx: Reader) -> list[Trail]:
     listing = ctx.call("cloudtrail", "describe_trails", includeShadowTrails=True)
     out = []
     for raw in listing.data.get("trailList", []):
@@ -90,7 +89,6 @@ def trails(ctx: CollectContext) -> list[Trail]:
             evidence=(listing.evidence, status.evidence, selectors.evidence),
             home_region=home,
             is_multi_region=bool(raw.get("IsMultiRegionTrail")),
-            is_organization_trail=bool(raw.get("IsOrganizationTrail")),
             log_file_validation=bool(raw.get("LogFileValidationEnabled")),
             kms_key_id=raw.get("KmsKeyId"),
             cloudwatch_log_group_arn=raw.get("CloudWatchLogsLogGroupArn"),

@@ -6,9 +6,8 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from auditpack.collect.redaction import redactor
-from auditpack.resources.base import AwsResource, CollectContext, collector
-from auditpack.resources.secret_source import Candidate, SecretScan
+from auditpack.resources.base import AwsResource, Reader, collector
+from auditpack.resources.secret_source import Candidate
 
 BATCH = 100  # BatchGetProjects accepts at most a hundred names
 
@@ -17,23 +16,20 @@ class BuildProject(AwsResource):
     cfn_type: ClassVar[str] = "AWS::CodeBuild::Project"
 
     plaintext: dict[str, str] = Field(default_factory=dict, repr=False)  # memory only
-    references: dict[str, str] = {}  # name -> PARAMETER_STORE / SECRETS_MANAGER
-    secret_scan: SecretScan | None = None
 
     def secret_candidates(self) -> list[Candidate]:
         return [Candidate(field=f"environment variable {k}", value=v, name=k) for k, v in self.plaintext.items()]
 
 
 @collector("codebuild.projects", service="codebuild",
-           permissions=["codebuild:ListProjects", "codebuild:BatchGetProjects"])
-def projects(ctx: CollectContext) -> list[BuildProject]:
+           permissions=["codebuild:ListProjects", "codebuild:BatchGetProjects"], secrets=("environmentVariables",))
+def projects(ctx: Reader) -> list[BuildProject]:
     names: list[str] = []
     for page in ctx.paginate("codebuild", "list_projects"):
         names.extend(page.data.get("projects", []))
     out = []
     for start in range(0, len(names), BATCH):
-        response = ctx.call("codebuild", "batch_get_projects", redact=redactor("environmentVariables"),
-                            names=names[start:start + BATCH])
+        response = ctx.call("codebuild", "batch_get_projects", names=names[start:start + BATCH])
         for raw in response.data.get("projects", []):
             variables = (raw.get("environment") or {}).get("environmentVariables", [])
             out.append(BuildProject(
@@ -41,6 +37,5 @@ def projects(ctx: CollectContext) -> list[BuildProject]:
                 evidence=(response.evidence,),
                 plaintext={v["name"]: str(v.get("value", "")) for v in variables
                            if v.get("type", "PLAINTEXT") == "PLAINTEXT"},
-                references={v["name"]: v["type"] for v in variables if v.get("type", "PLAINTEXT") != "PLAINTEXT"},
             ))
     return out

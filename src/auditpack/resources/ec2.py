@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar
 
-from auditpack.resources.base import AwsResource, CollectContext, collector
+from auditpack.resources.base import AwsResource, Reader, collector
 
 
 class Instance(AwsResource):
@@ -16,13 +15,10 @@ class Instance(AwsResource):
     instance_profile_arn: str | None = None
     http_tokens: str | None = None  # "required" means IMDSv2 only
     http_endpoint: str | None = None
-    launch_time: datetime | None = None
-    image_id: str | None = None
-    tags: dict[str, str] = {}
 
 
 @collector("ec2.instances", service="ec2", permissions=["ec2:DescribeInstances"])
-def instances(ctx: CollectContext) -> list[Instance]:
+def instances(ctx: Reader) -> list[Instance]:
     out = []
     for page in ctx.paginate("ec2", "describe_instances"):
         for reservation in page.data.get("Reservations", []):
@@ -44,8 +40,5 @@ def instances(ctx: CollectContext) -> list[Instance]:
                     instance_profile_arn=(raw.get("IamInstanceProfile") or {}).get("Arn"),
                     http_tokens=metadata.get("HttpTokens"),
                     http_endpoint=metadata.get("HttpEndpoint"),
-                    launch_time=raw.get("LaunchTime"),
-                    image_id=raw.get("ImageId"),
-                    tags=tags,
                 ))
     return out

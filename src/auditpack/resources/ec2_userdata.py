@@ -10,12 +10,9 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from auditpack.collect.redaction import redactor
-from auditpack.resources.base import AwsResource, CollectContext, collector
-from auditpack.resources.secret_source import Candidate, SecretScan
+from auditpack.resources.base import AwsResource, Reader, collector
+from auditpack.resources.secret_source import Candidate
 from auditpack.resources.userdata import decode_user_data
-
-USER_DATA_REDACT = redactor("UserData")
 
 
 class InstanceUserData(AwsResource):
@@ -23,7 +20,6 @@ class InstanceUserData(AwsResource):
 
     instance_id: str
     user_data: str = Field(default="", repr=False)  # decoded text, memory only
-    secret_scan: SecretScan | None = None
 
     def secret_candidates(self) -> list[Candidate]:
         if not self.user_data:
@@ -34,10 +30,8 @@ class InstanceUserData(AwsResource):
 class LaunchTemplate(AwsResource):
     cfn_type: ClassVar[str] = "AWS::EC2::LaunchTemplate"
 
-    template_id: str
     # version number -> decoded user data, memory only
     user_data: dict[str, str] = Field(default_factory=dict, repr=False)
-    secret_scan: SecretScan | None = None
 
     def secret_candidates(self) -> list[Candidate]:
         return [Candidate(field="user data", value=text, location=f"version {version}", script=True)
@@ -45,11 +39,11 @@ class LaunchTemplate(AwsResource):
 
 
 @collector("ec2.instance_user_data", service="ec2", permissions=["ec2:DescribeInstanceAttribute"],
-           needs=["ec2.instances"])
-def instance_user_data(ctx: CollectContext) -> list[InstanceUserData]:
+           needs=["ec2.instances"], secrets=("UserData",))
+def instance_user_data(ctx: Reader) -> list[InstanceUserData]:
     def read(instance: Any) -> InstanceUserData:
-        response = ctx.call("ec2", "describe_instance_attribute", redact=USER_DATA_REDACT,
-                            InstanceId=instance.instance_id, Attribute="userData")
+        response = ctx.call("ec2", "describe_instance_attribute", InstanceId=instance.instance_id,
+                            Attribute="userData")
         encoded = (response.data.get("UserData") or {}).get("Value")
         return InstanceUserData(
             arn=instance.arn, name=instance.name, account=ctx.account, region=ctx.region,
@@ -61,16 +55,15 @@ def instance_user_data(ctx: CollectContext) -> list[InstanceUserData]:
 
 
 @collector("ec2.launch_templates", service="ec2",
-           permissions=["ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions"])
-def launch_templates(ctx: CollectContext) -> list[LaunchTemplate]:
+           permissions=["ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions"], secrets=("UserData",))
+def launch_templates(ctx: Reader) -> list[LaunchTemplate]:
     out = []
     for page in ctx.paginate("ec2", "describe_launch_templates"):
         for raw in page.data.get("LaunchTemplates", []):
             template_id = raw["LaunchTemplateId"]
             evidence = [page.evidence]
             versions: dict[str, str] = {}
-            for vpage in ctx.paginate("ec2", "describe_launch_template_versions", redact=USER_DATA_REDACT,
-                                      LaunchTemplateId=template_id):
+            for vpage in ctx.paginate("ec2", "describe_launch_template_versions", LaunchTemplateId=template_id):
                 evidence.append(vpage.evidence)
                 for version in vpage.data.get("LaunchTemplateVersions", []):
                     encoded = (version.get("LaunchTemplateData") or {}).get("UserData")
@@ -78,6 +71,6 @@ def launch_templates(ctx: CollectContext) -> list[LaunchTemplate]:
             out.append(LaunchTemplate(
                 arn=ctx.arn("ec2", f"launch-template/{template_id}"),
                 name=raw.get("LaunchTemplateName", template_id), account=ctx.account, region=ctx.region,
-                evidence=tuple(evidence), template_id=template_id, user_data=versions,
+                evidence=tuple(evidence), user_data=versions,
             ))
     return out

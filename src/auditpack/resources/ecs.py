@@ -6,23 +6,16 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from auditpack.collect.redaction import redactor
-from auditpack.resources.base import AwsResource, CollectContext, collector
-from auditpack.resources.secret_source import Candidate, SecretScan
-
-ECS_REDACT = redactor("environment")
+from auditpack.resources.base import AwsResource, Reader, collector
+from auditpack.resources.secret_source import Candidate
 
 
 class TaskDefinition(AwsResource):
     cfn_type: ClassVar[str] = "AWS::ECS::TaskDefinition"
 
     family: str
-    revision: int
     # container name -> environment variables; raw values, memory only
     environments: dict[str, dict[str, str]] = Field(default_factory=dict, repr=False)
-    # container name -> names of variables injected from Secrets Manager / SSM (the good practice)
-    secret_refs: dict[str, list[str]] = {}
-    secret_scan: SecretScan | None = None
 
     def secret_candidates(self) -> list[Candidate]:
         return [Candidate(field=f"environment variable {name}", value=value, name=name,
@@ -31,23 +24,22 @@ class TaskDefinition(AwsResource):
 
 
 @collector("ecs.task_definitions", service="ecs",
-           permissions=["ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition"])
-def task_definitions(ctx: CollectContext) -> list[TaskDefinition]:
+           permissions=["ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition"], secrets=("environment",))
+def task_definitions(ctx: Reader) -> list[TaskDefinition]:
     out = []
     for page in ctx.paginate("ecs", "list_task_definitions", status="ACTIVE"):
         for arn in page.data.get("taskDefinitionArns", []):
-            response = ctx.call("ecs", "describe_task_definition", redact=ECS_REDACT, taskDefinition=arn)
+            response = ctx.call("ecs", "describe_task_definition", taskDefinition=arn)
             raw = response.data.get("taskDefinition", {})
-            environments, refs = {}, {}
+            environments = {}
             for container in raw.get("containerDefinitions", []):
                 cname = container.get("name", "")
                 environments[cname] = {e["name"]: str(e.get("value", "")) for e in container.get("environment", [])
                                        if "name" in e}
-                refs[cname] = [s["name"] for s in container.get("secrets", []) if "name" in s]
             family, revision = raw.get("family", arn), int(raw.get("revision", 0))
             out.append(TaskDefinition(
                 arn=raw.get("taskDefinitionArn", arn), name=f"{family}:{revision}", account=ctx.account,
-                region=ctx.region, evidence=(page.evidence, response.evidence), family=family, revision=revision,
-                environments=environments, secret_refs=refs,
+                region=ctx.region, evidence=(page.evidence, response.evidence), family=family,
+                environments=environments,
             ))
     return out

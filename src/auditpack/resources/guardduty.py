@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from auditpack.resources.base import AwsResource, CollectContext, collector
+from auditpack.resources.base import AwsResource, Reader, collector
 
 HIGH_SEVERITY = 7.0
 
@@ -24,13 +24,12 @@ class GuardDutyFinding(AwsResource):
     finding_type: str
     severity: float
     created_at: datetime
-    updated_at: datetime
     title: str = ""
 
 
 @collector("guardduty.detectors", service="guardduty",
            permissions=["guardduty:ListDetectors", "guardduty:GetDetector"])
-def detectors(ctx: CollectContext) -> list[Detector]:
+def detectors(ctx: Reader) -> list[Detector]:
     out = []
     for page in ctx.paginate("guardduty", "list_detectors"):
         for detector_id in page.data.get("DetectorIds", []):
@@ -49,7 +48,7 @@ def detectors(ctx: CollectContext) -> list[Detector]:
 
 @collector("guardduty.high_findings", service="guardduty",
            permissions=["guardduty:ListFindings", "guardduty:GetFindings"], needs=["guardduty.detectors"])
-def high_findings(ctx: CollectContext) -> list[GuardDutyFinding]:
+def high_findings(ctx: Reader) -> list[GuardDutyFinding]:
     """Only unarchived findings of severity 7 or more are fetched: the check needs nothing else."""
     criteria = {"Criterion": {"severity": {"GreaterThanOrEqual": int(HIGH_SEVERITY)},
                               "service.archived": {"Equals": ["false"]}}}
@@ -77,7 +76,6 @@ def high_findings(ctx: CollectContext) -> list[GuardDutyFinding]:
                     finding_type=f.get("Type", ""),
                     severity=float(f.get("Severity", 0)),
                     created_at=datetime.fromisoformat(f["CreatedAt"].replace("Z", "+00:00")),
-                    updated_at=datetime.fromisoformat(f["UpdatedAt"].replace("Z", "+00:00")),
                     title=f.get("Title", ""),
                 ))
     return out

@@ -19,10 +19,9 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
-from auditpack.resources.base import AwsResource, CollectContext, collector
+from auditpack.resources.base import AwsResource, Reader, collector
 
 ROOT_USER = "<root_account>"
 # Seconds to wait between GenerateCredentialReport calls; the report normally completes within seconds,
@@ -100,10 +99,6 @@ class PasswordPolicy(AwsResource):
     minimum_length: int | None = None
     reuse_prevention: int | None = None
     max_age_days: int | None = None
-    require_symbols: bool = False
-    require_numbers: bool = False
-    require_uppercase: bool = False
-    require_lowercase: bool = False
 
 
 class PolicyDocument(BaseModel):
@@ -177,14 +172,6 @@ def parse_report(text: str, *, account: str, generated: datetime | None = None,
     return rows
 
 
-def _report_as_text(data: dict[str, Any]) -> dict[str, Any]:
-    """Evidence keeps the report readable: the CSV as text rather than opaque bytes (it holds no secrets)."""
-    content = data.get("Content")
-    if isinstance(content, bytes | bytearray):
-        return {**data, "Content": content.decode("utf-8", errors="replace")}
-    return data
-
-
 def _decode_content(content: bytes | str) -> str:
     """botocore hands the report over as bytes (the wire's base64 already decoded)."""
     return content.decode("utf-8") if isinstance(content, bytes | bytearray) else content
@@ -192,7 +179,7 @@ def _decode_content(content: bytes | str) -> str:
 
 @collector("iam.credential_report", service="iam",
            permissions=["iam:GenerateCredentialReport", "iam:GetCredentialReport"], regional=False)
-def credential_report(ctx: CollectContext) -> list[CredentialReportRow]:
+def credential_report(ctx: Reader) -> list[CredentialReportRow]:
     """Ask for a fresh report, wait a bounded time for it, then read it: one report covers every user."""
     for delay in (*POLL_DELAYS, None):
         state = ctx.call("iam", "generate_credential_report").data.get("State")
@@ -202,7 +189,8 @@ def credential_report(ctx: CollectContext) -> list[CredentialReportRow]:
             raise CredentialReportNotReady(
                 f"credential report still {state} after {sum(POLL_DELAYS):g} s of waiting")
         time.sleep(delay)
-    report = ctx.call("iam", "get_credential_report", redact=_report_as_text)
+    # Evidence keeps the report readable: the CSV as text rather than opaque bytes (it holds no secrets).
+    report = ctx.call("iam", "get_credential_report", as_text=("Content",))
     return parse_report(_decode_content(report.data["Content"]), account=ctx.account,
                         generated=report.data.get("GeneratedTime"), evidence=(report.evidence,))
 
@@ -211,7 +199,7 @@ def credential_report(ctx: CollectContext) -> list[CredentialReportRow]:
 
 
 @collector("iam.access_keys", service="iam", permissions=[], regional=False, needs=["iam.credential_report"])
-def access_keys(ctx: CollectContext) -> list[AccessKey]:
+def access_keys(ctx: Reader) -> list[AccessKey]:
     """Active keys, straight from the credential report: no call per user.
 
     The report carries no key ids, and the only call that does (ListAccessKeys) is one per user: 10,000 calls
@@ -254,7 +242,7 @@ def root_account(rows: Iterable[CredentialReportRow], summary: dict[str, Any], *
 
 @collector("iam.root", service="iam", permissions=["iam:GetAccountSummary"], regional=False,
            needs=["iam.credential_report"])
-def root(ctx: CollectContext) -> list[RootAccount]:
+def root(ctx: Reader) -> list[RootAccount]:
     summary = ctx.call("iam", "get_account_summary")
     return [root_account(ctx.need("iam.credential_report"), summary.data.get("SummaryMap", {}),
                          arn=ctx.arn("iam", "root"), account=ctx.account, evidence=(summary.evidence,))]
@@ -264,28 +252,19 @@ def root(ctx: CollectContext) -> list[RootAccount]:
 
 
 @collector("iam.password_policy", service="iam", permissions=["iam:GetAccountPasswordPolicy"], regional=False)
-def password_policy(ctx: CollectContext) -> list[PasswordPolicy]:
+def password_policy(ctx: Reader) -> list[PasswordPolicy]:
     """No policy at all (NoSuchEntity) is a fact to judge, not a failed call; it is recorded as evidence too."""
     base = {"arn": ctx.arn("iam", "root"), "name": "account password policy", "account": ctx.account,
             "region": ctx.region}
-    try:
-        reply = ctx.call("iam", "get_account_password_policy")
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "NoSuchEntity":
-            raise
-        ref = ctx.recorder.record(ctx.account, ctx.region, "iam", "GetAccountPasswordPolicy", {},
-                                  {"Error": exc.response.get("Error", {})})
-        return [PasswordPolicy(**base, evidence=(ref,), exists=False)]
+    reply = ctx.call("iam", "get_account_password_policy", absent=("NoSuchEntity",))
+    if reply.absent:
+        return [PasswordPolicy(**base, evidence=(reply.evidence,), exists=False)]
     policy = reply.data.get("PasswordPolicy", {})
     return [PasswordPolicy(
         **base, evidence=(reply.evidence,), exists=True,
         minimum_length=policy.get("MinimumPasswordLength"),
         reuse_prevention=policy.get("PasswordReusePrevention"),
         max_age_days=policy.get("MaxPasswordAge") if policy.get("ExpirePasswords", True) else None,
-        require_symbols=bool(policy.get("RequireSymbols")),
-        require_numbers=bool(policy.get("RequireNumbers")),
-        require_uppercase=bool(policy.get("RequireUppercaseCharacters")),
-        require_lowercase=bool(policy.get("RequireLowercaseCharacters")),
     )]
 
 
@@ -355,7 +334,7 @@ def user_policies(pages: list[dict[str, Any]], *, account: str, evidence: tuple[
 
 @collector("iam.user_policies", service="iam", permissions=["iam:GetAccountAuthorizationDetails"],
            regional=False)
-def user_policies_collector(ctx: CollectContext) -> list[UserPolicies]:
+def user_policies_collector(ctx: Reader) -> list[UserPolicies]:
     """One paginated call returns users, groups and the managed policies in use, with their documents."""
     pages, refs = [], []
     for page in ctx.paginate("iam", "get_account_authorization_details",
@@ -369,7 +348,7 @@ def user_policies_collector(ctx: CollectContext) -> list[UserPolicies]:
 
 
 @collector("iam.instance_profiles", service="iam", permissions=["iam:ListInstanceProfiles"], regional=False)
-def instance_profiles(ctx: CollectContext) -> list[InstanceProfile]:
+def instance_profiles(ctx: Reader) -> list[InstanceProfile]:
     """Which role each instance profile carries, so an EC2 finding can name the role a workload runs as."""
     out = []
     for page in ctx.paginate("iam", "list_instance_profiles"):

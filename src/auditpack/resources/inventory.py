@@ -1,7 +1,9 @@
-"""What collection produced: resources by type, account and region, and the calls that failed.
+"""What collection produced: resources by type, account and region, the calls that failed, and the
+secret detector's verdict on each secret source.
 
 Checks see an ``InventoryView`` of one partition (an account, or an account and region) so that a failed
-call in one region only makes that region's results errors.
+call in one region only makes that region's results errors. Verdicts are a table beside the resources
+(keyed by resource type and ARN), not copies of them: the resources stay as collected.
 """
 
 from __future__ import annotations
@@ -9,12 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from auditpack.models import CollectionError
 from auditpack.resources.base import GLOBAL_REGION, AwsResource
+from auditpack.resources.secret_source import SecretScan
 
-T = TypeVar("T", bound=AwsResource)
 Key = tuple[str, str]  # (account, region)
 
 
@@ -27,6 +29,7 @@ class Inventory:
     errors: dict[str, dict[Key, CollectionError]] = field(default_factory=lambda: defaultdict(dict))
     calls: list[str] = field(default_factory=list)
     collected_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    verdicts: dict[tuple[str, str], SecretScan] = field(default_factory=dict)  # (resource type, ARN) -> verdict
 
     def add(self, resource_type: str, account: str, region: str, resources: list[AwsResource]) -> None:
         self.items[resource_type][(account, region)] = resources
@@ -79,8 +82,8 @@ class InventoryView:
     def account_arn(self) -> str:
         return f"arn:{self.partition}:iam::{self.account}:root"
 
-    def get(self, resource_type: str, cls: type[T] | None = None) -> list[Any]:
-        """Resources of a type in this partition, global ones included; ``cls`` only narrows the type."""
+    def get(self, resource_type: str) -> list[Any]:
+        """Resources of a type in this partition, global ones included."""
         out: list[Any] = []
         for (acct, reg), resources in self.inventory.items.get(resource_type, {}).items():
             if acct != self.account:
@@ -88,3 +91,8 @@ class InventoryView:
             if self.region is None or reg in (self.region, GLOBAL_REGION):
                 out.extend(resources)
         return out
+
+    def judged(self, resource_type: str) -> list[tuple[Any, SecretScan | None]]:
+        """Each secret source of a type in this partition with the detector's verdict (None: not judged)."""
+        verdicts = self.inventory.verdicts
+        return [(r, verdicts.get((resource_type, r.arn))) for r in self.get(resource_type)]

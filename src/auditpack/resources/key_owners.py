@@ -2,8 +2,9 @@
 
 That is the first thing the person responding needs. The lookup is made only for key ids found in a secret
 source (never per user): iam:GetAccessKeyLastUsed names the user, iam:ListAccessKeys gives the key's status.
-One lookup collector per source keeps each source's checks depending on that source alone. A failed lookup
-is data ("owner unknown: AccessDenied"), never a reason to hide the leak. Key ids are redacted from evidence.
+Every secret source gets its own lookup collector (``<source>.key_owners``, registered with the source), so
+each source's checks depend on that source alone. A failed lookup is data ("owner unknown: AccessDenied"),
+never a reason to hide the leak. Key ids are redacted from evidence.
 """
 
 from __future__ import annotations
@@ -11,17 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import Field
 
-from auditpack.collect.redaction import mask, redactor
-from auditpack.resources.base import AwsResource, CollectContext, collector
-from auditpack.secrets import rules
+from auditpack.resources.base import AwsResource, CallFailed, CollectorSpec, Reader
+from auditpack.resources.secret_source import access_key_ids, mask
 
-KEY_REDACT = redactor("AccessKeyId")
-PERMISSIONS = ["iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"]
-SOURCES = ("lambda.functions", "ec2.instance_user_data", "ec2.launch_templates", "ecs.task_definitions",
-           "ssm.parameters", "cloudformation.stacks", "codebuild.projects")
+PERMISSIONS = ("iam:GetAccessKeyLastUsed", "iam:ListAccessKeys")
 
 
 class KeyOwner(AwsResource):
@@ -52,46 +48,38 @@ def key_ids_in(resources: list[AwsResource]) -> set[str]:
     ids: set[str] = set()
     for resource in resources:
         for cand in getattr(resource, "secret_candidates", list)():
-            ids.update(k for k in rules.ACCESS_KEY_ID.findall(cand.value) if not rules.is_documentation_example(k))
+            ids.update(access_key_ids(cand.value))
     return ids
 
 
-def _error_code(exc: Exception) -> str:
-    if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code") or "Unknown")
-    return type(exc).__name__  # never str(exc): AWS error messages can quote the key id
-
-
-def lookup(ctx: CollectContext, key_id: str) -> KeyOwner:
+def lookup(ctx: Reader, key_id: str) -> KeyOwner:
     base = dict(arn=ctx.arn("iam", f"access-key/{mask(key_id)}", region=""), name=mask(key_id),
                 account=ctx.account, region=ctx.region, key_id=key_id)
     evidence: list[str] = []
     try:
-        used = ctx.call("iam", "get_access_key_last_used", redact=KEY_REDACT, in_region=ctx.home_region,
-                        AccessKeyId=key_id)
+        used = ctx.call("iam", "get_access_key_last_used", in_region=ctx.home_region, AccessKeyId=key_id)
         evidence.append(used.evidence)
         user = used.data.get("UserName")
         last = used.data.get("AccessKeyLastUsed") or {}
         status = None
         if user:
-            listed = ctx.call("iam", "list_access_keys", redact=KEY_REDACT, in_region=ctx.home_region,
-                              UserName=user)
+            listed = ctx.call("iam", "list_access_keys", in_region=ctx.home_region, UserName=user)
             evidence.append(listed.evidence)
             status = next((k.get("Status") for k in listed.data.get("AccessKeyMetadata", [])
                            if k.get("AccessKeyId") == key_id), None)
-    except (ClientError, BotoCoreError) as exc:
-        return KeyOwner(**base, evidence=tuple(evidence), lookup_error=_error_code(exc))
+    except CallFailed as exc:  # never the message: AWS error messages can quote the key id
+        return KeyOwner(**base, evidence=tuple(evidence), lookup_error=exc.code)
     return KeyOwner(**base, evidence=tuple(evidence), user=user, status=status,
                     last_used=last.get("LastUsedDate"), last_service=last.get("ServiceName"))
 
 
-def _register(source: str) -> None:
-    @collector(f"{source}.key_owners", service="iam", permissions=PERMISSIONS, needs=[source])
-    def owners(ctx: CollectContext) -> list[KeyOwner]:
+def owner_collector(source: str) -> CollectorSpec:
+    """The ``<source>.key_owners`` collector of one secret source (``collector(secrets=...)`` registers it)."""
+
+    def owners(ctx: Reader) -> list[KeyOwner]:
         return [lookup(ctx, key_id) for key_id in sorted(key_ids_in(ctx.need(source)))]
 
     owners.__doc__ = f"Owners of the access key ids found in {source}."
-
-
-for _source in SOURCES:
-    _register(_source)
+    owners.__qualname__ = owners.__name__ = f"owners_of_{source.replace('.', '_')}"
+    return CollectorSpec(f"{source}.key_owners", "iam", owners, PERMISSIONS, regional=True, needs=(source,),
+                         redact=("AccessKeyId",))

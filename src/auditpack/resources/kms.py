@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from auditpack.resources.base import AwsResource, CollectContext, collector
+from auditpack.resources.base import AwsResource, Reader, collector
 
 AWS_ALIAS_PREFIX = "alias/aws/"  # reserved: only AWS creates these aliases, for its managed keys
 
@@ -53,7 +53,7 @@ class KmsKey(AwsResource):
 
 @collector("kms.keys", service="kms",
            permissions=["kms:ListKeys", "kms:ListAliases", "kms:DescribeKey", "kms:GetKeyRotationStatus"])
-def keys(ctx: CollectContext) -> list[KmsKey]:
+def keys(ctx: Reader) -> list[KmsKey]:
     aliases: dict[str, list[str]] = {}
     alias_refs = []
     for page in ctx.paginate("kms", "list_aliases"):

@@ -1,16 +1,38 @@
-"""What the engine reads (candidate values) and what it says about them (detections), as plain data.
+"""What the detector reads from a secret source (candidate values) and what it says (detections), as data.
 
 A ``Detection`` holds the masked form and keyed fingerprint of a secret; the raw value is kept in memory
 only (``secret`` is excluded from every dump and repr) because the IAM owner lookup joins on a key id.
+The shape of an AWS access key id and of AWS's documentation keys live here too: the owner lookup (a
+collector) and the detector (the secrets stage) both need them, and neither may import the other.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# Access key ids: documented prefixes and 16 upper-case base-32 characters (moto's ids use any digit).
+ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])((?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})(?![A-Z0-9])")
+DOC_EXAMPLE = re.compile(r"EXAMPLE(KEY)?$")  # AKIAIOSFODNN7EXAMPLE, wJalr...EXAMPLEKEY and their siblings
+
+
+def is_documentation_example(secret: str) -> bool:
+    return bool(DOC_EXAMPLE.search(secret))
+
+
+def access_key_ids(text: str) -> list[str]:
+    """The AWS access key ids in ``text`` that could be real (AWS's documentation examples are not)."""
+    return [k for k in ACCESS_KEY_ID.findall(text) if not is_documentation_example(k)]
+
+
+def mask(value: str) -> str:
+    """First and last four characters of a long value, nothing of a short one."""
+    if len(value) >= 16:
+        return f"{value[:4]}…{value[-4:]}"
+    return "*" * 8
 
 
 class Category(StrEnum):
@@ -35,14 +57,6 @@ class Candidate:
     name: str | None = None
     location: str = ""
     script: bool = False
-
-
-class SecretSource(Protocol):
-    """A collected resource whose values the engine should read."""
-
-    arn: str
-
-    def secret_candidates(self) -> list[Candidate]: ...
 
 
 class Detection(BaseModel):

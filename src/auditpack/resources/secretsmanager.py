@@ -9,21 +9,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from auditpack.resources.base import AwsResource, CollectContext, collector
+from auditpack.resources.base import AwsResource, Reader, collector
 
 
 class Secret(AwsResource):
     cfn_type: ClassVar[str] = "AWS::SecretsManager::Secret"
 
     rotation_enabled: bool = False
-    rotation_lambda_arn: str | None = None
     rotation_days: int | None = None
     rotation_schedule: str | None = None
     created: datetime | None = None
     last_rotated: datetime | None = None
     last_accessed: datetime | None = None  # AWS keeps only the day of last access
     next_rotation: datetime | None = None
-    owning_service: str | None = None
 
 
 def secret_from_listing(raw: dict[str, Any], *, account: str, region: str, evidence: tuple[str, ...]) -> Secret:
@@ -31,19 +29,17 @@ def secret_from_listing(raw: dict[str, Any], *, account: str, region: str, evide
     return Secret(
         arn=raw["ARN"], name=raw.get("Name", raw["ARN"]), account=account, region=region, evidence=evidence,
         rotation_enabled=bool(raw.get("RotationEnabled")),
-        rotation_lambda_arn=raw.get("RotationLambdaARN"),
         rotation_days=rules.get("AutomaticallyAfterDays"),
         rotation_schedule=rules.get("ScheduleExpression"),
         created=raw.get("CreatedDate"),
         last_rotated=raw.get("LastRotatedDate"),
         last_accessed=raw.get("LastAccessedDate"),
         next_rotation=raw.get("NextRotationDate"),
-        owning_service=raw.get("OwningService"),
     )
 
 
 @collector("secretsmanager.secrets", service="secretsmanager", permissions=["secretsmanager:ListSecrets"])
-def secrets(ctx: CollectContext) -> list[Secret]:
+def secrets(ctx: Reader) -> list[Secret]:
     out = []
     for page in ctx.paginate("secretsmanager", "list_secrets"):
         for raw in page.data.get("SecretList", []):

@@ -10,9 +10,8 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from auditpack.collect.redaction import redactor
-from auditpack.resources.base import AwsResource, CollectContext, collector
-from auditpack.resources.secret_source import Candidate, SecretScan
+from auditpack.resources.base import AwsResource, Reader, collector
+from auditpack.resources.secret_source import Candidate
 
 BATCH = 10  # GetParameters accepts at most ten names
 
@@ -22,7 +21,6 @@ class Parameter(AwsResource):
 
     type: str
     value: str = Field(default="", repr=False)  # String/StringList only; memory only
-    secret_scan: SecretScan | None = None
 
     def secret_candidates(self) -> list[Candidate]:
         if self.type == "SecureString" or not self.value:
@@ -31,16 +29,16 @@ class Parameter(AwsResource):
         return [Candidate(field="value", value=self.value, name=leaf)]
 
 
-@collector("ssm.parameters", service="ssm", permissions=["ssm:DescribeParameters", "ssm:GetParameters"])
-def parameters(ctx: CollectContext) -> list[Parameter]:
+@collector("ssm.parameters", service="ssm", permissions=["ssm:DescribeParameters", "ssm:GetParameters"],
+           secrets=("Value",))
+def parameters(ctx: Reader) -> list[Parameter]:
     described: list[tuple[dict, str]] = []
     for page in ctx.paginate("ssm", "describe_parameters"):
         described.extend((raw, page.evidence) for raw in page.data.get("Parameters", []))
     plain = [raw["Name"] for raw, _ in described if raw.get("Type") != "SecureString"]
     values: dict[str, tuple[str, str]] = {}
     for start in range(0, len(plain), BATCH):
-        response = ctx.call("ssm", "get_parameters", redact=redactor("Value"), Names=plain[start:start + BATCH],
-                            WithDecryption=False)
+        response = ctx.call("ssm", "get_parameters", Names=plain[start:start + BATCH], WithDecryption=False)
         for got in response.data.get("Parameters", []):
             values[got["Name"]] = (str(got.get("Value", "")), response.evidence)
     out = []

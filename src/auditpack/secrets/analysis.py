@@ -1,55 +1,46 @@
-"""The pre-evaluation step: read every collected secret source once, attach the verdicts to the resources.
+"""The pre-evaluation step: read every collected secret source once and enter a verdict for each.
 
 Collection must stay the only stage that talks to AWS and checks must stay pure, yet Kingfisher costs a
-process start and a rule load, so it runs once per scan here, between the two. Each source resource comes
-out with a ``secret_scan``: its detections, or the reason the detector failed (its checks then report
-``error``, never ``pass``). Sources whose collection failed are not in the inventory, so one source's
-failure touches only its own checks.
+process start and a rule load, so it runs once per scan here, between the two. Every secret source (a
+resource of a type whose collector declares ``secrets=``) gets a ``SecretScan`` in the inventory's verdict
+table: its detections, or the reason the detector failed (its checks then report ``error``, never
+``pass``). Sources whose collection failed are not in the inventory, so one source's failure touches only
+its own checks.
 
-The detector runs in another process, started by ``SecretJudging`` as soon as the last source is collected
-(the scheduler's ``Milestone``), while the rest is still being collected. Checks are evaluated only once its
-verdicts are in: at size L the detector holds ~130 MB, and the findings made meanwhile took the scan and the
-detector together to ~480 MB (docs/performance.md).
+The detector runs on a thread of its own, started by ``SecretJudging`` as soon as the last source is
+collected (the scheduler's ``Milestone``), while the rest is still being collected. Checks are evaluated
+only once its verdicts are in, so that the detector's memory and the findings' are not held at once
+(docs/performance.md).
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from auditpack.collect.redaction import Fingerprinter, load_fingerprint_key
-from auditpack.resources.base import CollectorSpec, produced_class
-from auditpack.resources.inventory import Inventory, Key
+from auditpack.resources.base import secret_source_types
+from auditpack.resources.inventory import Inventory
 from auditpack.resources.secret_source import Candidate, SecretScan
 from auditpack.secrets.engine import Scanner, detect
+from auditpack.secrets.fingerprint import Fingerprinter, load_fingerprint_key
 from auditpack.secrets.kingfisher import DetectorError, scan_values
 
 log = logging.getLogger(__name__)
 FingerprintKey = Path | Callable[[], bytes] | None
-Slot = tuple[str, Key, int]  # resource type, partition, position in the partition's list
+Source = tuple[str, Any]  # resource type, resource
 
 
-@functools.cache
-def _is_source_type(cls: type) -> bool:
-    # Asked once per class: ``hasattr`` on a pydantic instance raises and catches inside ``__getattr__``,
-    # which cost a tenth of the scan's Python time at size M when it was asked of every resource.
-    return callable(getattr(cls, "secret_candidates", None)) and "secret_scan" in getattr(cls, "model_fields", {})
-
-
-def secret_sources(inventory: Inventory) -> list[tuple[Slot, Any]]:
-    """Every resource whose values the detector must read, with where it sits in the inventory."""
-    return [
-        ((rtype, key, pos), resource)
-        for rtype, partitions in inventory.items.items()
-        for key, resources in partitions.items()
-        for pos, resource in enumerate(resources)
-        if _is_source_type(type(resource))
-    ]
+def secret_sources(inventory: Inventory) -> list[Source]:
+    """Every resource whose values the detector must read, with its resource type."""
+    types = secret_source_types()
+    return [(rtype, resource)
+            for rtype, partitions in inventory.items.items() if rtype in types
+            for resources in partitions.values()
+            for resource in resources]
 
 
 def judge(resources: Sequence[Any], fingerprint_key: FingerprintKey = None,
@@ -70,38 +61,29 @@ def judge(resources: Sequence[Any], fingerprint_key: FingerprintKey = None,
         return [SecretScan(error=f"the secret detector failed: {exc}") for _ in resources]
 
 
-def attach(inventory: Inventory, slots: Sequence[Slot], scans: Sequence[SecretScan]) -> None:
-    for (rtype, key, pos), scan in zip(slots, scans, strict=True):
-        items = inventory.items[rtype][key]
-        items[pos] = items[pos].model_copy(update={"secret_scan": scan})
-
-
-def source_types(specs: Iterable[CollectorSpec]) -> frozenset[str]:
-    """The resource types whose collectors make secret sources, known before anything is collected."""
-    return frozenset(spec.resource_type for spec in specs
-                     if (cls := produced_class(spec)) is not None and _is_source_type(cls))
+def enter(inventory: Inventory, sources: Sequence[Source], scans: Sequence[SecretScan]) -> None:
+    for (rtype, resource), scan in zip(sources, scans, strict=True):
+        inventory.verdicts[(rtype, resource.arn)] = scan
 
 
 class SecretJudging:
     """The secret sources of one inventory, judged on a thread of their own.
 
     ``start`` lists the sources present at that moment and judges them while the caller goes on; ``finish``
-    waits for the verdicts and attaches them. A source that was not there at ``start`` (a collector whose
-    annotation does not say it makes sources) is judged then, so an early start can only make the scan
-    faster, never leave a source unread.
+    waits for the verdicts and enters them. A source that was not there at ``start`` is judged then, so an
+    early start can only make the scan faster, never leave a source unread.
     """
 
     def __init__(self, fingerprint_key: FingerprintKey = None, scanner: Scanner = scan_values) -> None:
         self._fingerprint_key = fingerprint_key
         self._scanner = scanner
-        self._slots: list[Slot] = []
+        self._sources: list[Source] = []
         self._verdicts: Future[list[SecretScan]] | None = None
 
     def start(self, inventory: Inventory) -> None:
         """Judge the sources in ``inventory`` now; call where nothing writes the inventory while it is read."""
-        sources = secret_sources(inventory)
-        self._slots = [slot for slot, _ in sources]
-        self._verdicts = self._judge_on_thread([resource for _, resource in sources])
+        self._sources = secret_sources(inventory)
+        self._verdicts = self._judge_on_thread([resource for _, resource in self._sources])
 
     def _judge_on_thread(self, resources: list[Any]) -> Future[list[SecretScan]]:
         verdicts: Future[list[SecretScan]] = Future()
@@ -117,19 +99,18 @@ class SecretJudging:
         return verdicts
 
     def finish(self, inventory: Inventory) -> None:
-        """Attach every source's verdict to ``inventory`` (started now if ``start`` was not called)."""
+        """Enter every source's verdict in ``inventory`` (started now if ``start`` was not called)."""
         if self._verdicts is None:
             self.start(inventory)
         assert self._verdicts is not None
-        attach(inventory, self._slots, self._verdicts.result())
-        late = [(slot, resource) for slot, resource in secret_sources(inventory) if resource.secret_scan is None]
+        enter(inventory, self._sources, self._verdicts.result())
+        late = [(rtype, r) for rtype, r in secret_sources(inventory) if (rtype, r.arn) not in inventory.verdicts]
         if late:
             log.debug("%d secret sources were collected after the detector started", len(late))
-            attach(inventory, [slot for slot, _ in late],
-                   judge([resource for _, resource in late], self._fingerprint_key, self._scanner))
+            enter(inventory, late, judge([r for _, r in late], self._fingerprint_key, self._scanner))
 
 
 def analyze_secrets(inventory: Inventory, fingerprint_key: FingerprintKey = None,
                     scanner: Scanner = scan_values) -> None:
-    """Attach a ``SecretScan`` to every secret source in ``inventory`` (in place)."""
+    """Enter a ``SecretScan`` for every secret source in ``inventory``."""
     SecretJudging(fingerprint_key, scanner).finish(inventory)

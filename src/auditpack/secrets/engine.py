@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from auditpack.collect.redaction import mask
-from auditpack.resources.secret_source import Candidate, Category, Detection
+from auditpack.resources.secret_source import Candidate, Category, Detection, is_documentation_example, mask
 from auditpack.secrets import kingfisher, rules
 
 Fingerprint = Callable[[str], str]
@@ -48,7 +47,7 @@ def detect(candidates: Sequence[Candidate], fingerprint: Fingerprint,
         found[i][key] = Detection(
             field=where, location=cand.location, kind=kind, category=category, detector=detector,
             masked=mask(secret), fingerprint=fingerprint(secret),
-            informational=category.is_aws_key and rules.is_documentation_example(secret), secret=secret,
+            informational=category.is_aws_key and is_documentation_example(secret), secret=secret,
         )
 
     for i, cand in enumerate(candidates):

@@ -14,12 +14,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from auditpack.resources.secret_source import Category
+from auditpack.resources.secret_source import ACCESS_KEY_ID, Category
 
-# Access key ids: documented prefixes and 16 upper-case base-32 characters (moto's ids use any digit).
-ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])((?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})(?![A-Z0-9])")
 SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])")
-DOC_EXAMPLE = re.compile(r"EXAMPLE(KEY)?$")  # AKIAIOSFODNN7EXAMPLE, wJalr...EXAMPLEKEY and their siblings
 
 SECRET_NAME = re.compile(
     r"PASSWORD|PASSWD|PASSPHRASE|(?:^|_)PWD?(?:$|_)|(?:^|_)PASS(?:$|_)|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH_?KEY"
@@ -87,10 +84,6 @@ def entropy(value: str) -> float:
         return 0.0
     counts = {c: value.count(c) for c in set(value)}
     return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
-
-
-def is_documentation_example(secret: str) -> bool:
-    return bool(DOC_EXAMPLE.search(secret))
 
 
 def is_allowed(value: str) -> bool:
