@@ -188,7 +188,7 @@ def two_sealed_packs(tmp_path: Path, aws, capsys) -> tuple[Path, Path]:
 def test_merge_refuses_a_pack_that_fails_verification(two_sealed_packs, tmp_path, capsys):
     part_a, part_b = two_sealed_packs
     evidence = next((part_b / "evidence").rglob("*.json"))
-    evidence.write_text(evidence.read_text().replace("cloudtrail", "CLOUDTRAIL"))
+    evidence.write_text(evidence.read_text().replace('"response"', '"response" ', 1))
     result = run_cli(capsys, "merge", str(part_a), str(part_b), "--out", str(tmp_path / "m"))
     assert result.code == 2
     assert f"{part_b}: failed verification, not merged: altered: evidence/" in result.stderr

@@ -68,7 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         if args.debug:
             raise
-        print(f"auditpack: {exc}", file=sys.stderr)
+        from auditpack.commands.messages import describe
+
+        print(f"auditpack: {describe(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("auditpack: interrupted; no pack was written", file=sys.stderr)

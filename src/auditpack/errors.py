@@ -1,11 +1,111 @@
-"""Errors a user can act on.
+"""Errors a user can act on, raised by the engine as typed data.
 
 Anything raised as ``UserError`` is printed as one line and exits 2 without a traceback; everything else is
-a bug and keeps its traceback under ``--debug``.
+a bug and keeps its traceback under ``--debug``. Each error's own text is a complete sentence that names no
+command-line flag: the engine is also called by tests, benchmarks and other programs. Only
+``auditpack.commands.messages`` turns an error into a sentence that says which flag to change.
 """
+
+from __future__ import annotations
+
+from pathlib import Path
 
 
 class UserError(Exception):
     """Bad usage or bad input: the message alone must tell the user what to fix."""
 
     exit_code = 2
+
+
+class ProfileNotFound(UserError):
+    def __init__(self, profile: str) -> None:
+        super().__init__(f"AWS profile not found: {profile}")
+        self.profile = profile
+
+
+class NoCredentials(UserError):
+    def __init__(self) -> None:
+        super().__init__("no AWS credentials found")
+
+
+class CredentialsRejected(UserError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"AWS rejected the credentials ({code}): {message}")
+        self.code = code
+
+
+class AwsUnreachable(UserError):
+    def __init__(self, service: str, detail: str) -> None:
+        super().__init__(f"cannot reach AWS {service}: {detail}")
+        self.service = service
+        self.detail = detail
+
+
+class UnknownRegion(UserError):
+    def __init__(self, region: str) -> None:
+        super().__init__(f"unknown region {region!r}")
+        self.region = region
+
+
+class RegionsUnavailable(UserError):
+    """The account's enabled regions could not be listed, so they must be named."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"cannot list the account's enabled regions ({detail})")
+        self.detail = detail
+
+
+class NoRegionLeft(UserError):
+    def __init__(self) -> None:
+        super().__init__("no region left to scan after exclusions")
+
+
+class UnknownControl(UserError):
+    def __init__(self, control: str) -> None:
+        super().__init__(f"unknown control {control!r}: see 'auditpack controls' for the list")
+        self.control = control
+
+
+class OrganizationUnavailable(UserError):
+    """The Organization's accounts could not be listed: not its management account, or no Organization."""
+
+    def __init__(self, reason: str, *, reachable: bool = True) -> None:
+        what = "cannot list the Organization's accounts" if reachable else "cannot reach AWS Organizations"
+        super().__init__(f"{what} ({reason})" if reachable else f"{what}: {reason}")
+        self.reason = reason
+        self.reachable = reachable
+
+
+class AccountsOutsideOrganization(UserError):
+    def __init__(self, accounts: list[str]) -> None:
+        super().__init__(f"not an active account of the Organization: {', '.join(accounts)}")
+        self.accounts = accounts
+
+
+class NoAccountInScope(UserError):
+    def __init__(self) -> None:
+        super().__init__("no account left to scan: the account selection matches none of the accounts in scope")
+
+
+class OutputNotAPack(UserError):
+    """A pack's folder exists and holds something else: it is never overwritten."""
+
+    def __init__(self, out: Path) -> None:
+        super().__init__(f"{out} exists and is not an auditpack pack")
+        self.out = out
+
+
+class OutputIsInput(UserError):
+    """A merge would write over one of the packs it reads."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path}: the merged pack must not be one of the packs being merged")
+        self.path = path
+
+
+class OverlappingPacks(UserError):
+    """Two packs to merge both assessed one account: one verdict would count twice."""
+
+    def __init__(self, account: str, first: Path, second: Path) -> None:
+        super().__init__(f"account {account} is in both {first} and {second}")
+        self.account = account

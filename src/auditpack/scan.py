@@ -11,20 +11,24 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from auditpack import __version__
-from auditpack.collect.accounts import AccountPlan, AccountSelection, parse_account_ids, parse_role_arns, plan_accounts
-from auditpack.collect.evidence import EvidenceRecorder
-from auditpack.collect.scheduler import Milestone, Progress, collect
-from auditpack.collect.session import (
-    AccountSession,
-    ClientSettings,
+from auditpack.collect.accounts import (
+    AccountPlan,
+    AccountSelection,
     enabled_regions,
-    known_regions,
-    open_session,
+    parse_account_ids,
+    parse_role_arns,
+    plan_accounts,
+    planning_gate,
     whoami,
 )
-from auditpack.errors import UserError
+from auditpack.collect.evidence import EvidenceRecorder
+from auditpack.collect.gate import Gate
+from auditpack.collect.scheduler import Milestone, Progress, collect
+from auditpack.collect.session import AccountSession, ClientSettings, known_regions, open_session
+from auditpack.errors import NoAccountInScope, NoRegionLeft, OutputNotAPack, UnknownControl, UnknownRegion
 from auditpack.evaluate.diff import compare
 from auditpack.evaluate.evaluation import assess, error_order, evaluate
 from auditpack.evaluate.waivers import apply_waivers
@@ -66,35 +70,30 @@ def select_controls(library: Library, wanted: list[str]) -> Library:
     for raw in wanted:
         control = by_any.get(raw.upper()) or by_any.get(raw.lower())
         if control is None:
-            raise UserError(f"unknown control {raw!r}: see 'auditpack controls' for the list")
+            raise UnknownControl(raw)
         chosen[control.id] = control
     return library.restrict(chosen)
 
 
-def resolve_regions(session, account: AccountSession, requested: list[str], config: Config) -> list[str]:
+def resolve_regions(session, gate: Gate, requested: list[str], config: Config) -> list[str]:
+    """The regions asked for (checked against every region botocore knows), else the account's enabled ones,
+    less the configured exclusions."""
     known = known_regions(session)
     asked = requested or config.scope.regions
     for region in asked:
         if region not in known:
-            raise UserError(f"unknown region {region!r}")
-    if asked:
-        regions = list(dict.fromkeys(asked))
-    else:
-        home = session.region_name or "us-east-1"
-        try:
-            regions = enabled_regions(account, home)
-        except Exception as exc:
-            raise UserError(f"cannot list the account's enabled regions ({exc}); name them with --region") from exc
+            raise UnknownRegion(region)
+    regions = list(dict.fromkeys(asked)) if asked else enabled_regions(gate)
     regions = [r for r in regions if r not in set(config.scope.exclude_regions)]
     if not regions:
-        raise UserError("no region left to scan after exclusions")
+        raise NoRegionLeft()
     return regions
 
 
 def prepare_pack(out: Path, run_id: str) -> Path:
     """A fresh hidden staging folder next to ``out``; ``out`` itself must be absent, empty or a pack."""
     if out.exists() and any(out.iterdir()) and not (out / "assessment.json").exists():
-        raise UserError(f"{out} exists and is not an auditpack pack; choose another --out")
+        raise OutputNotAPack(out)
     staging = out.parent / f".{out.name}.partial-{run_id[:8]}"
     staging.mkdir(parents=True, exist_ok=False)
     return staging
@@ -202,29 +201,13 @@ def _run_scan(options: ScanOptions, progress: Progress | None) -> tuple[Assessme
     library = select_controls(load_library(options.controls_dir, options.config_path), options.control_ids)
     config = library.config
     formats = options.formats if options.formats is not None else config.formats
-    session = open_session(options.profile)
-    settings = ClientSettings(
-        max_attempts=config.collection.max_attempts,
-        connect_timeout=config.collection.connect_timeout,
-        read_timeout=config.collection.read_timeout,
-    )
     previous = read_assessment(options.previous) if options.previous is not None else None
-    account_id, caller_arn = whoami(session, settings)
-    account = AccountSession(session, account_id, caller_arn, settings)
-    regions = resolve_regions(session, account, options.regions, config)
-    home_region = session.region_name or regions[0]
-    plan = plan_accounts(account, account_selection(options, config), home_region, settings,
-                         max_workers=config.collection.max_workers)
-    if not plan.account_ids:
-        raise UserError("no account left to scan: --accounts selects none of the accounts in scope")
-
     run_id = str(uuid.uuid4())
     started = datetime.now(UTC)
-    staging = prepare_pack(options.out, run_id)
+    staging = prepare_pack(options.out, run_id)  # before any AWS call: planning is evidence too
     recorder = EvidenceRecorder(staging)
     try:
-        assessment = assess_plan(library, plan, regions, home_region, recorder, config,
-                                 Identity(arn=caller_arn, account=account_id), run_id, started, previous, progress)
+        assessment = plan_and_assess(options, library, recorder, run_id, started, previous, progress)
         settled()  # the findings live until the pack is sealed
         written = write_outputs(assessment, RenderContext(pack=staging, config=config), formats)
         seal_outputs(staging, written, assessment)
@@ -234,3 +217,32 @@ def _run_scan(options: ScanOptions, progress: Progress | None) -> tuple[Assessme
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return assessment, options.out
+
+
+def plan_and_assess(options: ScanOptions, library: Library, recorder: EvidenceRecorder, run_id: str,
+                    started: datetime, previous: Assessment | None, progress: Progress | None) -> Assessment:
+    """Who is calling, which regions and accounts are in scope (recorded as evidence), then the assessment."""
+    config = library.config
+    session = open_session(options.profile)
+    settings = ClientSettings(
+        max_attempts=config.collection.max_attempts,
+        connect_timeout=config.collection.connect_timeout,
+        read_timeout=config.collection.read_timeout,
+    )
+    default_region = session.region_name or "us-east-1"
+
+    def client(service: str, region: str) -> Any:
+        return session.client(service, region_name=region, config=settings.botocore_config())
+
+    account_id, caller_arn = whoami(planning_gate("", client, recorder, default_region))
+    account = AccountSession(session, account_id, caller_arn, settings)
+    gate = planning_gate(account_id, account.client, recorder, default_region, account.partition)
+    regions = resolve_regions(session, gate, options.regions, config)
+    home_region = session.region_name or regions[0]
+    gate.home_region = home_region
+    plan = plan_accounts(account, gate, account_selection(options, config), home_region, settings,
+                         max_workers=config.collection.max_workers)
+    if not plan.account_ids:
+        raise NoAccountInScope()
+    return assess_plan(library, plan, regions, home_region, recorder, config,
+                       Identity(arn=caller_arn, account=account_id), run_id, started, previous, progress)

@@ -1,13 +1,16 @@
-"""Which accounts a scan covers, and a session in each: the caller's own, an Organization's, or named roles.
+"""Which accounts and regions a scan covers, and a session in each: the caller's own, an Organization's,
+or named roles.
 
 The caller's account is scanned with the caller's credentials. Every other account is reached by assuming a
-role in it: ``--role-name`` (default ``OrganizationAccountAccessRole``, the role AWS Organizations creates in
-member accounts) for accounts found with ``--org`` or named with ``--accounts``, or an explicit ``--account-role``
-ARN. A role that cannot be assumed does not stop the scan: that account is reported ``not-assessed`` with the
-reason, the rest are scanned.
+role in it: the selection's role name (``OrganizationAccountAccessRole`` by default, the role AWS
+Organizations creates in member accounts) for accounts found in the Organization or named, or an explicit
+role ARN. A role that cannot be assumed does not stop the scan: that account is reported ``not-assessed``
+with the reason, the rest are scanned.
 
-Assumed credentials refresh themselves (botocore ``RefreshableCredentials``), because a scan of a large
-organization can outlast the one-hour session an ``AssumeRole`` grants.
+Planning calls AWS like every other part: through a gate (``planning_gate``), recorded as evidence in the
+caller's account. Its gate also allows ``sts:AssumeRole``, which obtains credentials and changes nothing.
+Assumed credentials refresh themselves (botocore ``RefreshableCredentials``, through the same gate),
+because a scan of a large organization can outlast the one-hour session an ``AssumeRole`` grants.
 """
 
 from __future__ import annotations
@@ -20,14 +23,24 @@ from typing import Any
 
 import boto3
 from botocore.credentials import RefreshableCredentials
-from botocore.exceptions import BotoCoreError, ClientError
 from botocore.loaders import Loader, create_loader
 from botocore.session import get_session
 
+from auditpack.collect.evidence import EvidenceRecorder
+from auditpack.collect.gate import ClientFactory, Gate
+from auditpack.collect.redaction import sensitive_fields
 from auditpack.collect.session import AccountSession, ClientSettings
-from auditpack.errors import UserError
+from auditpack.errors import (
+    AccountsOutsideOrganization,
+    AwsUnreachable,
+    CredentialsRejected,
+    NoCredentials,
+    OrganizationUnavailable,
+    RegionsUnavailable,
+    UserError,
+)
 from auditpack.models import CollectionError
-from auditpack.resources.base import GLOBAL_REGION
+from auditpack.resources.base import GLOBAL_REGION, READ_ONLY, CallFailed
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 ROLE_ARN = re.compile(r"^arn:(aws[\w-]*):iam::(\d{12}):role/(.+)$")
@@ -36,6 +49,40 @@ SESSION_NAME = "auditpack"
 # What reaching other accounts needs beyond the checks' own read permissions (``auditpack permissions``).
 ORG_PERMISSIONS = ("organizations:ListAccounts",)
 ASSUME_PERMISSIONS = ("sts:AssumeRole",)
+PLANNING_CALLS = re.compile(rf"{READ_ONLY.pattern}|^AssumeRole$")
+# An assumed role's credentials, whole: evidence shows that a role was assumed, never with what.
+PLANNING_REDACTED = frozenset({"Credentials"})
+SCOPE_EVIDENCE = "scope"
+
+
+def planning_gate(account: str, client_factory: ClientFactory, recorder: EvidenceRecorder, home_region: str,
+                  partition: str = "aws") -> Gate:
+    """The gate planning calls pass: identity, regions, the Organization's accounts and assumed roles."""
+    return Gate(account=account, region=GLOBAL_REGION, partition=partition, client_factory=client_factory,
+                recorder=recorder, redacted=sensitive_fields() | PLANNING_REDACTED, allowed=PLANNING_CALLS,
+                home_region=home_region, purpose=SCOPE_EVIDENCE)
+
+
+def whoami(gate: Gate) -> tuple[str, str]:
+    """(account, caller ARN); credential problems become one clear line. Recorded under the caller's account."""
+    try:
+        ident = gate.call("sts", "get_caller_identity", account_field="Account").data
+    except CallFailed as exc:
+        if exc.code == "NoCredentialsError":
+            raise NoCredentials() from None
+        if not exc.answered:
+            raise AwsUnreachable("STS", exc.message) from None
+        raise CredentialsRejected(exc.code, exc.message) from None
+    return ident["Account"], ident["Arn"]
+
+
+def enabled_regions(gate: Gate) -> list[str]:
+    """Regions enabled for the account (opted-in or not requiring opt-in)."""
+    try:
+        reply = gate.call("ec2", "describe_regions", AllRegions=False)
+    except CallFailed as exc:
+        raise RegionsUnavailable(f"{exc.code}: {exc.message}") from None
+    return sorted(r["RegionName"] for r in reply.data["Regions"])
 
 
 @dataclass(frozen=True)
@@ -94,43 +141,36 @@ def parse_role_arns(values: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
-def organization_accounts(caller: AccountSession, home_region: str) -> list[str]:
+def organization_accounts(gate: Gate) -> list[str]:
     """ACTIVE accounts of the caller's Organization; the caller must be its management (or delegated) account."""
-    client = caller.client("organizations", home_region)
     ids: list[str] = []
     try:
-        for page in client.get_paginator("list_accounts").paginate():
-            for account in page["Accounts"]:
+        for page in gate.paginate("organizations", "list_accounts"):
+            for account in page.data["Accounts"]:
                 # ``Status`` is deprecated in favour of ``State``; read whichever the API returns.
                 if (account.get("State") or account.get("Status")) == "ACTIVE":
                     ids.append(account["Id"])
-    except ClientError as exc:
-        err = exc.response.get("Error", {})
-        raise UserError(
-            f"--org: cannot list the Organization's accounts ({err.get('Code', 'Unknown')}: "
-            f"{err.get('Message', '')}); run from the management account or a delegated administrator"
-        ) from exc
-    except BotoCoreError as exc:
-        raise UserError(f"--org: cannot reach AWS Organizations: {exc}") from exc
+    except CallFailed as exc:
+        if not exc.answered:
+            raise OrganizationUnavailable(exc.message, reachable=False) from None
+        raise OrganizationUnavailable(f"{exc.code}: {exc.message}") from None
     if not ids:  # AWS always lists at least the management account; an empty answer means no Organization
-        raise UserError("--org: cannot list the Organization's accounts (it lists no ACTIVE account); "
-                        "run from the management account or a delegated administrator")
+        raise OrganizationUnavailable("it lists no ACTIVE account")
     return sorted(ids)
 
 
-def _assume(caller: AccountSession, role_arn: str, home_region: str) -> dict[str, Any]:
-    sts = caller.client("sts", home_region)
-    return sts.assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)
+def _assume(gate: Gate, role_arn: str) -> dict[str, Any]:
+    return gate.call("sts", "assume_role", RoleArn=role_arn, RoleSessionName=SESSION_NAME).data
 
 
-def assumed_session(caller: AccountSession, role_arn: str, home_region: str,
+def assumed_session(gate: Gate, role_arn: str, home_region: str,
                     settings: ClientSettings, loader: Loader | None = None) -> AccountSession:
     """A session in the role's account whose credentials renew themselves before they expire.
 
     ``loader`` is shared by every account's session: each botocore session otherwise parses the endpoint and
     service model files again (~0.2 s per account, measured), which dominated an organization scan.
     """
-    reply = _assume(caller, role_arn, home_region)
+    reply = _assume(gate, role_arn)
 
     def metadata(creds: dict[str, Any]) -> dict[str, str]:
         expiry = creds["Expiration"]
@@ -140,7 +180,7 @@ def assumed_session(caller: AccountSession, role_arn: str, home_region: str,
                 "token": creds["SessionToken"], "expiry_time": str(expiry)}
 
     def refresh() -> dict[str, str]:
-        return metadata(_assume(caller, role_arn, home_region)["Credentials"])
+        return metadata(_assume(gate, role_arn)["Credentials"])
 
     botocore_session = get_session()
     if loader is not None:
@@ -152,9 +192,11 @@ def assumed_session(caller: AccountSession, role_arn: str, home_region: str,
     return AccountSession(session, account, reply["AssumedRoleUser"]["Arn"], settings)
 
 
-def plan_accounts(caller: AccountSession, selection: AccountSelection, home_region: str,
+def plan_accounts(caller: AccountSession, gate: Gate, selection: AccountSelection, home_region: str,
                   settings: ClientSettings, max_workers: int = 8) -> AccountPlan:
-    """Sessions for every account in scope; accounts whose role cannot be assumed are listed apart."""
+    """Sessions for every account in scope; accounts whose role cannot be assumed are listed apart.
+
+    ``gate`` is the caller's planning gate: listing the Organization and assuming roles go through it."""
     partition = caller.session.get_partition_for_region(home_region)
 
     def role_for(account: str) -> str:
@@ -162,11 +204,11 @@ def plan_accounts(caller: AccountSession, selection: AccountSelection, home_regi
 
     roles: dict[str, str | None] = {caller.account: None}  # account -> role to assume (None: own credentials)
     if selection.org:
-        members = organization_accounts(caller, home_region)
+        members = organization_accounts(gate)
         roles.update({a: role_for(a) for a in members if a != caller.account})
         outside = [a for a in selection.accounts if a not in members]
         if outside:
-            raise UserError(f"--accounts: not an active account of the Organization: {', '.join(outside)}")
+            raise AccountsOutsideOrganization(outside)
     else:
         roles.update({a: role_for(a) for a in selection.accounts if a != caller.account})
     for arn in selection.account_roles:
@@ -183,12 +225,9 @@ def plan_accounts(caller: AccountSession, selection: AccountSelection, home_regi
     def reach(target: tuple[str, str]) -> AccountSession | Unreachable:
         account, arn = target
         try:
-            return assumed_session(caller, arn, home_region, settings, loader)
-        except ClientError as exc:
-            err = exc.response.get("Error", {})
-            return Unreachable(account, arn, str(err.get("Code", "Unknown")), str(err.get("Message", exc)))
-        except BotoCoreError as exc:
-            return Unreachable(account, arn, type(exc).__name__, str(exc))
+            return assumed_session(gate, arn, home_region, settings, loader)
+        except CallFailed as exc:
+            return Unreachable(account, arn, exc.code, exc.message)
 
     # AssumeRole is one quick call per account, made before collection starts; a small pool keeps a
     # thousand-account organization from waiting on them one by one.

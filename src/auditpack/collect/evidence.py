@@ -51,7 +51,11 @@ class EvidenceRecorder:
         operation: str,
         request: Any,
         response: dict[str, Any],
+        *,
+        purpose: str | None = None,
     ) -> str:
+        """Write one call's evidence; ``purpose`` "scope" marks the calls that established the scan's scope
+        (who called, which regions and accounts, which roles) rather than a finding's data."""
         stem = f"evidence/{_SAFE.sub('_', account)}/{_SAFE.sub('_', region)}/{service}/{operation}"
         document = {
             "account": account,
@@ -62,6 +66,8 @@ class EvidenceRecorder:
             "request": request,
             "response": response,
         }
+        if purpose:
+            document["purpose"] = purpose
         # Compact: json only uses its C encoder without indent, ~5x faster on the large list responses of big
         # accounts; any JSON viewer re-indents a file for reading.
         text = json.dumps(document, sort_keys=True, default=_json_default)

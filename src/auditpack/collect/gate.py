@@ -45,7 +45,7 @@ def call_failed(exc: ClientError | BotoCoreError, service: str, operation: str) 
             title = message.split("<title>", 1)[-1].split("</title>", 1)[0] if "<title>" in message else ""
             message = title.strip() or "HTML error page"
         return CallFailed(service, exc.operation_name or operation, code, message)
-    return CallFailed(service, operation, type(exc).__name__, str(exc))
+    return CallFailed(service, operation, type(exc).__name__, str(exc), answered=False)
 
 
 @dataclass
@@ -59,6 +59,7 @@ class Gate:
     recorder: EvidenceRecorder
     redacted: frozenset[str] = frozenset()  # response fields the evidence must not show (beyond credentials)
     allowed: re.Pattern[str] = READ_ONLY
+    purpose: str | None = None  # "scope" for account planning's evidence (see EvidenceRecorder.record)
     needed: dict[str, list[AwsResource]] = field(default_factory=dict)
     needed_errors: dict[str, CollectionError] = field(default_factory=dict)
     home_region: str = "us-east-1"
@@ -101,19 +102,20 @@ class Gate:
         return api_name
 
     def _record(self, where: str, service: str, api_name: str, params: dict[str, Any], data: dict[str, Any],
-                as_text: tuple[str, ...] = ()) -> str:
+                as_text: tuple[str, ...] = (), account: str | None = None) -> str:
         data.pop("ResponseMetadata", None)
         body = redactor(self.redacted)(_as_text(data, as_text))
-        return self.recorder.record(self.account, where, service, api_name, redact_request(params, self.redacted),
-                                    body)
+        return self.recorder.record(account or self.account, where, service, api_name,
+                                    redact_request(params, self.redacted), body, purpose=self.purpose)
 
     def call(self, service: str, operation: str, *, in_region: str | None = None, absent: tuple[str, ...] = (),
-             as_text: tuple[str, ...] = (), **params: Any) -> Response:
+             as_text: tuple[str, ...] = (), account_field: str | None = None, **params: Any) -> Response:
         """Make one read call (``operation`` in boto3's snake_case) and record it as evidence.
 
         ``in_region`` sends the call to another region than the job's, e.g. to a trail's home region.
         An error whose code is in ``absent`` means "there is none" (``NoSuchEntity``): it is recorded and
-        returned as ``Response.absent`` instead of failing the collector.
+        returned as ``Response.absent`` instead of failing the collector. ``account_field`` names the response
+        field that says whose evidence it is, for the one call made before the account is known (who am I).
         """
         client = self.client(service, in_region)
         api_name = self._admit(client, service, operation)
@@ -129,7 +131,8 @@ class Gate:
             raise call_failed(exc, service, api_name) from None
         except BotoCoreError as exc:
             raise call_failed(exc, service, api_name) from None
-        return Response(data, self._record(where, service, api_name, params, data, as_text))
+        owner = str(data.get(account_field) or "") if account_field else None
+        return Response(data, self._record(where, service, api_name, params, data, as_text, owner))
 
     def paginate(self, service: str, operation: str, **params: Any) -> Iterator[Response]:
         """Yield every page of a paginated read call, each recorded as its own evidence file."""

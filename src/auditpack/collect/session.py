@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from auditpack.errors import UserError
+from auditpack.errors import ProfileNotFound
 
 
 @dataclass(frozen=True)
@@ -79,33 +79,12 @@ class AccountSession:
 
 def open_session(profile: str | None = None, region: str | None = None) -> boto3.session.Session:
     """A boto3 session from the standard chain; a missing profile is the user's error, not a crash."""
-    from botocore.exceptions import ProfileNotFound
+    from botocore.exceptions import ProfileNotFound as BotocoreProfileNotFound
 
     try:
         return boto3.session.Session(profile_name=profile, region_name=region)
-    except ProfileNotFound as exc:
-        raise UserError(f"AWS profile not found: {profile}") from exc
-
-
-def whoami(session: boto3.session.Session, settings: ClientSettings | None = None) -> tuple[str, str]:
-    """(account, caller ARN); credential problems become one clear line."""
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-
-    settings = settings or ClientSettings(max_attempts=3)
-    try:
-        sts = session.client("sts", region_name=session.region_name or "us-east-1",
-                             config=settings.botocore_config())
-        ident = sts.get_caller_identity()
-    except NoCredentialsError as exc:
-        raise UserError(
-            "no AWS credentials found: set a profile (--profile), SSO login, or AWS_ACCESS_KEY_ID"
-        ) from exc
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "Unknown")
-        raise UserError(f"AWS rejected the credentials ({code}): {exc.response['Error'].get('Message', '')}") from exc
-    except BotoCoreError as exc:
-        raise UserError(f"cannot reach AWS STS: {exc}") from exc
-    return ident["Account"], ident["Arn"]
+    except BotocoreProfileNotFound:
+        raise ProfileNotFound(profile or "") from None
 
 
 def known_regions(session: boto3.session.Session) -> set[str]:
@@ -118,10 +97,3 @@ def known_regions(session: boto3.session.Session) -> set[str]:
     for partition in session.get_available_partitions():
         regions.update(session.get_available_regions("sts", partition_name=partition))
     return regions
-
-
-def enabled_regions(account: AccountSession, home_region: str) -> list[str]:
-    """Regions enabled for the account (opted-in or not requiring opt-in)."""
-    ec2 = account.client("ec2", home_region)
-    reply = ec2.describe_regions(AllRegions=False)
-    return sorted(r["RegionName"] for r in reply["Regions"])

@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from auditpack import __version__
-from auditpack.errors import UserError
+from auditpack.errors import OutputIsInput, OverlappingPacks, UserError
 from auditpack.evaluate.evaluation import check_summary, control_status, error_order, finding_order
 from auditpack.library.config import Config
 from auditpack.models import (
@@ -69,8 +69,7 @@ def _check_compatible(packs: list[tuple[Path, Assessment]]) -> None:
     for path, assessment in packs:
         for account in assessment.scope.accounts:
             if account in seen:
-                raise UserError(f"account {account} is in both {seen[account]} and {path}; "
-                                "give each machine a disjoint --accounts subset")
+                raise OverlappingPacks(account, seen[account], path)
             seen[account] = path
 
 
@@ -138,7 +137,7 @@ def merge_packs(paths: list[Path], out: Path, formats: list[str] | None = None) 
         if not path.is_dir():
             raise UserError(f"{path}: not a pack folder")
         if path.resolve() == resolved_out:
-            raise UserError(f"{path}: --out must not be one of the packs being merged")
+            raise OutputIsInput(path)
         try:
             problems = verify(path).lines()
         except NotAPack as exc:

@@ -61,12 +61,13 @@ class CallFailed(Exception):
     repeats request values.
     """
 
-    def __init__(self, service: str, operation: str, code: str, message: str) -> None:
+    def __init__(self, service: str, operation: str, code: str, message: str, *, answered: bool = True) -> None:
         super().__init__(f"{service}:{operation} failed with {code}: {message}")
         self.service = service
         self.operation = operation
         self.code = code
         self.message = message
+        self.answered = answered  # AWS answered with an error, as opposed to no answer (no credentials, network)
 
 
 class DependencyFailed(RuntimeError):

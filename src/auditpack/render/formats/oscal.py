@@ -55,6 +55,13 @@ STATUS_REMARKS = {
 }
 
 
+EVIDENCE_PURPOSE = {
+    None: "A recorded, redacted AWS API response that findings were judged on.",
+    "scope": "A recorded, redacted AWS API response that established the assessment's scope: the caller's "
+             "identity, the regions and accounts in scope, the roles assumed.",
+}
+
+
 def stable_uuid(*parts: str) -> str:
     return str(uuid.uuid5(UUID_NAMESPACE, "\x1f".join(parts)))
 
@@ -136,10 +143,14 @@ class Catalogue:
         for path in files:
             rel = path.relative_to(self.pack).as_posix()
             data = path.read_bytes()
+            document: dict[str, Any] = {}
+            with contextlib.suppress(ValueError):
+                parsed = json.loads(data)
+                document = parsed if isinstance(parsed, dict) else {}
             self.evidence[rel] = {
                 "uuid": random_uuid(),
                 "title": line(f"Evidence {rel}"),
-                "description": "A recorded, redacted AWS API response that findings were judged on.",
+                "description": EVIDENCE_PURPOSE.get(document.get("purpose"), EVIDENCE_PURPOSE[None]),
                 "rlinks": [{
                     "href": rel,
                     "media-type": "application/json",
@@ -148,7 +159,7 @@ class Catalogue:
             }
             # A file that is not one of our evidence documents has no time: its observation uses the run's start.
             with contextlib.suppress(ValueError, KeyError, TypeError):
-                self.collected[rel] = datetime.fromisoformat(json.loads(data)["collected_at"])
+                self.collected[rel] = datetime.fromisoformat(document["collected_at"])
 
     # -- inventory --------------------------------------------------------------------------------------
     def inventory_items(self, arns: Iterable[str]) -> Lazy:
