@@ -15,7 +15,9 @@ import time
 from pathlib import Path
 
 from auditpack.emulator.synthetic import synthetic_assessment
-from auditpack.pack.seal import seal, verify
+from auditpack.library.config import Config
+from auditpack.pack.lifecycle import PackBuilder
+from auditpack.pack.verify import verify
 from auditpack.render import RenderContext
 from auditpack.render.formats.assessment_json import write_assessment
 from auditpack.render.formats.html import write_html
@@ -32,18 +34,19 @@ def main() -> int:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        pack = args.keep or Path(tmp) / "pack"
-        pack.mkdir(parents=True, exist_ok=True)
+        builder = PackBuilder(args.keep or Path(tmp) / "pack")
+        pack = builder.path
         t0 = time.perf_counter()
         assessment = synthetic_assessment(findings=args.findings, controls=args.controls, pack=pack)
-        ctx = RenderContext(pack=pack)
+        ctx = RenderContext(pack=pack, config=Config(), evidence=builder.evidence())
         write_assessment(assessment, ctx)
         t1, c1 = time.perf_counter(), time.process_time()
         write_html(assessment, ctx)
         t2, c2 = time.perf_counter(), time.process_time()
         write_pdf(assessment, ctx)
         t3, c3 = time.perf_counter(), time.process_time()
-        seal(pack, run_id=assessment.run.id, tool_version=assessment.tool.version)
+        builder.seal(assessment, sealed_by="bench")
+        pack = builder.publish()
         t4 = time.perf_counter()
         intact = verify(pack).intact
         t5 = time.perf_counter()

@@ -9,7 +9,7 @@ import pytest
 
 from auditpack.emulator.seeding.monitoring import guardduty, seed_logging, trail
 from auditpack.emulator.seeding.organization import create_organization, in_account
-from auditpack.pack.seal import verify
+from auditpack.pack.verify import verify
 from tests.helpers import api_calls, load_assessment, run_cli
 from tests.sts_gate import sts_gate
 

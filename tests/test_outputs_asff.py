@@ -7,6 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ParamValidationError
 
+from auditpack.library.config import Config
 from auditpack.render import RenderContext
 from auditpack.render.formats.asff import FILENAME, batches, resource_type, write_asff
 from tests.formats_support import (
@@ -21,7 +22,7 @@ from tests.formats_support import (
 
 def test_file_is_a_list_of_batch_import_requests_that_botocore_accepts(tmp_path):
     assessment = synthetic_assessment(tmp_path)
-    (path,) = write_asff(assessment, RenderContext(pack=tmp_path))
+    (path,) = write_asff(assessment, RenderContext(pack=tmp_path, config=Config()))
     assert path.name == FILENAME
     bodies = json.loads(path.read_text())
     assert import_all(bodies) == len(assessment.findings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 
+from auditpack.library.config import Config
 from auditpack.render import RenderContext
 from auditpack.render.formats.csv import COLUMNS, FILENAME, neutralise, write_csv
 from tests.formats_support import FINGERPRINT, SEEDED_SECRET, synthetic_assessment
@@ -11,7 +12,7 @@ from tests.formats_support import FINGERPRINT, SEEDED_SECRET, synthetic_assessme
 
 def test_one_row_per_finding_with_the_columns_a_reviewer_needs(tmp_path):
     assessment = synthetic_assessment(tmp_path)
-    (path,) = write_csv(assessment, RenderContext(pack=tmp_path))
+    (path,) = write_csv(assessment, RenderContext(pack=tmp_path, config=Config()))
     assert path.name == FILENAME
     with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -31,7 +32,7 @@ def test_one_row_per_finding_with_the_columns_a_reviewer_needs(tmp_path):
 
 def test_formula_cells_are_neutralised(tmp_path):
     assessment = synthetic_assessment(tmp_path)
-    (path,) = write_csv(assessment, RenderContext(pack=tmp_path))
+    (path,) = write_csv(assessment, RenderContext(pack=tmp_path, config=Config()))
     with path.open(encoding="utf-8-sig", newline="") as handle:
         messages = [r["message"] for r in csv.DictReader(handle)]
     # The synthetic messages start with =, -, @, + and a tab: each must open as text.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
+from auditpack.library.config import Config
 from auditpack.render import RenderContext
 from auditpack.render.formats.ocsf import FILENAME, OCSF_VERSION, write_ocsf
 from tests.formats_support import FINGERPRINT, FINISHED, SEEDED_SECRET, all_strings, ocsf_errors, synthetic_assessment
@@ -12,7 +13,7 @@ from tests.formats_support import FINGERPRINT, FINISHED, SEEDED_SECRET, all_stri
 
 def render(tmp_path):
     assessment = synthetic_assessment(tmp_path)
-    (path,) = write_ocsf(assessment, RenderContext(pack=tmp_path))
+    (path,) = write_ocsf(assessment, RenderContext(pack=tmp_path, config=Config()))
     assert path.name == FILENAME
     return assessment, json.loads(path.read_text())
 

@@ -89,6 +89,7 @@ def test_schema_guard_is_installed_and_bites(tmp_path):
 def test_assessment_json_is_written_a_finding_at_a_time_yet_reads_as_one_document(tmp_path):
     """The streamed file is byte for byte what one ``model_dump_json(indent=2)`` gives, with or without
     findings, nested details, quotes, newlines and non-ASCII text included."""
+    from auditpack.library.config import Config
     from auditpack.render import RenderContext
     from auditpack.render.formats.assessment_json import read_assessment, write_assessment
     from tests.formats_support import synthetic_assessment
@@ -100,7 +101,7 @@ def test_assessment_json_is_written_a_finding_at_a_time_yet_reads_as_one_documen
     for assessment in (full, full.model_copy(update={"findings": []})):
         pack = tmp_path / f"pack-{len(assessment.findings)}"
         pack.mkdir()
-        [path] = write_assessment(assessment, RenderContext(pack=pack))
+        [path] = write_assessment(assessment, RenderContext(pack=pack, config=Config()))
         assert path.read_text(encoding="utf-8") == assessment.model_dump_json(indent=2) + "\n"
         assert read_assessment(pack) == assessment
 

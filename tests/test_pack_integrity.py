@@ -13,20 +13,21 @@ from pypdf import PdfReader
 
 from auditpack.emulator.seeding.monitoring import seed_logging
 from auditpack.emulator.synthetic import synthetic_assessment
-from auditpack.pack.seal import format_sums, parse_sums, seal, seal_outputs, sha256_file, verify
-from auditpack.render import RenderContext, write_outputs
+from auditpack.library.config import Config
+from auditpack.pack.lifecycle import PackBuilder
+from auditpack.pack.seal import format_sums, parse_sums, seal, sha256_file
+from auditpack.pack.verify import verify
 from tests.helpers import run_cli
 
 
 @pytest.fixture(scope="module")
 def sealed_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small pack made by the real writers and sealed as a scan seals it (no emulator needed)."""
-    pack = tmp_path_factory.mktemp("sealed") / "pack"
-    pack.mkdir()
-    assessment = synthetic_assessment(findings=120, controls=6, checks=6, accounts=2, pack=pack)
-    written = write_outputs(assessment, RenderContext(pack=pack), ["html", "pdf"])
-    seal_outputs(pack, written, assessment)
-    return pack
+    with PackBuilder(tmp_path_factory.mktemp("sealed") / "pack") as builder:
+        assessment = synthetic_assessment(findings=120, controls=6, checks=6, accounts=2, pack=builder.path)
+        builder.write(assessment, Config(), ["html", "pdf"])
+        builder.seal(assessment, sealed_by="auditpack scan")
+        return builder.publish()
 
 
 @pytest.fixture

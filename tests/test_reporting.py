@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from auditpack.collect.evidence import evidence_in
 from auditpack.emulator.synthetic import synthetic_assessment
 from auditpack.models import ResourceRef, Status
 from auditpack.render import charts
@@ -166,7 +167,7 @@ def test_pdf_evidence_index_is_capped_and_says_where_the_rest_is(tmp_path):
 
     pack = tmp_path / "pack"
     a = synthetic_assessment(findings=50, controls=3, checks=3, accounts=2, pack=pack)
-    report = build_report(a, pack)
+    report = build_report(a, evidence=evidence_in(pack))
     assert len(report.evidence) > 10
     groups, omitted = report.evidence_groups_upto(10)
     assert sum(len(g.files) for g in groups) == 10 and omitted == len(report.evidence) - 10

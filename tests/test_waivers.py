@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from auditpack.evaluate.evaluation import control_status
+from auditpack.evaluate.assessment import control_status
 from auditpack.evaluate.waivers import apply_waivers
 from auditpack.models import ControlStatus, Finding, ResourceRef, Severity, Status, Waiver, WaiverState
 from tests.helpers import run_cli

@@ -7,6 +7,7 @@ Field names of ``Assessment`` and what it contains are a public contract: add fi
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -14,6 +15,21 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = "1.0.0"
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """One evidence file of a pack: what the recorder wrote (or a pack's manifest says), with its digest.
+
+    Not part of ``assessment.json``: the reports, OSCAL and the seal read it instead of hashing every file
+    again. ``purpose`` is "scope" for the calls that established the scan's scope.
+    """
+
+    path: str
+    sha256: str
+    size: int
+    collected_at: datetime | None = None
+    purpose: str | None = None
 
 
 class Status(StrEnum):

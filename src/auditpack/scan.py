@@ -1,19 +1,18 @@
-"""A scan from start to finish: validate, connect, collect, evaluate, assess, write the pack.
+"""A scan from start to finish: plan, collect, judge secrets, evaluate, and write the pack.
 
-The pack is built in a hidden sibling folder and moved into place only when complete, so an interrupted
-scan never leaves a pack that looks finished.
+Each stage is a package of its own (``auditpack.collect``, ``secrets``, ``evaluate``, ``render``, ``pack``);
+this module only hands one stage's result to the next, and keeps each stage's memory to itself (the
+inventory and the AWS clients live only in ``assess_plan``).
 """
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from auditpack import __version__
 from auditpack.collect.accounts import (
     AccountPlan,
     AccountSelection,
@@ -28,18 +27,16 @@ from auditpack.collect.evidence import EvidenceRecorder
 from auditpack.collect.gate import Gate
 from auditpack.collect.scheduler import Milestone, Progress, collect
 from auditpack.collect.session import AccountSession, ClientSettings, known_regions, open_session
-from auditpack.errors import NoAccountInScope, NoRegionLeft, OutputNotAPack, UnknownControl, UnknownRegion
-from auditpack.evaluate.diff import compare
-from auditpack.evaluate.evaluation import assess, error_order, evaluate
-from auditpack.evaluate.waivers import apply_waivers
+from auditpack.errors import NoAccountInScope, NoRegionLeft, UnknownRegion
+from auditpack.evaluate.assessment import build_assessment
 from auditpack.library.config import Config
 from auditpack.library.validation import Library, load_library
 from auditpack.memory import long_lived_objects, settled
-from auditpack.models import Assessment, CheckInfo, Identity, Organization, Run, Scope, Tool
-from auditpack.pack.seal import seal_outputs
-from auditpack.render import RenderContext, write_outputs
+from auditpack.models import Assessment, Identity
+from auditpack.pack.lifecycle import PackBuilder
 from auditpack.render.formats.assessment_json import read_assessment
 from auditpack.resources.base import required_collectors, secret_source_types
+from auditpack.resources.inventory import Inventory
 from auditpack.secrets.analysis import SecretJudging
 
 
@@ -56,26 +53,10 @@ class ScanOptions:
     role_name: str | None = None
     account_roles: list[str] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)
-    previous: Path | None = None  # a previous pack to compare with (``--previous``)
+    previous: Path | None = None  # a previous pack to compare with
 
 
-def select_controls(library: Library, wanted: list[str]) -> Library:
-    """Only the controls asked for (by NIST or OSCAL id), and only the checks they cite."""
-    if not wanted:
-        return library
-    by_any = {c.id.upper(): c for c in library.controls.values()} | {
-        c.oscal_id: c for c in library.controls.values()
-    }
-    chosen = {}
-    for raw in wanted:
-        control = by_any.get(raw.upper()) or by_any.get(raw.lower())
-        if control is None:
-            raise UnknownControl(raw)
-        chosen[control.id] = control
-    return library.restrict(chosen)
-
-
-def resolve_regions(session, gate: Gate, requested: list[str], config: Config) -> list[str]:
+def resolve_regions(session: Any, gate: Gate, requested: list[str], config: Config) -> list[str]:
     """The regions asked for (checked against every region botocore knows), else the account's enabled ones,
     less the configured exclusions."""
     known = known_regions(session)
@@ -90,31 +71,6 @@ def resolve_regions(session, gate: Gate, requested: list[str], config: Config) -
     return regions
 
 
-def prepare_pack(out: Path, run_id: str) -> Path:
-    """A fresh hidden staging folder next to ``out``; ``out`` itself must be absent, empty or a pack."""
-    if out.exists() and any(out.iterdir()) and not (out / "assessment.json").exists():
-        raise OutputNotAPack(out)
-    staging = out.parent / f".{out.name}.partial-{run_id[:8]}"
-    staging.mkdir(parents=True, exist_ok=False)
-    return staging
-
-
-def publish_pack(staging: Path, out: Path) -> None:
-    """Move the finished pack into place; a previous pack at ``out`` is set aside first and deleted only once
-    the new one is there, so an interrupt at any point leaves one complete pack, never none or half of one."""
-    if not out.exists():
-        staging.rename(out)
-        return
-    previous = staging.with_name(f"{staging.name}.previous")
-    out.rename(previous)
-    try:
-        staging.rename(out)
-    except BaseException:
-        previous.rename(out)
-        raise
-    shutil.rmtree(previous, ignore_errors=True)
-
-
 def account_selection(options: ScanOptions, config: Config) -> AccountSelection:
     """Command-line choices, each falling back to the config's ``scope``."""
     return AccountSelection(
@@ -125,7 +81,7 @@ def account_selection(options: ScanOptions, config: Config) -> AccountSelection:
     )
 
 
-def mark_unreachable(inventory, plan: AccountPlan, resource_types: list[str]) -> None:
+def mark_unreachable(inventory: Inventory, plan: AccountPlan, resource_types: list[str]) -> None:
     """Accounts whose role could not be assumed join the inventory as failed partitions: every check there
     becomes an ``error`` naming the role and the reason, so those accounts read ``not-assessed``."""
     for gone in plan.unreachable:
@@ -135,50 +91,15 @@ def mark_unreachable(inventory, plan: AccountPlan, resource_types: list[str]) ->
     inventory.accounts = plan.account_ids
 
 
-def build_assessment(
-    library: Library, inventory, identity: Identity, started: datetime, run_id: str, config: Config,
-    previous: Assessment | None = None, judging: SecretJudging | None = None,
-) -> Assessment:
-    """``judging``, if given, may already have started on the inventory's secret sources."""
-    checks = library.checks
-    (judging or SecretJudging(config.fingerprint_key)).finish(inventory)
-    findings = evaluate(inventory, checks, library.params, library.controls_by_check())
-    findings, waiver_statuses = apply_waivers(findings, config.waivers, started.date())
-    results = assess(list(library.controls.values()), checks, findings, library.params, inventory.accounts)
-    errors = sorted((err for by_part in inventory.errors.values() for err in by_part.values()), key=error_order)
-    assessment = Assessment(
-        tool=Tool(version=__version__),
-        run=Run(id=run_id, started_at=started, finished_at=datetime.now(UTC)),
-        scope=Scope(accounts=inventory.accounts, regions=inventory.regions, identity=identity),
-        organization=Organization(**config.organization),
-        parameters={k: library.params.values[k] for k in sorted(library.params.values)
-                    if any(k in checks[c].params for c in checks)},
-        controls=results,
-        checks=[
-            CheckInfo(id=s.id, title=s.title, description=s.description, severity=s.severity,
-                      remediation=s.remediation, resource_types=list(s.resources), permissions=list(s.permissions))
-            for s in checks.values()
-        ],
-        findings=findings,
-        errors=errors,
-        waivers=waiver_statuses,
-        config=config.echo(),
-    )
-    if previous is not None:
-        assessment.comparison = compare(previous, assessment)
-    return assessment
-
-
 def assess_plan(
     library: Library, plan: AccountPlan, regions: list[str], home_region: str, recorder: EvidenceRecorder,
-    config: Config, identity: Identity, run_id: str, started: datetime, previous: Assessment | None,
-    progress: Progress | None,
+    identity: Identity, run_id: str, started: datetime, previous: Assessment | None, progress: Progress | None,
 ) -> Assessment:
-    """Collect, analyse, evaluate. The inventory and the AWS clients live only in here: by the time the outputs
-    are written, the memory they held is free for them (at size L the inventory and the outputs together were
-    the scan's peak).
+    """Collect, judge the secret sources, evaluate. The inventory and the AWS clients live only in here, so the
+    memory they held is free for the outputs (docs/performance.md).
 
     The secret detector starts as soon as the last secret source is collected, while the rest is."""
+    config = library.config
     resource_types = sorted({r for spec in library.checks.values() for r in spec.resources})
     judging = SecretJudging(config.fingerprint_key)
     sources_collected = Milestone(secret_source_types(required_collectors(resource_types)), judging.start)
@@ -189,7 +110,8 @@ def assess_plan(
         account.release_clients()
     mark_unreachable(inventory, plan, resource_types)
     settled()  # the inventory lives until the findings are made
-    return build_assessment(library, inventory, identity, started, run_id, config, previous, judging)
+    judging.finish(inventory)
+    return build_assessment(library, inventory, identity, started, run_id, previous)
 
 
 def run_scan(options: ScanOptions, progress: Progress | None = None) -> tuple[Assessment, Path]:
@@ -198,25 +120,18 @@ def run_scan(options: ScanOptions, progress: Progress | None = None) -> tuple[As
 
 
 def _run_scan(options: ScanOptions, progress: Progress | None) -> tuple[Assessment, Path]:
-    library = select_controls(load_library(options.controls_dir, options.config_path), options.control_ids)
+    library = load_library(options.controls_dir, options.config_path).select(options.control_ids)
     config = library.config
     formats = options.formats if options.formats is not None else config.formats
     previous = read_assessment(options.previous) if options.previous is not None else None
     run_id = str(uuid.uuid4())
     started = datetime.now(UTC)
-    staging = prepare_pack(options.out, run_id)  # before any AWS call: planning is evidence too
-    recorder = EvidenceRecorder(staging)
-    try:
-        assessment = plan_and_assess(options, library, recorder, run_id, started, previous, progress)
+    with PackBuilder(options.out) as pack:  # before any AWS call: planning is evidence too
+        assessment = plan_and_assess(options, library, pack.recorder, run_id, started, previous, progress)
         settled()  # the findings live until the pack is sealed
-        written = write_outputs(assessment, RenderContext(pack=staging, config=config), formats)
-        seal_outputs(staging, written, assessment)
-        publish_pack(staging, options.out)
-    except BaseException:
-        recorder.close()  # collectors still finishing a call must not write into the folder being removed
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return assessment, options.out
+        pack.write(assessment, config, formats)
+        pack.seal(assessment, sealed_by="auditpack scan")
+        return assessment, pack.publish()
 
 
 def plan_and_assess(options: ScanOptions, library: Library, recorder: EvidenceRecorder, run_id: str,
@@ -244,5 +159,5 @@ def plan_and_assess(options: ScanOptions, library: Library, recorder: EvidenceRe
                          max_workers=config.collection.max_workers)
     if not plan.account_ids:
         raise NoAccountInScope()
-    return assess_plan(library, plan, regions, home_region, recorder, config,
-                       Identity(arn=caller_arn, account=account_id), run_id, started, previous, progress)
+    return assess_plan(library, plan, regions, home_region, recorder, Identity(arn=caller_arn, account=account_id),
+                       run_id, started, previous, progress)

@@ -2,19 +2,25 @@
 
 A file per call keeps provenance exact (operation, region, account, time, request) and lets a finding cite the
 very response it was judged on. The gate hands over requests and responses already redacted
-(``auditpack.collect.redaction``); the recorder only writes.
+(``auditpack.collect.redaction``); the recorder writes them and keeps each file's SHA-256, computed from
+the bytes it wrote, for the seal and the reports.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from auditpack.models import EvidenceFile
+
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+EVIDENCE = "evidence/"
 
 
 def _json_default(value: Any) -> Any:
@@ -36,6 +42,7 @@ class EvidenceRecorder:
         self.pack_dir = pack_dir
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
+        self.files: dict[str, EvidenceFile] = {}  # what was written, with its digest
         self.closed = False
 
     def close(self) -> None:
@@ -56,21 +63,23 @@ class EvidenceRecorder:
     ) -> str:
         """Write one call's evidence; ``purpose`` "scope" marks the calls that established the scan's scope
         (who called, which regions and accounts, which roles) rather than a finding's data."""
+        collected_at = datetime.now(UTC)
         stem = f"evidence/{_SAFE.sub('_', account)}/{_SAFE.sub('_', region)}/{service}/{operation}"
         document = {
             "account": account,
             "region": region,
             "service": service,
             "operation": operation,
-            "collected_at": datetime.now(UTC).isoformat(),
+            "collected_at": collected_at.isoformat(),
             "request": request,
             "response": response,
         }
         if purpose:
             document["purpose"] = purpose
-        # Compact: json only uses its C encoder without indent, ~5x faster on the large list responses of big
-        # accounts; any JSON viewer re-indents a file for reading.
-        text = json.dumps(document, sort_keys=True, default=_json_default)
+        # Compact: json only uses its C encoder without indent, several times faster on the large list
+        # responses of big accounts (docs/performance.md); any JSON viewer re-indents a file for reading.
+        data = json.dumps(document, sort_keys=True, default=_json_default).encode("utf-8")
+        digest = hashlib.sha256(data).hexdigest()  # here, once: sealing and the reports reuse it
         with self._lock:  # held while writing, so that close() is a clean cut
             if self.closed:
                 raise RecorderClosed(f"evidence for {service}:{operation} arrived after the scan was abandoned")
@@ -79,5 +88,36 @@ class EvidenceRecorder:
             rel = f"{stem}-{n:04d}.json"
             path = self.pack_dir / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            path.write_bytes(data)
+            self.files[rel] = EvidenceFile(rel, digest, len(data), collected_at, purpose)
         return rel
+
+
+def evidence_in(pack: Path, known: Mapping[str, EvidenceFile] | None = None) -> dict[str, EvidenceFile]:
+    """The evidence files in a pack folder, by path; a file ``known`` does not hold is read once: hashed, and its
+    collection time and purpose taken from it."""
+    known = known or {}
+    files: dict[str, EvidenceFile] = {}
+    folder = pack / EVIDENCE
+    if folder.is_dir():
+        for path in sorted(folder.rglob("*")):
+            rel = path.relative_to(pack).as_posix()
+            if path.is_file() and not path.is_symlink():
+                files[rel] = known.get(rel) or read_evidence_file(pack, rel)
+    return files
+
+
+def read_evidence_file(pack: Path, rel: str) -> EvidenceFile:
+    data = (pack / rel).read_bytes()
+    collected, purpose = None, None
+    try:
+        document = json.loads(data)
+    except ValueError:  # not one of our evidence documents: it has a digest, but no time
+        document = None
+    if isinstance(document, dict):
+        try:
+            collected = datetime.fromisoformat(str(document.get("collected_at")))
+        except ValueError:
+            collected = None
+        purpose = document.get("purpose") if isinstance(document.get("purpose"), str) else None
+    return EvidenceFile(rel, hashlib.sha256(data).hexdigest(), len(data), collected, purpose)

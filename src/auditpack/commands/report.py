@@ -25,23 +25,18 @@ def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
 
 
-def _config_from(assessment, path: Path | None) -> Any:
+def _config_from(assessment: Any, path: Path | None) -> Any:
     """The config to render with: a new file's organization/report settings, else the one the scan echoed."""
-    from pydantic import ValidationError
-
-    from auditpack.library.config import Config, read_config
+    from auditpack.library.config import config_from_echo, read_config
     from auditpack.library.validation import ValidationFailed
 
-    if path is not None:
-        problems: list = []
-        config = read_config(path, problems)
-        if problems:
-            raise ValidationFailed(problems)
-        return config
-    try:
-        return Config.model_validate(assessment.config)
-    except ValidationError:
-        return None  # an echo from another version: the writers fall back to the assessment's own fields
+    if path is None:
+        return config_from_echo(assessment.config)
+    problems: list = []
+    config = read_config(path, problems)
+    if problems:
+        raise ValidationFailed(problems)
+    return config
 
 
 @command("report", help="rebuild report.html/report.pdf from a pack's assessment.json (no AWS access)",
@@ -51,8 +46,10 @@ def run(args: argparse.Namespace) -> int:
     from auditpack.commands.scan import parse_formats
     from auditpack.errors import UserError
     from auditpack.models import Organization
-    from auditpack.pack.seal import MANIFEST, SUMS, is_pack, seal_outputs, verify
-    from auditpack.render import RenderContext, load_formats, write_outputs
+    from auditpack.pack.lifecycle import PackBuilder
+    from auditpack.pack.seal import MANIFEST, SUMS, pack_files
+    from auditpack.pack.verify import is_pack, verify
+    from auditpack.render import chosen_formats
     from auditpack.render.formats.assessment_json import read_assessment
 
     pack: Path = args.pack
@@ -61,10 +58,7 @@ def run(args: argparse.Namespace) -> int:
     formats = [f for f in parse_formats(args.formats) or [] if f != "json"]
     if not formats:
         raise UserError("nothing to render: name at least one format other than json")
-    missing = [f for f in formats if f not in load_formats()]
-    if missing:
-        raise UserError(f"format(s) {', '.join(missing)} cannot be rendered by this version of auditpack")
-
+    digests: dict[str, str] = {}
     if (pack / SUMS).exists() or (pack / MANIFEST).exists():
         check = verify(pack)
         if not check.intact:
@@ -72,16 +66,21 @@ def run(args: argparse.Namespace) -> int:
                 print(line)
             print(f"{pack}: fails verification; not re-rendered (re-sealing would hide the change)")
             return 1
+        digests = check.digests
     assessment = read_assessment(pack)
     config = _config_from(assessment, args.config)
     if args.config is not None:
         assessment = assessment.model_copy(update={
             "organization": Organization(**config.organization),
             "config": {**assessment.config, "organization": config.echo()["organization"],
-         "report": config.echo()["report"]},
+                       "report": config.echo()["report"]},
         })
-    written = write_outputs(assessment, RenderContext(pack=pack, config=config), formats)
-    seal_outputs(pack, written, assessment, sealed_by="auditpack report")
+    replaced = {name for f in chosen_formats(formats) for name in f.files} | {MANIFEST, SUMS}
+    with PackBuilder(pack) as staged:
+        staged.carry(pack, [rel for rel in pack_files(pack) if rel not in replaced], digests, link=True)
+        written = staged.write(assessment, config, formats)
+        staged.seal(assessment, sealed_by="auditpack report")
+        staged.publish()
     if not args.quiet:
         files = ", ".join(p.name for name in formats for p in written.get(name, []))
         print(f"{pack}: rendered {files}; {SUMS} and {MANIFEST} updated")

@@ -21,7 +21,7 @@ def arguments(p: argparse.ArgumentParser) -> None:
          arguments=arguments)
 def run(args: argparse.Namespace) -> int:
     from auditpack.errors import UserError
-    from auditpack.pack.seal import NotAPack, verify
+    from auditpack.pack.verify import NotAPack, verify
 
     try:
         result = verify(args.pack)

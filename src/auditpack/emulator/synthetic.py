@@ -13,7 +13,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from auditpack.evaluate.evaluation import control_status
+from auditpack.evaluate.assessment import control_status
 from auditpack.models import (
     Assessment,
     CheckInfo,

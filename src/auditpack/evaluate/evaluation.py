@@ -1,24 +1,20 @@
-"""Pure evaluation: checks over the inventory give findings; findings over controls give control results.
+"""Pure evaluation: checks over the inventory give findings (``assessment`` turns them into control results).
 
-Nothing here calls AWS, so a saved inventory or assessment can be judged again offline. A check that cannot
-see its inputs (a failed call) or that raises yields an ``error`` finding: never a pass, never a crash.
+Nothing here calls AWS, so a saved inventory can be judged again offline. A check that cannot see its
+inputs (a failed call) or that raises yields an ``error`` finding: never a pass, never a crash. Every
+result carries the account of the partition it was judged in (``run_check`` stamps it).
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 
 from auditpack.library.checks import CheckSpec, Result
-from auditpack.library.controls import Control, ResolvedParameters
+from auditpack.library.controls import ResolvedParameters
 from auditpack.models import (
-    CheckSummary,
     CollectionError,
-    ControlResult,
-    ControlStatus,
     Finding,
-    ParameterValue,
     ResourceRef,
     Status,
 )
@@ -84,7 +80,6 @@ def evaluate(
         for result in run_check(spec, inventory, params.by_check.get(spec.id, {})):
             ref = result.resource
             ref = refs.setdefault((ref.arn, ref.type, ref.name), ref)
-            account = result.account or ref.arn.split(":")[4] or _account_of(result, inventory)
             finding = Finding(
                 id=Finding.stable_id(spec.id, ref.arn, result.region),
                 check_id=spec.id,
@@ -92,7 +87,7 @@ def evaluate(
                 severity=spec.severity,
                 resource=ref,
                 region=result.region,
-                account=account,
+                account=result.account,
                 control_ids=controls_by_check.get(spec.id, []),
                 message=result.message,
                 remediation=spec.remediation,
@@ -119,67 +114,3 @@ def error_order(error: CollectionError) -> tuple[str, str, str, str]:
 
 def _account_of(result: Result, inventory: Inventory) -> str:
     return inventory.accounts[0] if len(inventory.accounts) == 1 else "unknown"
-
-
-def control_status(findings: Iterable[Finding]) -> ControlStatus:
-    """A failure decides; else an error leaves it unassessed; else any pass (or waiver) satisfies it."""
-    statuses = {f.status for f in findings}
-    if Status.FAIL in statuses:
-        return ControlStatus.NOT_SATISFIED
-    if Status.ERROR in statuses:
-        return ControlStatus.NOT_ASSESSED
-    if statuses & {Status.PASS, Status.WAIVED}:
-        return ControlStatus.SATISFIED
-    return ControlStatus.NOT_APPLICABLE
-
-
-def check_summary(check_id: str, title: str, findings: Iterable[Finding]) -> CheckSummary:
-    """Counts of one check's findings by status (also used by ``merge`` to re-judge combined packs)."""
-    counts: dict[Status, int] = defaultdict(int)
-    for f in findings:
-        counts[f.status] += 1
-    return CheckSummary(
-        check_id=check_id,
-        title=title,
-        passed=counts[Status.PASS],
-        failed=counts[Status.FAIL],
-        errors=counts[Status.ERROR],
-        not_applicable=counts[Status.NOT_APPLICABLE],
-        waived=counts[Status.WAIVED],
-    )
-
-
-def assess(
-    controls: list[Control],
-    checks: dict[str, CheckSpec],
-    findings: list[Finding],
-    params: ResolvedParameters,
-    accounts: list[str],
-) -> list[ControlResult]:
-    by_check: dict[str, list[Finding]] = defaultdict(list)
-    for finding in findings:
-        by_check[finding.check_id].append(finding)
-    results = []
-    for control in controls:
-        mine = [f for c in control.checks for f in by_check.get(c, [])]
-        summaries = [check_summary(c, checks[c].title, by_check.get(c, [])) for c in control.checks]
-        results.append(ControlResult(
-            id=control.id,
-            oscal_id=control.oscal_id,
-            title=control.title,
-            family=control.family,
-            summary=control.summary,
-            status=control_status(mine),
-            checks=list(control.checks),
-            parameters={
-                p.key: ParameterValue(
-                    name=p.name, parameter=p.feeds, value=params.values.get(p.feeds, p.default),
-                    source=params.sources.get(p.feeds, "default"), odp_id=p.odp_id,
-                )
-                for p in control.parameters
-            },
-            check_results=summaries,
-            accounts={a: control_status(f for f in mine if f.account == a) for a in accounts},
-        ))
-    return results
-

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cerberus import Validator
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from auditpack.errors import UserError
 from auditpack.evaluate.waivers import waiver_problems
@@ -126,6 +126,22 @@ class Config(BaseModel):
     def echo(self) -> dict[str, Any]:
         """What the assessment records of the config: everything but local paths."""
         return self.model_dump(mode="json", exclude={"path", "fingerprint_key"})
+
+
+def config_from_echo(echo: dict[str, Any]) -> Config:
+    """The config a pack's assessment echoed, to render it again; a section this version cannot read (an echo
+    from another version) keeps its defaults rather than failing the re-render."""
+    try:
+        return Config.model_validate(echo)
+    except ValidationError:
+        readable = {}
+        for key, value in echo.items():
+            try:
+                Config.model_validate({key: value})
+            except ValidationError:
+                continue
+            readable[key] = value
+        return Config.model_validate(readable)
 
 
 def read_config(path: Path | None, problems: list[Problem], check_ids: set[str] | None = None) -> Config:

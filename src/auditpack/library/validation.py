@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from auditpack.errors import UserError
+from auditpack.errors import UnknownControl, UserError
 from auditpack.library.checks import CheckSpec, check_problems, load_checks
 from auditpack.library.config import Config, read_config
 from auditpack.library.controls import Control, ResolvedParameters, check_references, load_controls, resolve_parameters
@@ -37,6 +37,19 @@ class Library:
     def restrict(self, controls: dict[str, Control]) -> Library:
         cited = {c for control in controls.values() for c in control.checks}
         return replace(self, controls=controls, checks={k: v for k, v in self.checks.items() if k in cited})
+
+    def select(self, wanted: list[str]) -> Library:
+        """Only the controls asked for (by NIST or OSCAL id), and only the checks they cite."""
+        if not wanted:
+            return self
+        by_any = {c.id.upper(): c for c in self.controls.values()} | {c.oscal_id: c for c in self.controls.values()}
+        chosen = {}
+        for raw in wanted:
+            control = by_any.get(raw.upper()) or by_any.get(raw.lower())
+            if control is None:
+                raise UnknownControl(raw)
+            chosen[control.id] = control
+        return self.restrict(chosen)
 
 
 def load_library(controls_dir: Path | None, config_path: Path | None) -> Library:

@@ -13,7 +13,6 @@ recomputed either way).
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -23,7 +22,8 @@ from pydantic import ValidationError
 
 from auditpack import __version__
 from auditpack.errors import OutputIsInput, OverlappingPacks, UserError
-from auditpack.evaluate.evaluation import check_summary, control_status, error_order, finding_order
+from auditpack.evaluate.assessment import check_summary, control_status
+from auditpack.evaluate.evaluation import error_order, finding_order
 from auditpack.library.config import Config
 from auditpack.models import (
     Assessment,
@@ -36,8 +36,9 @@ from auditpack.models import (
     WaiverState,
     WaiverStatus,
 )
-from auditpack.pack.seal import NotAPack, seal_outputs, verify
-from auditpack.render import RenderContext, write_outputs
+from auditpack.pack.lifecycle import PackBuilder
+from auditpack.pack.seal import pack_files
+from auditpack.pack.verify import NotAPack, verify
 from auditpack.render.formats.assessment_json import read_assessment
 
 # -- combining ---------------------------------------------------------------------------------------------
@@ -127,24 +128,25 @@ def combine(packs: list[tuple[Path, Assessment]]) -> Assessment:
 
 
 def merge_packs(paths: list[Path], out: Path, formats: list[str] | None = None) -> tuple[Assessment, Path]:
-    from auditpack.scan import prepare_pack, publish_pack
-
     if len(paths) < 2:
         raise UserError("merge needs at least two packs")
     resolved_out = out.resolve()
     packs: list[tuple[Path, Assessment]] = []
+    digests: dict[Path, dict[str, str]] = {}
     for path in paths:
         if not path.is_dir():
             raise UserError(f"{path}: not a pack folder")
         if path.resolve() == resolved_out:
             raise OutputIsInput(path)
         try:
-            problems = verify(path).lines()
+            checked = verify(path)
         except NotAPack as exc:
             raise UserError(str(exc)) from exc
+        problems = checked.lines()
         if problems:
             shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
             raise UserError(f"{path}: failed verification, not merged: {shown}")
+        digests[path] = checked.digests
         packs.append((path, read_assessment(path)))
     assessment = combine(packs)
     try:
@@ -152,16 +154,10 @@ def merge_packs(paths: list[Path], out: Path, formats: list[str] | None = None) 
     except ValidationError as exc:
         raise UserError(f"{paths[0]}: the config recorded in the pack is not valid here: "
                         f"{str(exc).splitlines()[0]}") from exc
-    staging = prepare_pack(out, assessment.run.id)
-    try:
+    with PackBuilder(out) as pack:
         for path, _ in packs:
-            if (path / "evidence").is_dir():
-                shutil.copytree(path / "evidence", staging / "evidence", dirs_exist_ok=True)
-        written = write_outputs(assessment, RenderContext(pack=staging, config=config),
-                                formats if formats is not None else config.formats)
-        seal_outputs(staging, written, assessment, sealed_by="auditpack merge")
-        publish_pack(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return assessment, out
+            evidence = [rel for rel in pack_files(path) if rel.startswith("evidence/")]
+            pack.carry(path, evidence, digests[path], link=False)
+        pack.write(assessment, config, formats if formats is not None else config.formats)
+        pack.seal(assessment, sealed_by="auditpack merge")
+        return assessment, pack.publish()

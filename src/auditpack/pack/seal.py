@@ -1,10 +1,10 @@
-"""Sealing and verifying an evidence pack: ``manifest.json`` and ``SHA256SUMS``.
+"""Sealing an evidence pack: ``manifest.json`` and ``SHA256SUMS`` (``verify`` checks them).
 
 Two records of the same facts, for two readers. ``SHA256SUMS`` is in the format GNU coreutils writes and
 reads, so an auditor can check a pack with ``sha256sum -c SHA256SUMS`` on any machine, without auditpack;
 it covers every other file in the pack, the manifest included. ``manifest.json`` says more about each file
-(size, media type, what produced it) for programs and for ``auditpack verify``, which checks both and names
-each file that is missing, added or altered.
+(size, media type, what produced it, when evidence was collected) for programs and for ``auditpack
+verify``, which checks both and names each file that is missing, added or altered.
 
 Hashes prove the pack is unchanged since it was sealed; they do not prove who sealed it (that needs a
 signature over ``SHA256SUMS``, which any standard tool such as gpg or cosign can add on top).
@@ -16,13 +16,11 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from auditpack.models import Assessment
+from auditpack.models import EvidenceFile
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
@@ -147,13 +145,15 @@ def read_manifest(pack: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and isinstance(data.get("files"), list) else None
 
 
-def seal(pack: Path, producers: Mapping[str, str] | None = None, *, run_id: str = "", tool_version: str = "",
-         sealed_by: str = "auditpack scan") -> dict[str, Any]:
+def seal(pack: Path, producers: Mapping[str, str] | None = None, *, known: Mapping[str, EvidenceFile] | None = None,
+         run_id: str = "", tool_version: str = "", sealed_by: str = "auditpack scan") -> dict[str, Any]:
     """Write ``manifest.json`` then ``SHA256SUMS`` over everything in ``pack``; returns the manifest.
 
-    ``producers`` names what wrote each file; files it does not name keep what the previous manifest said
-    (a re-render replaces the report but not the evidence), and evidence files are the collector's.
+    ``known`` holds the digests of files whose bytes were hashed when they were written (evidence): those are
+    not read again; every other file is hashed here, once. ``producers`` names what wrote each file; files it
+    does not name keep what the previous manifest said, and evidence files are the collector's.
     """
+    known = known or {}
     previous = {
         str(f.get("path")): str(f.get("produced_by"))
         for f in ((read_manifest(pack) or {}).get("files") or [])
@@ -165,15 +165,21 @@ def seal(pack: Path, producers: Mapping[str, str] | None = None, *, run_id: str 
         if rel == MANIFEST:
             continue
         path = pack / rel
-        digest = sha256_file(path)
+        record = known.get(rel)
+        digest, size = (record.sha256, record.size) if record else (sha256_file(path), path.stat().st_size)
         hashes[rel] = digest
-        files.append({
+        entry: dict[str, Any] = {
             "path": rel,
-            "size": path.stat().st_size,
+            "size": size,
             "sha256": digest,
             "media_type": media_type(rel),
             "produced_by": _producer(rel, producers or {}, previous),
-        })
+        }
+        if record and record.collected_at:
+            entry["collected_at"] = record.collected_at.isoformat()
+        if record and record.purpose:
+            entry["purpose"] = record.purpose
+        files.append(entry)
     manifest = {
         "manifest_version": MANIFEST_VERSION,
         "tool": {"name": "auditpack", "version": tool_version},
@@ -190,102 +196,29 @@ def seal(pack: Path, producers: Mapping[str, str] | None = None, *, run_id: str 
     return manifest
 
 
-def seal_outputs(pack: Path, written: Mapping[str, Iterable[Path]], assessment: Assessment,
-                 sealed_by: str = "auditpack scan") -> dict[str, Any]:
-    """Seal a pack after ``write_outputs``: its result says which format produced which file."""
-    return seal(pack, producers_from(written, pack), run_id=assessment.run.id,
-                tool_version=assessment.tool.version, sealed_by=sealed_by)
+def evidence_from_manifest(pack: Path) -> dict[str, EvidenceFile]:
+    """The evidence files a pack's manifest records, with their digests (verify them before trusting them).
 
-
-# -- verifying ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Verification:
-    """What ``verify`` found; ``intact`` only when every list is empty."""
-
-    pack: Path
-    checked: int = 0
-    missing: list[str] = field(default_factory=list)
-    added: list[str] = field(default_factory=list)
-    altered: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def intact(self) -> bool:
-        return not (self.missing or self.added or self.altered or self.problems)
-
-    def lines(self) -> list[str]:
-        out = [f"missing: {p}" for p in self.missing]
-        out += [f"added: {p}" for p in self.added]
-        out += [f"altered: {p}" for p in self.altered]
-        out += [f"problem: {p}" for p in self.problems]
-        return out
-
-
-class NotAPack(Exception):
-    """The folder is not an auditpack pack at all (as opposed to a pack that fails verification)."""
-
-
-def is_pack(pack: Path) -> bool:
-    return pack.is_dir() and any((pack / name).is_file() for name in (SUMS, MANIFEST, "assessment.json"))
-
-
-def verify(pack: Path) -> Verification:
-    """Check ``SHA256SUMS`` and ``manifest.json`` against the files on disk.
-
-    A file is *missing* when a record lists it and it is gone, *added* when it is on disk and in neither
-    record, *altered* when its bytes (or the manifest's size) differ from a record. Both records are checked,
-    so editing a file and fixing up one of them is still caught by the other.
-    """
-    if not is_pack(pack):
-        raise NotAPack(f"{pack} is not an auditpack pack (no {SUMS}, {MANIFEST} or assessment.json)")
-    result = Verification(pack=pack)
-    on_disk = set(pack_files(pack))
-    links = sorted(p for p in on_disk if (pack / p).is_symlink())
-    result.problems += [f"{p} is a symbolic link; a pack holds only regular files" for p in links]
-
-    sums: dict[str, str] = {}
-    if (pack / SUMS).is_file():
-        sums, bad = parse_sums((pack / SUMS).read_text(encoding="utf-8", errors="replace"))
-        result.problems += [f"{SUMS} {where} is not a checksum line" for where in bad]
-    else:
-        result.missing.append(SUMS)
-
-    manifest = read_manifest(pack)
-    listed: dict[str, dict[str, Any]] = {}
-    if manifest is not None:
-        for entry in manifest["files"]:
-            if isinstance(entry, dict) and isinstance(entry.get("path"), str):
-                listed[entry["path"]] = entry
-            else:
-                result.problems.append(f"{MANIFEST} has an entry without a path")
-    elif (pack / MANIFEST).is_file():
-        result.problems.append(f"{MANIFEST} is not a valid manifest")
-    elif MANIFEST not in result.missing:
-        result.missing.append(MANIFEST)
-
-    recorded = set(sums) | set(listed) | ({MANIFEST} if sums or listed else set())
-    result.missing += sorted(p for p in recorded - on_disk if p not in result.missing)
-    result.added += sorted(p for p in on_disk - recorded if p not in links)
-
-    altered: set[str] = set()
-    for rel in sorted(on_disk & recorded):
-        path = pack / rel
-        if path.is_symlink():
+    Packs sealed before the manifest kept collection times lack them: those are read from the files."""
+    out: dict[str, EvidenceFile] = {}
+    for entry in (read_manifest(pack) or {}).get("files") or []:
+        if not isinstance(entry, dict) or not str(entry.get("path", "")).startswith("evidence/"):
             continue
-        digest = sha256_file(path)
-        result.checked += 1
-        if rel in sums and sums[rel] != digest:
-            altered.add(rel)
-        entry = listed.get(rel)
-        if entry is not None and (entry.get("sha256") != digest or entry.get("size") != path.stat().st_size):
-            altered.add(rel)
-        if sums and rel not in sums:
-            result.problems.append(f"{rel} is in {MANIFEST} but not in {SUMS}")
-        if listed and rel not in listed and rel != MANIFEST:
-            result.problems.append(f"{rel} is in {SUMS} but not in {MANIFEST}")
-    result.altered = sorted(altered)
-    return result
+        rel = str(entry["path"])
+        collected = entry.get("collected_at")
+        purpose = entry.get("purpose")
+        if collected is None:
+            collected, purpose = _collected_from_file(pack / rel)
+        out[rel] = EvidenceFile(rel, str(entry.get("sha256")), int(entry.get("size") or 0),
+                                datetime.fromisoformat(collected) if collected else None, purpose)
+    return out
 
 
+def _collected_from_file(path: Path) -> tuple[str | None, str | None]:
+    try:
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None, None
+    if not isinstance(document, dict):
+        return None, None
+    return document.get("collected_at"), document.get("purpose")

@@ -7,22 +7,32 @@ libraries (weasyprint) inside the function, so that ``auditpack --version`` stay
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from auditpack.models import Assessment
+from auditpack.collect.evidence import evidence_in
+from auditpack.library.config import Config
+from auditpack.models import Assessment, EvidenceFile
 from auditpack.registry import Registry
 
 
 @dataclass
 class RenderContext:
-    """What writers may need beyond the assessment: the pack folder and the config in force."""
+    """What writers may need beyond the assessment: the pack folder, the config in force, and the pack's
+    evidence files with their digests (computed once, when they were written; see ``auditpack.pack``)."""
 
     pack: Path
-    config: Any = None  # auditpack.library.config.Config
+    config: Config
+    evidence: Mapping[str, EvidenceFile] | None = None  # None: read from the pack folder, once
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def evidence_files(self) -> Mapping[str, EvidenceFile]:
+        """The pack's evidence index: what the caller knew, else each file in ``evidence/`` hashed once."""
+        if self.evidence is None:
+            self.evidence = evidence_in(self.pack)
+        return self.evidence
 
 
 Writer = Callable[[Assessment, RenderContext], list[Path]]
@@ -34,18 +44,19 @@ class OutputFormat:
     description: str
     writer: Writer
     order: int
+    files: tuple[str, ...]  # the files it may write, relative to the pack (a re-render replaces exactly these)
 
 
 FORMATS: Registry[OutputFormat] = Registry("output format", packages=("auditpack.render.formats",),
                                           order=lambda f: (f.order, f.name))
 
 
-def output(name: str, *, description: str, order: int = 50) -> Callable[[Writer], Writer]:
-    """Register a writer; ``order`` is the order formats are listed and written in (the PDF reads what the
-    HTML writer prepared, so it comes after it)."""
+def output(name: str, *, description: str, files: tuple[str, ...], order: int = 50) -> Callable[[Writer], Writer]:
+    """Register a writer of ``files``; ``order`` is the order formats are listed and written in (the PDF reads
+    what the HTML writer prepared, so it comes after it)."""
 
     def register(func: Writer) -> Writer:
-        FORMATS.register(name, OutputFormat(name, description, func, order))
+        FORMATS.register(name, OutputFormat(name, description, func, order, files))
         return func
 
     return register
@@ -55,11 +66,12 @@ def load_formats() -> Registry[OutputFormat]:
     return FORMATS.load()
 
 
-def write_outputs(assessment: Assessment, ctx: RenderContext, names: list[str]) -> dict[str, list[Path]]:
-    """Run the named writers in order; ``json`` (assessment.json) is always written."""
+def chosen_formats(names: list[str]) -> list[OutputFormat]:
+    """The formats to write for ``names``, in writing order; ``json`` (assessment.json) always."""
     wanted = {"json", *names}
-    written: dict[str, list[Path]] = {}
-    for fmt in FORMATS.values():
-        if fmt.name in wanted:
-            written[fmt.name] = fmt.writer(assessment, ctx)
-    return written
+    return [fmt for fmt in FORMATS.values() if fmt.name in wanted]
+
+
+def write_outputs(assessment: Assessment, ctx: RenderContext, names: list[str]) -> dict[str, list[Path]]:
+    """Run the chosen writers in order; returns the paths each wrote."""
+    return {fmt.name: fmt.writer(assessment, ctx) for fmt in chosen_formats(names)}

@@ -15,31 +15,30 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
+from auditpack.library.config import Config, ReportSettings, config_from_echo
 from auditpack.models import (
     Assessment,
     CheckInfo,
     CheckSummary,
     ControlResult,
     ControlStatus,
+    EvidenceFile,
     Finding,
     Severity,
     Status,
     Waiver,
 )
-from auditpack.pack.seal import sha256_file
 from auditpack.render import charts
 from auditpack.render.disclosure import shareable_details
 
-DEFAULT_PDF_FINDINGS_PER_CONTROL = 25
 FIX_FIRST = 5
 PDF_EVIDENCE_PER_CHECK = 6
 # The PDF's evidence index is printed like SHA256SUMS (a monospaced block is about four times cheaper to lay out
@@ -82,26 +81,6 @@ def safe_details(details: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 # -- the view ----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class ReportSettings:
-    prepared_by: str = ""
-    reviewed_by: str = ""
-    pdf_findings_per_control: int = DEFAULT_PDF_FINDINGS_PER_CONTROL
-
-
-def settings_for(assessment: Assessment, config: Any = None) -> ReportSettings:
-    """Report settings from the config in force, else from the config echoed into the assessment."""
-    source: Any = getattr(config, "report", None)
-    if source is not None:
-        return ReportSettings(source.prepared_by, source.reviewed_by, source.pdf_findings_per_control)
-    echoed = assessment.config.get("report") or {}
-    return ReportSettings(
-        prepared_by=str(echoed.get("prepared_by") or ""),
-        reviewed_by=str(echoed.get("reviewed_by") or ""),
-        pdf_findings_per_control=int(echoed.get("pdf_findings_per_control") or DEFAULT_PDF_FINDINGS_PER_CONTROL),
-    )
 
 
 @dataclass
@@ -238,13 +217,6 @@ class AccountRow:
 
 
 @dataclass
-class EvidenceFile:
-    path: str
-    sha256: str
-    size: int
-
-
-@dataclass
 class EvidenceGroup:
     """Evidence files of one account and region: shorter lines for the index, and easier to find."""
 
@@ -315,15 +287,11 @@ def anchor_for(control_id: str) -> str:
     return "control-" + re.sub(r"[^a-z0-9]+", "-", control_id.lower()).strip("-")
 
 
-def evidence_index(pack: Path | None) -> list[EvidenceFile]:
-    if pack is None or not (pack / "evidence").is_dir():
-        return []
-    files = sorted(p for p in (pack / "evidence").rglob("*") if p.is_file() and not p.is_symlink())
-    return [EvidenceFile(p.relative_to(pack).as_posix(), sha256_file(p), p.stat().st_size) for p in files]
-
-
-def build_report(assessment: Assessment, pack: Path | None = None, config: Any = None) -> Report:
-    settings = settings_for(assessment, config)
+def build_report(assessment: Assessment, config: Config | None = None,
+                 evidence: Mapping[str, EvidenceFile] | None = None) -> Report:
+    """The report's content. ``config`` is the config in force (by default the one the assessment echoes);
+    ``evidence`` is the pack's evidence index (paths and digests, see RenderContext)."""
+    settings = (config or config_from_echo(assessment.config)).report
     checks_by_id = {c.id: c for c in assessment.checks}
     check_order = {c.id: i for i, c in enumerate(assessment.checks)}
     by_check: dict[str, list[Finding]] = defaultdict(list)
@@ -436,7 +404,7 @@ def build_report(assessment: Assessment, pack: Path | None = None, config: Any =
         permissions=sorted({p for c in assessment.checks for p in c.permissions}),
         waived=worst_first((f for f in assessment.findings if f.status == Status.WAIVED), check_order),
         accounts=accounts,
-        evidence=evidence_index(pack),
+        evidence=[evidence[rel] for rel in sorted(evidence or {})],
         findings_by_id={f.id: f for f in assessment.findings},
     )
 

@@ -121,7 +121,8 @@ def batches(assessment: Assessment) -> Iterator[dict[str, list[dict[str, Any]]]]
         yield {"Findings": [asff_finding(assessment, f) for f in found[first:first + BATCH_SIZE]]}
 
 
-@output("asff", description="AWS Security Finding Format, in BatchImportFindings batches of 100", order=30)
+@output("asff", description="AWS Security Finding Format, in BatchImportFindings batches of 100",
+        files=(FILENAME,), order=30)
 def write_asff(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     assessment = with_waivers(assessment)
     return [write_json(ctx.pack / FILENAME, Lazy(batches(assessment)))]

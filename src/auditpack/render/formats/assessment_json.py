@@ -15,7 +15,8 @@ FILENAME = "assessment.json"
 _EMPTY_FINDINGS = '\n  "findings": [],\n'
 
 
-@output("json", description="assessment.json, auditpack's versioned format (JSON Schema: auditpack schema)", order=0)
+@output("json", description="assessment.json, auditpack's versioned format (JSON Schema: auditpack schema)",
+        files=(FILENAME,), order=0)
 def write_assessment(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     path = ctx.pack / FILENAME
     with path.open("w", encoding="utf-8") as handle:

@@ -40,7 +40,8 @@ def row(finding: Finding) -> list[str]:
     return [neutralise(c) for c in cells]
 
 
-@output("csv", description="findings.csv: one row per finding, safe to open in a spreadsheet", order=40)
+@output("csv", description="findings.csv: one row per finding, safe to open in a spreadsheet",
+        files=(FILENAME,), order=40)
 def write_csv(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     assessment = with_waivers(assessment)
     path = ctx.pack / FILENAME

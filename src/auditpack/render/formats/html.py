@@ -16,12 +16,13 @@ def report_for(assessment: Assessment, ctx: RenderContext) -> Report:
     cached = ctx.extras.get("report")
     if isinstance(cached, Report) and cached.assessment is assessment:
         return cached
-    report = build_report(assessment, ctx.pack, ctx.config)
+    report = build_report(assessment, ctx.config, ctx.evidence_files())
     ctx.extras["report"] = report
     return report
 
 
-@output("html", description="report.html: the assessment report, self-contained, with sortable tables", order=80)
+@output("html", description="report.html: the assessment report, self-contained, with sortable tables",
+        files=(FILENAME,), order=80)
 def write_html(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     path = ctx.pack / FILENAME
     with path.open("w", encoding="utf-8") as handle:

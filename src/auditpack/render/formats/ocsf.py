@@ -120,7 +120,8 @@ def events(assessment: Assessment) -> Iterator[dict[str, Any]]:
     return (event(assessment, f, control_id) for f in assessment.findings for control_id in f.control_ids)
 
 
-@output("ocsf", description=f"OCSF {OCSF_VERSION} Compliance Finding events (class 2003)", order=20)
+@output("ocsf", description=f"OCSF {OCSF_VERSION} Compliance Finding events (class 2003)",
+        files=(FILENAME,), order=20)
 def write_ocsf(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     assessment = with_waivers(assessment)
     return [write_json(ctx.pack / FILENAME, Lazy(events(assessment)))]

@@ -9,18 +9,15 @@ resources) gets a random UUIDv4. OSCAL forbids empty arrays, so every list is ad
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from auditpack.models import Assessment, ControlResult, ControlStatus, Finding, Severity, Status
+from auditpack.models import Assessment, ControlResult, ControlStatus, EvidenceFile, Finding, Severity, Status
 from auditpack.render import RenderContext, output
 from auditpack.render.common import Lazy, iso, with_waivers, write_json
 from auditpack.render.disclosure import shareable_details
@@ -34,8 +31,6 @@ POAM_FILE = "poam.oscal.json"
 NS = "https://auditpack.dev/ns/oscal"
 # Fixed forever: changing it would change every "stable" UUID and break tracking in GRC systems.
 UUID_NAMESPACE = uuid.UUID("6f1c4d3e-2a7b-5c8d-9e0f-a1b2c3d4e5f6")
-
-DEFAULT_REMEDIATION_DAYS = {"critical": 15, "high": 30, "medium": 90, "low": 180, "informational": 365}
 
 # OSCAL's objective status knows only satisfied / not-satisfied. Our two other states map conservatively:
 # a control we could not evaluate is never reported as met; one with nothing in scope has nothing unmet.
@@ -91,7 +86,7 @@ def compact(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def deadline(started: datetime, severity: Severity, remediation_days: dict[str, int]) -> datetime:
-    days = remediation_days.get(severity.value, DEFAULT_REMEDIATION_DAYS[severity.value])
+    days = remediation_days[severity.value]
     return started + timedelta(days=days)
 
 
@@ -113,8 +108,8 @@ class Catalogue:
     """Everything the three documents share, computed once per run."""
 
     assessment: Assessment
-    pack: Path
     remediation_days: dict[str, int]
+    evidence_files: Mapping[str, EvidenceFile]
     scope_key: str = ""
     # Per finding and resource only identifiers are kept; the observations and inventory items themselves are
     # made while they are written (``Lazy``): at 60,000 findings, holding them all took over 1.5 GB.
@@ -138,28 +133,20 @@ class Catalogue:
 
     # -- evidence files -------------------------------------------------------------------------------
     def _index_evidence(self) -> None:
-        folder = self.pack / "evidence"
-        files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
-        for path in files:
-            rel = path.relative_to(self.pack).as_posix()
-            data = path.read_bytes()
-            document: dict[str, Any] = {}
-            with contextlib.suppress(ValueError):
-                parsed = json.loads(data)
-                document = parsed if isinstance(parsed, dict) else {}
+        for rel, file in self.evidence_files.items():
             self.evidence[rel] = {
                 "uuid": random_uuid(),
                 "title": line(f"Evidence {rel}"),
-                "description": EVIDENCE_PURPOSE.get(document.get("purpose"), EVIDENCE_PURPOSE[None]),
+                "description": EVIDENCE_PURPOSE.get(file.purpose, EVIDENCE_PURPOSE[None]),
                 "rlinks": [{
                     "href": rel,
                     "media-type": "application/json",
-                    "hashes": [{"algorithm": "SHA-256", "value": hashlib.sha256(data).hexdigest()}],
+                    "hashes": [{"algorithm": "SHA-256", "value": file.sha256}],
                 }],
             }
             # A file that is not one of our evidence documents has no time: its observation uses the run's start.
-            with contextlib.suppress(ValueError, KeyError, TypeError):
-                self.collected[rel] = datetime.fromisoformat(document["collected_at"])
+            if file.collected_at is not None:
+                self.collected[rel] = file.collected_at
 
     # -- inventory --------------------------------------------------------------------------------------
     def inventory_items(self, arns: Iterable[str]) -> Lazy:
@@ -456,11 +443,11 @@ def build_poam(cat: Catalogue) -> dict[str, Any] | None:
     return {"plan-of-action-and-milestones": poam}
 
 
-@output("oscal", description="OSCAL 1.2 assessment plan, assessment results and POA&M", order=10)
+@output("oscal", description="OSCAL 1.2 assessment plan, assessment results and POA&M",
+        files=(PLAN_FILE, RESULTS_FILE, POAM_FILE), order=10)
 def write_oscal(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     assessment = with_waivers(assessment)
-    days = getattr(ctx.config, "remediation_days", None) or DEFAULT_REMEDIATION_DAYS
-    cat = Catalogue(assessment, ctx.pack, dict(days))
+    cat = Catalogue(assessment, dict(ctx.config.remediation_days), ctx.evidence_files())
     written = [
         write_json(ctx.pack / PLAN_FILE, build_plan(cat)),
         write_json(ctx.pack / RESULTS_FILE, build_results(cat)),

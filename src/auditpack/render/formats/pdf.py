@@ -13,7 +13,8 @@ from auditpack.render.report import render_report
 FILENAME = "report.pdf"
 
 
-@output("pdf", description="report.pdf: the assessment report for the auditor (WeasyPrint)", order=90)
+@output("pdf", description="report.pdf: the assessment report for the auditor (WeasyPrint)",
+        files=(FILENAME,), order=90)
 def write_pdf(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     from weasyprint import HTML  # slow to import; only the PDF needs it
 

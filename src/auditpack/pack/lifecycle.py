@@ -1,0 +1,139 @@
+"""A pack's life, in one place for scan, merge and report: stage, write, seal, publish (or abandon).
+
+A pack is built in a hidden sibling folder and renamed into place only when complete, so an interrupted run
+never leaves a pack that looks finished, and a pack already at the destination survives until the new one
+is there. Evidence is hashed once, when the recorder writes it or when a verified pack it comes from was
+read; the reports, OSCAL and the seal reuse those digests. Files whose digests are unknown (what the
+writers produce, evidence a test wrote by hand) are hashed once, by the seal.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from auditpack.collect.evidence import EvidenceRecorder, evidence_in
+from auditpack.errors import OutputNotAPack
+from auditpack.library.config import Config
+from auditpack.models import Assessment, EvidenceFile
+from auditpack.pack.seal import (
+    MANIFEST,
+    SUMS,
+    evidence_from_manifest,
+    producers_from,
+    read_manifest,
+    seal,
+    sha256_file,
+)
+from auditpack.render import RenderContext, chosen_formats, write_outputs
+
+
+class PackBuilder:
+    """One pack on its way to ``out``. Use as a context manager: leaving it by an exception abandons it."""
+
+    def __init__(self, out: Path) -> None:
+        if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "assessment.json").exists())):
+            raise OutputNotAPack(out)
+        self.out = out
+        self.path = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
+        self.path.mkdir(parents=True, exist_ok=False)
+        self.recorder = EvidenceRecorder(self.path)
+        self._known: dict[str, EvidenceFile] = {}  # carried or found files, with their digests
+        self._producers: dict[str, str] = {}
+
+    def __enter__(self) -> PackBuilder:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if kind is not None:
+            self.abandon()
+
+    # -- stage -------------------------------------------------------------------------------------------
+
+    def carry(self, source: Path, files: Iterable[str], digests: Mapping[str, str], *, link: bool) -> None:
+        """Bring ``files`` of a verified pack into this one, keeping the digests verification computed.
+
+        ``link`` hard-links them (a re-render, whose old pack goes away once this one is published); a merge
+        copies, because its inputs stay and a link would let an edit of an input change this pack too.
+        """
+        recorded = evidence_from_manifest(source)
+        entries = (read_manifest(source) or {}).get("files", [])
+        producers = {str(f.get("path")): str(f.get("produced_by")) for f in entries
+                     if isinstance(f, dict) and f.get("produced_by")}
+        for rel in files:
+            target = self.path / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if link:
+                try:
+                    os.link(source / rel, target)
+                except OSError:  # another file system, or links not allowed: copy instead
+                    shutil.copy2(source / rel, target)
+            else:
+                shutil.copy2(source / rel, target)
+            if rel in producers:
+                self._producers.setdefault(rel, producers[rel])
+            known = recorded.get(rel)
+            digest = digests.get(rel) or sha256_file(target)
+            self._known[rel] = EvidenceFile(rel, digest, target.stat().st_size,
+                                              known.collected_at if known else None, known.purpose if known else None)
+
+    def evidence(self) -> dict[str, EvidenceFile]:
+        """Every evidence file in the pack with its digest: recorded, carried, or found and hashed now (once:
+        a found file is known from then on)."""
+        files = evidence_in(self.path, {**self._known, **self.recorder.files})
+        self._known.update(files)
+        return files
+
+    # -- write, seal, publish ----------------------------------------------------------------------------
+
+    def write(self, assessment: Assessment, config: Config, formats: list[str],
+              extras: dict[str, Any] | None = None) -> dict[str, list[Path]]:
+        """Run the named writers (``json`` always) into the pack; returns what each wrote.
+
+        The files those writers produce are removed first: a file carried by a hard link is shared with the
+        pack it came from, and writing into it would change that pack too."""
+        for fmt in chosen_formats(formats):
+            for name in fmt.files:
+                (self.path / name).unlink(missing_ok=True)
+                self._known.pop(name, None)
+        evidence = self.evidence()
+        written = write_outputs(assessment, RenderContext(pack=self.path, config=config, evidence=evidence,
+                                                          extras=extras or {}), formats)
+        self._producers.update(producers_from(written, self.path))
+        return written
+
+    def seal(self, assessment: Assessment, sealed_by: str) -> dict[str, Any]:
+        """``manifest.json`` and ``SHA256SUMS`` over every file, reusing the digests already known."""
+        for stale in (MANIFEST, SUMS):
+            (self.path / stale).unlink(missing_ok=True)
+        return seal(self.path, self._producers, known={**self._known, **self.recorder.files},
+                    run_id=assessment.run.id, tool_version=assessment.tool.version, sealed_by=sealed_by)
+
+    def publish(self) -> Path:
+        """Move the finished pack into place. A pack already there is set aside first and deleted only once
+        the new one is in place, so an interrupt at any point leaves one complete pack, never none or half."""
+        self.recorder.close()
+        if not self.out.exists():
+            self.path.rename(self.out)
+            return self.out
+        previous = self.path.with_name(f"{self.path.name}.previous")
+        self.out.rename(previous)
+        try:
+            self.path.rename(self.out)
+        except BaseException:
+            previous.rename(self.out)
+            raise
+        shutil.rmtree(previous, ignore_errors=True)
+        return self.out
+
+    def abandon(self) -> None:
+        """Remove the unfinished pack; collectors still finishing a call can no longer write into it."""
+        self.recorder.close()
+        shutil.rmtree(self.path, ignore_errors=True)
+

@@ -1,0 +1,107 @@
+"""Verifying an evidence pack: every file against ``SHA256SUMS`` and ``manifest.json``, each change named.
+
+Both records are checked, so editing a file and fixing up one of them is still caught by the other. The
+digests computed on the way are kept (``Verification.digests``): a command that builds on a verified pack
+(``report``, ``merge``) reuses them instead of reading every file again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from auditpack.pack.seal import MANIFEST, SUMS, pack_files, parse_sums, read_manifest, sha256_file
+
+
+@dataclass
+class Verification:
+    """What ``verify`` found; ``intact`` only when every list is empty."""
+
+    pack: Path
+    checked: int = 0
+    missing: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    altered: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # path -> SHA-256 of every file read
+
+    @property
+    def intact(self) -> bool:
+        return not (self.missing or self.added or self.altered or self.problems)
+
+    def lines(self) -> list[str]:
+        out = [f"missing: {p}" for p in self.missing]
+        out += [f"added: {p}" for p in self.added]
+        out += [f"altered: {p}" for p in self.altered]
+        out += [f"problem: {p}" for p in self.problems]
+        return out
+
+
+class NotAPack(Exception):
+    """The folder is not an auditpack pack at all (as opposed to a pack that fails verification)."""
+
+
+def is_pack(pack: Path) -> bool:
+    return pack.is_dir() and any((pack / name).is_file() for name in (SUMS, MANIFEST, "assessment.json"))
+
+
+def verify(pack: Path) -> Verification:
+    """Check ``SHA256SUMS`` and ``manifest.json`` against the files on disk.
+
+    A file is *missing* when a record lists it and it is gone, *added* when it is on disk and in neither
+    record, *altered* when its bytes (or the manifest's size) differ from a record. Both records are checked,
+    so editing a file and fixing up one of them is still caught by the other.
+    """
+    if not is_pack(pack):
+        raise NotAPack(f"{pack} is not an auditpack pack (no {SUMS}, {MANIFEST} or assessment.json)")
+    result = Verification(pack=pack)
+    on_disk = set(pack_files(pack))
+    links = sorted(p for p in on_disk if (pack / p).is_symlink())
+    result.problems += [f"{p} is a symbolic link; a pack holds only regular files" for p in links]
+
+    sums: dict[str, str] = {}
+    if (pack / SUMS).is_file():
+        sums, bad = parse_sums((pack / SUMS).read_text(encoding="utf-8", errors="replace"))
+        result.problems += [f"{SUMS} {where} is not a checksum line" for where in bad]
+    else:
+        result.missing.append(SUMS)
+
+    manifest = read_manifest(pack)
+    listed: dict[str, dict[str, Any]] = {}
+    if manifest is not None:
+        for entry in manifest["files"]:
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                listed[entry["path"]] = entry
+            else:
+                result.problems.append(f"{MANIFEST} has an entry without a path")
+    elif (pack / MANIFEST).is_file():
+        result.problems.append(f"{MANIFEST} is not a valid manifest")
+    elif MANIFEST not in result.missing:
+        result.missing.append(MANIFEST)
+
+    recorded = set(sums) | set(listed) | ({MANIFEST} if sums or listed else set())
+    result.missing += sorted(p for p in recorded - on_disk if p not in result.missing)
+    result.added += sorted(p for p in on_disk - recorded if p not in links)
+
+    altered: set[str] = set()
+    for rel in sorted(on_disk & recorded):
+        path = pack / rel
+        if path.is_symlink():
+            continue
+        digest = sha256_file(path)
+        result.digests[rel] = digest
+        result.checked += 1
+        if rel in sums and sums[rel] != digest:
+            altered.add(rel)
+        entry = listed.get(rel)
+        if entry is not None and (entry.get("sha256") != digest or entry.get("size") != path.stat().st_size):
+            altered.add(rel)
+        if sums and rel not in sums:
+            result.problems.append(f"{rel} is in {MANIFEST} but not in {SUMS}")
+        if listed and rel not in listed and rel != MANIFEST:
+            result.problems.append(f"{rel} is in {SUMS} but not in {MANIFEST}")
+    result.altered = sorted(altered)
+    return result
+
+
