@@ -88,9 +88,10 @@ def _required_inputs(service: str, operation: str) -> list[str] | None:
 def plan_for_registered_checks() -> NeedsPlan:
     """The needs of every check the built-in controls cite, through the collectors registered now."""
     from auditpack.library.validation import load_library
+    from auditpack.render import FORMATS
     from auditpack.resources.base import required_collectors
 
-    library = load_library(None, None)
+    library = load_library(None, None, formats=FORMATS.names())
     resource_types = sorted({r for spec in library.checks.values() for r in spec.resources})
     plan = NeedsPlan()
     seen_replacements: set[tuple[str, tuple[str, ...]]] = set()

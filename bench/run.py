@@ -142,7 +142,8 @@ def measure_scan(size: Size, env: dict[str, str], work: Path,
 
 
 def floor_plan(needs: NeedsPlan, size: Size, scan_calls: list[dict[str, Any]], max_workers: int) -> dict[str, Any]:
-    from auditpack.collect.session import ClientSettings
+    from auditpack.collect.session import MAX_POOL_CONNECTIONS
+    from auditpack.library.config import CollectionSettings
 
     home = size.regions[0]
     enumerations = [
@@ -158,12 +159,12 @@ def floor_plan(needs: NeedsPlan, size: Size, scan_calls: list[dict[str, Any]], m
             seen.add(key)
             requests.append({"service": c["service"], "region": c["region"], "operation": c["operation"],
                              "params": c["params"]})
-    settings = ClientSettings()
+    settings = CollectionSettings()
     return {
         "home_region": home,
         "max_workers": max_workers,
         "client": {"max_attempts": settings.max_attempts, "connect_timeout": settings.connect_timeout,
-                   "read_timeout": settings.read_timeout, "max_pool_connections": settings.max_pool_connections},
+                   "read_timeout": settings.read_timeout, "max_pool_connections": MAX_POOL_CONNECTIONS},
         "enumerations": enumerations,
         "requests": requests,
     }
@@ -198,7 +199,8 @@ def warm_up() -> None:
     """Import (and so byte-compile) everything both children load, so neither pays first-run compilation."""
     subprocess.run([sys.executable, "-c", "import boto3, auditpack.scan; from auditpack.library.validation import "
                     "load_library; from auditpack.resources.base import COLLECTORS; "
-                    "load_library(None, None); COLLECTORS.load()"], check=True)
+                    "from auditpack.render import FORMATS; "
+                    "load_library(None, None, formats=FORMATS.names()); COLLECTORS.load()"], check=True)
 
 
 def median_of(runs: list[Measured]) -> Measured:

@@ -25,7 +25,7 @@ from auditpack.collect.gate import Gate, collector_gate
 from auditpack.collect.redaction import redact_tree, sensitive_fields
 from auditpack.emulator.demo import DEMO_REGIONS, seed_sample_account
 from auditpack.library.checks import load_checks
-from auditpack.library.config import CONFIG_SCHEMA
+from auditpack.library.config import Config
 from auditpack.library.controls import CONTROL_SCHEMA
 from auditpack.resources.base import COLLECTORS
 from tests.secretsearch import PLANTERS, SECRET_ALPHABET, assert_never_written
@@ -70,6 +70,40 @@ def near(rule: dict[str, Any]) -> st.SearchStrategy[Any]:
     return st.one_of(*options)
 
 
+def near_schema(schema: dict[str, Any], defs: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Values shaped by a JSON Schema node of the config model (so validation gets deep), mixed with arbitrary
+    ones."""
+    if not isinstance(schema, dict):  # JSON Schema's "anything" (true)
+        return documents
+    if "$ref" in schema:
+        return near_schema(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+    options: list[st.SearchStrategy[Any]] = [documents]
+    for alternative in schema.get("anyOf", []):
+        options.append(near_schema(alternative, defs))
+    kind = schema.get("type")
+    if kind == "object" and "properties" in schema:
+        fields = {name: near_schema(sub, defs) for name, sub in schema["properties"].items()}
+        options.append(st.fixed_dictionaries({}, optional={**fields, "unexpected": documents}))
+    elif kind == "object":
+        options.append(st.dictionaries(st.from_regex(r"[a-z0-9_]{1,20}", fullmatch=True) | keys,
+                                       near_schema(schema.get("additionalProperties", True), defs), max_size=4))
+    elif kind == "array":
+        options.append(st.lists(near_schema(schema.get("items", {}), defs), max_size=3))
+    elif kind == "string":
+        options.append(st.text(max_size=12) | st.dates().map(str) | st.sampled_from(["us-east-1", "123456789012"]))
+    elif kind == "integer":
+        low, high = schema.get("minimum", -10) - 2, schema.get("maximum", 10**6) + 2
+        options.append(st.integers(min_value=low, max_value=high))
+    elif kind == "number":
+        options.append(st.floats(min_value=-1, max_value=schema.get("maximum", 1000) + 1) | st.integers())
+    elif kind == "boolean":
+        options.append(st.booleans())
+    return st.one_of(*options)
+
+
+CONFIG_JSON_SCHEMA = Config.model_json_schema()
+
+
 def parameter_values() -> st.SearchStrategy[dict[str, Any]]:
     """The config's ``parameters`` with the names checks really declare, so each check's own schema runs."""
     names = sorted({name for spec in load_checks().values() for name in spec.params}) or ["none"]
@@ -78,8 +112,10 @@ def parameter_values() -> st.SearchStrategy[dict[str, Any]]:
 
 config_documents = st.one_of(
     documents,
-    st.fixed_dictionaries({}, optional={**{k: near(v) for k, v in CONFIG_SCHEMA.items()},
-                                        "parameters": parameter_values()}),
+    st.fixed_dictionaries({}, optional={
+        **{k: near_schema(v, CONFIG_JSON_SCHEMA.get("$defs", {}))
+           for k, v in CONFIG_JSON_SCHEMA["properties"].items() if k != "path"},
+        "parameters": parameter_values()}),
 )
 control_documents = st.one_of(
     documents,

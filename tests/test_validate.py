@@ -94,3 +94,45 @@ def test_malformed_control_stops_a_scan_before_any_call(tmp_path, capsys):
     result = run_cli(capsys, "scan", "--controls-dir", str(tmp_path / "c"), "--out", str(tmp_path / "out"))
     assert result.code == 2 and "au-9.yaml:" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_every_problem_of_a_config_is_reported_in_one_run(tmp_path, capsys):
+    config = write(tmp_path, "auditpack.yaml", """\
+organisation: {name: x}
+collection:
+  max_workers: many
+  read_timeout: 0
+scope:
+  regions: [us-east-1, mars]
+formats: [pdf, docx]
+waivers:
+  - check_id: no_such_check
+    resource: "arn:aws:s3:::b"
+    justification: j
+    approved_by: a
+    expires: 2026-02-30
+""")
+    result = run_cli(capsys, "validate", "--config", str(config))
+    assert result.code == 2
+    for line in (f"{config}:1: organisation: unknown field",
+                 f"{config}:3: collection.max_workers: must be a whole number (not 'many')",
+                 f"{config}:4: collection.read_timeout: must be at least 1",
+                 f"{config}:6: scope.regions[1]: 'mars' is not a region name such as us-east-1",
+                 f"{config}:7: formats[1]: unknown format 'docx' (known: json, oscal, ocsf, asff, csv, html, pdf)",
+                 f"{config}:9: waivers[0].check_id: unknown check id 'no_such_check'",
+                 f"{config}:13: waivers[0].expires: '2026-02-30' is not a valid date (YYYY-MM-DD)"):
+        assert line in result.stderr, result.stderr
+    assert "String should match" not in result.stderr and "^" not in result.stderr, "no raw patterns"
+
+
+def test_every_default_is_declared_once_in_the_config_schema():
+    from auditpack.collect.accounts import AccountSelection
+    from auditpack.collect.session import client_config
+    from auditpack.library.config import Config
+
+    defaults = Config()
+    assert AccountSelection().role_name == defaults.scope.role_name
+    botocore = client_config(defaults.collection)
+    assert botocore.retries["max_attempts"] == defaults.collection.max_attempts
+    assert (botocore.connect_timeout, botocore.read_timeout) == (defaults.collection.connect_timeout,
+                                                                 defaults.collection.read_timeout)

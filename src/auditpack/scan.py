@@ -26,7 +26,7 @@ from auditpack.collect.accounts import (
 from auditpack.collect.evidence import EvidenceRecorder
 from auditpack.collect.gate import Gate
 from auditpack.collect.scheduler import Milestone, Progress, collect
-from auditpack.collect.session import AccountSession, ClientSettings, known_regions, open_session
+from auditpack.collect.session import AccountSession, client_config, known_regions, open_session
 from auditpack.errors import NoAccountInScope, NoRegionLeft, UnknownRegion
 from auditpack.evaluate.assessment import build_assessment
 from auditpack.library.config import Config
@@ -34,6 +34,7 @@ from auditpack.library.validation import Library, load_library
 from auditpack.memory import long_lived_objects, settled
 from auditpack.models import Assessment, Identity
 from auditpack.pack.lifecycle import PackBuilder
+from auditpack.render import FORMATS
 from auditpack.render.formats.assessment_json import read_assessment
 from auditpack.resources.base import required_collectors, secret_source_types
 from auditpack.resources.inventory import Inventory
@@ -120,7 +121,8 @@ def run_scan(options: ScanOptions, progress: Progress | None = None) -> tuple[As
 
 
 def _run_scan(options: ScanOptions, progress: Progress | None) -> tuple[Assessment, Path]:
-    library = load_library(options.controls_dir, options.config_path).select(options.control_ids)
+    library = load_library(options.controls_dir, options.config_path, formats=FORMATS.names())
+    library = library.select(options.control_ids)
     config = library.config
     formats = options.formats if options.formats is not None else config.formats
     previous = read_assessment(options.previous) if options.previous is not None else None
@@ -139,15 +141,11 @@ def plan_and_assess(options: ScanOptions, library: Library, recorder: EvidenceRe
     """Who is calling, which regions and accounts are in scope (recorded as evidence), then the assessment."""
     config = library.config
     session = open_session(options.profile)
-    settings = ClientSettings(
-        max_attempts=config.collection.max_attempts,
-        connect_timeout=config.collection.connect_timeout,
-        read_timeout=config.collection.read_timeout,
-    )
+    settings = config.collection
     default_region = session.region_name or "us-east-1"
 
     def client(service: str, region: str) -> Any:
-        return session.client(service, region_name=region, config=settings.botocore_config())
+        return session.client(service, region_name=region, config=client_config(settings))
 
     account_id, caller_arn = whoami(planning_gate("", client, recorder, default_region))
     account = AccountSession(session, account_id, caller_arn, settings)

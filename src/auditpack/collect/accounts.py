@@ -29,7 +29,7 @@ from botocore.session import get_session
 from auditpack.collect.evidence import EvidenceRecorder
 from auditpack.collect.gate import ClientFactory, Gate
 from auditpack.collect.redaction import sensitive_fields
-from auditpack.collect.session import AccountSession, ClientSettings
+from auditpack.collect.session import AccountSession
 from auditpack.errors import (
     AccountsOutsideOrganization,
     AwsUnreachable,
@@ -39,10 +39,10 @@ from auditpack.errors import (
     RegionsUnavailable,
     UserError,
 )
+from auditpack.library.config import DEFAULT_ROLE_NAME, CollectionSettings
 from auditpack.models import CollectionError
 from auditpack.resources.base import GLOBAL_REGION, READ_ONLY, CallFailed
 
-DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 ROLE_ARN = re.compile(r"^arn:(aws[\w-]*):iam::(\d{12}):role/(.+)$")
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 SESSION_NAME = "auditpack"
@@ -164,7 +164,7 @@ def _assume(gate: Gate, role_arn: str) -> dict[str, Any]:
 
 
 def assumed_session(gate: Gate, role_arn: str, home_region: str,
-                    settings: ClientSettings, loader: Loader | None = None) -> AccountSession:
+                    settings: CollectionSettings, loader: Loader | None = None) -> AccountSession:
     """A session in the role's account whose credentials renew themselves before they expire.
 
     ``loader`` is shared by every account's session: each botocore session otherwise parses the endpoint and
@@ -193,7 +193,7 @@ def assumed_session(gate: Gate, role_arn: str, home_region: str,
 
 
 def plan_accounts(caller: AccountSession, gate: Gate, selection: AccountSelection, home_region: str,
-                  settings: ClientSettings, max_workers: int = 8) -> AccountPlan:
+                  settings: CollectionSettings, max_workers: int = 8) -> AccountPlan:
     """Sessions for every account in scope; accounts whose role cannot be assumed are listed apart.
 
     ``gate`` is the caller's planning gate: listing the Organization and assuming roles go through it."""

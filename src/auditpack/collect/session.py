@@ -14,23 +14,21 @@ import boto3
 from botocore.config import Config
 
 from auditpack.errors import ProfileNotFound
+from auditpack.library.config import CollectionSettings
+
+# Connections kept per client: above the default pool size, enough for the scheduler's workers to share one.
+MAX_POOL_CONNECTIONS = 32
 
 
-@dataclass(frozen=True)
-class ClientSettings:
-    max_attempts: int = 8
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
-    max_pool_connections: int = 32
-
-    def botocore_config(self) -> Config:
-        return Config(
-            retries={"mode": "adaptive", "max_attempts": self.max_attempts},
-            connect_timeout=self.connect_timeout,
-            read_timeout=self.read_timeout,
-            max_pool_connections=self.max_pool_connections,
-            user_agent_extra="auditpack",
-        )
+def client_config(settings: CollectionSettings) -> Config:
+    """botocore's settings for every client of a scan: adaptive retries and the configured timeouts."""
+    return Config(
+        retries={"mode": "adaptive", "max_attempts": settings.max_attempts},
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        max_pool_connections=MAX_POOL_CONNECTIONS,
+        user_agent_extra="auditpack",
+    )
 
 
 class CallsCancelled(RuntimeError):
@@ -44,7 +42,7 @@ class AccountSession:
     session: boto3.session.Session
     account: str
     identity_arn: str
-    settings: ClientSettings = field(default_factory=ClientSettings)
+    settings: CollectionSettings = field(default_factory=CollectionSettings)
     # Set when the scan is interrupted: botocore's retry loop would otherwise go on for every attempt left.
     cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
@@ -59,7 +57,7 @@ class AccountSession:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
-                client = self.session.client(service, region_name=region, config=self.settings.botocore_config())
+                client = self.session.client(service, region_name=region, config=client_config(self.settings))
                 client.meta.events.register("before-send", self._refuse_if_cancelled)
                 self._clients[key] = client
             return self._clients[key]

@@ -17,8 +17,9 @@ def arguments(p: argparse.ArgumentParser) -> None:
 @command("controls", help="list controls, their checks and parameters", arguments=arguments)
 def run(args: argparse.Namespace) -> int:
     from auditpack.library.validation import load_library
+    from auditpack.render import FORMATS
 
-    library = load_library(args.controls_dir, args.config)
+    library = load_library(args.controls_dir, args.config, formats=FORMATS.names())
     if args.json:
         rows = [
             {

@@ -40,8 +40,9 @@ def policy(checks, *, org: bool = False, role_arns: list[str] | None = None) -> 
 def run(args: argparse.Namespace) -> int:
     from auditpack.collect.accounts import parse_role_arns
     from auditpack.library.validation import load_library
+    from auditpack.render import FORMATS
 
-    library = load_library(args.controls_dir, args.config).select(args.control)
+    library = load_library(args.controls_dir, args.config, formats=FORMATS.names()).select(args.control)
     scope = library.config.scope
     org = args.org or scope.org
     role_name = args.role_name or scope.role_name

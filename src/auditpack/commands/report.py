@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     config = _config_from(assessment, args.config)
     if args.config is not None:
         assessment = assessment.model_copy(update={
-            "organization": Organization(**config.organization),
+            "organization": Organization.model_validate(config.organization.model_dump()),
             "config": {**assessment.config, "organization": config.echo()["organization"],
                        "report": config.echo()["report"]},
         })

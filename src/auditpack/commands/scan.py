@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 
 from auditpack.commands import command
+from auditpack.library.config import DEFAULT_ROLE_NAME
+from auditpack.render import FORMATS
 
 
 def add_library_args(parser: argparse.ArgumentParser) -> None:
@@ -19,7 +21,7 @@ def add_account_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--org", action="store_true",
                         help="scan every ACTIVE account of the Organization (run from the management account)")
     parser.add_argument("--role-name", metavar="NAME",
-                        help="role to assume in other accounts (default: OrganizationAccountAccessRole)")
+                        help=f"role to assume in other accounts (default: {DEFAULT_ROLE_NAME})")
     parser.add_argument("--account-role", dest="account_roles", action="append", default=[], metavar="ARN",
                         help="assume this role ARN and scan its account; repeatable")
     parser.add_argument("--accounts", action="append", default=[], metavar="IDS",
@@ -37,7 +39,7 @@ def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("auditpack-out"), metavar="DIR",
                    help="where to write the pack (default: ./auditpack-out)")
     p.add_argument("--format", dest="formats", metavar="LIST",
-                   help="comma-separated outputs (json,oscal,ocsf,asff,csv,html,pdf); default: all, or the config's")
+                   help=f"comma-separated outputs ({','.join(FORMATS.names())}); default: all, or the config's")
     add_account_args(p)
     p.add_argument("--previous", type=Path, metavar="DIR",
                    help="a previous pack: the report adds what changed since (same as 'auditpack diff')")

@@ -15,8 +15,9 @@ def arguments(p: argparse.ArgumentParser) -> None:
 @command("validate", help="validate control files and the config; exit 2 on any problem", arguments=arguments)
 def run(args: argparse.Namespace) -> int:
     from auditpack.library.validation import load_library
+    from auditpack.render import FORMATS
 
-    library = load_library(args.controls_dir, args.config)
+    library = load_library(args.controls_dir, args.config, formats=FORMATS.names())
     print(f"ok: {len(library.controls)} controls, {len(library.checks)} checks"
           + (f", config {args.config}" if args.config else ""))
     return 0

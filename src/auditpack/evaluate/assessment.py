@@ -113,7 +113,7 @@ def build_assessment(
         tool=Tool(version=__version__),
         run=Run(id=run_id, started_at=started, finished_at=datetime.now(UTC)),
         scope=Scope(accounts=inventory.accounts, regions=inventory.regions, identity=identity),
-        organization=Organization(**config.organization),
+        organization=Organization.model_validate(config.organization.model_dump()),
         parameters={k: library.params.values[k] for k in sorted(library.params.values)
                     if any(k in checks[c].params for c in checks)},
         controls=results,

@@ -10,57 +10,9 @@ and that exceptions nobody needs any more are visible (a waiver in force that ma
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Iterable
 from fnmatch import fnmatchcase
 
 from auditpack.models import Finding, Status, Waiver, WaiverState, WaiverStatus
-
-ARN_GLOB = re.compile(r"^(arn:|\*)")
-
-
-def glob_problem(pattern: str) -> str | None:
-    """Why ``pattern`` is not a usable ARN glob, or None.
-
-    fnmatch reads an unclosed ``[`` as a literal character, so a typo would silently match nothing; we refuse
-    it instead. A pattern must also look like an ARN (or start with ``*``) because it is matched against ARNs.
-    """
-    if not ARN_GLOB.match(pattern):
-        return f"{pattern!r} is not an ARN glob (it must start with 'arn:' or '*')"
-    depth_open = None
-    for i, char in enumerate(pattern):
-        if char == "[" and depth_open is None:
-            depth_open = i
-        elif char == "]" and depth_open is not None and i > depth_open + 1:
-            depth_open = None
-    if depth_open is not None:
-        return f"{pattern!r} has an unclosed '[' at position {depth_open}"
-    return None
-
-
-def date_problem(value: object) -> str | None:
-    """Why ``value`` is not a real ISO date (2026-02-30 passes a regex but is no day), or None."""
-    if isinstance(value, dt.date):
-        return None
-    try:
-        dt.date.fromisoformat(str(value))
-    except ValueError:
-        return f"{value!r} is not a valid date (YYYY-MM-DD)"
-    return None
-
-
-def waiver_problems(waivers: Iterable[dict], known_checks: set[str] | None) -> list[tuple[str, str]]:
-    """``(field path, message)`` for each waiver field the schema cannot judge alone."""
-    out: list[tuple[str, str]] = []
-    for i, waiver in enumerate(waivers):
-        check_id = waiver.get("check_id")
-        if known_checks is not None and check_id not in known_checks:
-            out.append((f"waivers[{i}].check_id", f"unknown check id {check_id!r}"))
-        if (why := glob_problem(str(waiver.get("resource", "")))) is not None:
-            out.append((f"waivers[{i}].resource", why))
-        if (why := date_problem(waiver.get("expires"))) is not None:
-            out.append((f"waivers[{i}].expires", why))
-    return out
 
 
 def is_expired(waiver: Waiver, on: dt.date) -> bool:

@@ -1,125 +1,177 @@
-"""The organization's config file (``auditpack.yaml``): validated like the controls, with field paths.
+"""The organization's config file (``auditpack.yaml``): one schema, its defaults, and problems with field paths.
 
 It is where an organization writes what NIST leaves to it: parameter values, scope, accepted risks
 (waivers), remediation deadlines, who prepared the assessment. Everything has a default, so a scan runs
-without one.
+without one, and every default is declared here once: the collection settings the AWS clients use, the role
+assumed in other accounts, the PDF's cap, the remediation deadlines. The pydantic models are both the
+validation and the typed config every stage reads.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Collection
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from cerberus import Validator
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
 
 from auditpack.errors import UserError
-from auditpack.evaluate.waivers import waiver_problems
-from auditpack.library.yamlfile import Problem, flatten_errors, load_yaml, problem
-from auditpack.models import Waiver
+from auditpack.library.yamlfile import Problem, load_yaml, problem
+from auditpack.models import Organization, Severity, Waiver
 
-OUTPUT_FORMATS = ("json", "oscal", "ocsf", "asff", "csv", "html", "pdf")
-SEVERITIES = ("critical", "high", "medium", "low", "informational")
-
-CONFIG_SCHEMA: dict[str, Any] = {
-    "organization": {
-        "type": "dict",
-        "schema": {"name": {"type": "string"}, "system": {"type": "string"}},
-    },
-    "parameters": {"type": "dict", "keysrules": {"type": "string", "regex": r"^[a-z0-9_]+$"}},
-    "scope": {
-        "type": "dict",
-        "schema": {
-            "accounts": {"type": "list", "schema": {"type": "string", "regex": r"^\d{12}$"}},
-            "regions": {"type": "list", "schema": {"type": "string", "regex": r"^[a-z]{2}(-[a-z]+)+-\d$"}},
-            "exclude_regions": {"type": "list", "schema": {"type": "string", "regex": r"^[a-z]{2}(-[a-z]+)+-\d$"}},
-            "org": {"type": "boolean"},
-            "role_name": {"type": "string", "regex": r"^[\w+=,.@-]{1,64}$"},
-            "account_roles": {
-                "type": "list",
-                "schema": {"type": "string", "regex": r"^arn:aws[\w-]*:iam::\d{12}:role/.+$"},
-            },
-        },
-    },
-    "waivers": {
-        "type": "list",
-        "schema": {
-            "type": "dict",
-            "schema": {
-                "check_id": {"type": "string", "required": True, "regex": r"^[a-z0-9_]+$"},
-                "resource": {"type": "string", "required": True, "empty": False},
-                "justification": {"type": "string", "required": True, "empty": False},
-                "approved_by": {"type": "string", "required": True, "empty": False},
-                "expires": {"type": ["date", "string"], "required": True, "regex": r"^\d{4}-\d{2}-\d{2}$"},
-                "ticket": {"type": "string"},
-            },
-        },
-    },
-    "remediation_days": {
-        "type": "dict",
-        "keysrules": {"type": "string", "allowed": list(SEVERITIES)},
-        "valuesrules": {"type": "integer", "min": 1, "max": 3650},
-    },
-    "fingerprint_key": {"type": "string", "empty": False},
-    "formats": {"type": "list", "schema": {"type": "string", "allowed": list(OUTPUT_FORMATS)}},
-    "report": {
-        "type": "dict",
-        "schema": {
-            "prepared_by": {"type": "string"},
-            "reviewed_by": {"type": "string"},
-            "pdf_findings_per_control": {"type": "integer", "min": 1, "max": 10000},
-        },
-    },
-    "collection": {
-        "type": "dict",
-        "schema": {
-            "max_workers": {"type": "integer", "min": 1, "max": 256},
-            "max_attempts": {"type": "integer", "min": 1, "max": 20},
-            "connect_timeout": {"type": "number", "min": 1, "max": 300},
-            "read_timeout": {"type": "number", "min": 1, "max": 900},
-        },
-    },
-}
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+ROLE_ARN = re.compile(r"^arn:(aws[\w-]*):iam::(\d{12}):role/(.+)$")
+NAME = re.compile(r"^[a-z0-9_]+$")
+DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 
 
-class Scope(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    accounts: list[str] = Field(default_factory=list)
-    regions: list[str] = Field(default_factory=list)
-    exclude_regions: list[str] = Field(default_factory=list)
+def _matching(pattern: re.Pattern[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"{value!r} is not {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _iso_date(value: Any) -> Any:
+    """A waiver's expiry as YAML writes it (a date) or as text (YYYY-MM-DD); kept as ISO text."""
+    if isinstance(value, dt.datetime):
+        raise ValueError(f"{value.isoformat()!r} is a date and time: write the day only (YYYY-MM-DD)")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value).isoformat()
+        except ValueError:
+            raise ValueError(f"{value!r} is not a valid date (YYYY-MM-DD)") from None
+    return value
+
+
+ARN_GLOB = re.compile(r"^(arn:|\*)")
+
+
+def glob_problem(pattern: str) -> str | None:
+    """Why ``pattern`` is not a usable ARN glob, or None.
+
+    fnmatch reads an unclosed ``[`` as a literal character, so a typo would silently match nothing; we refuse
+    it instead. A pattern must also look like an ARN (or start with ``*``) because it is matched against ARNs.
+    """
+    if not ARN_GLOB.match(pattern):
+        return f"{pattern!r} is not an ARN glob (it must start with 'arn:' or '*')"
+    depth_open = None
+    for i, char in enumerate(pattern):
+        if char == "[" and depth_open is None:
+            depth_open = i
+        elif char == "]" and depth_open is not None and i > depth_open + 1:
+            depth_open = None
+    if depth_open is not None:
+        return f"{pattern!r} has an unclosed '[' at position {depth_open}"
+    return None
+
+
+def _arn_glob(value: str) -> str:
+    why = glob_problem(value)
+    if why:
+        raise ValueError(why)
+    return value
+
+
+def _registered(kind: str) -> AfterValidator:
+    """Checks a name against what this version has (``context[kind]``: check ids, output formats), when the
+    reader supplies it: a typo would otherwise waive or write nothing, silently."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        known = (info.context or {}).get(kind)
+        if known is not None and value not in known:
+            noun = "check id" if kind == "check_ids" else "format"
+            hint = f" (known: {', '.join(known)})" if kind == "formats" else ""
+            raise ValueError(f"unknown {noun} {value!r}{hint}")
+        return value
+
+    return AfterValidator(check)
+
+
+AccountId = Annotated[str, _matching(ACCOUNT_ID, "a 12-digit account id")]
+RegionName = Annotated[str, _matching(REGION, "a region name such as us-east-1")]
+RoleName = Annotated[str, _matching(ROLE_NAME, "an IAM role name")]
+RoleArn = Annotated[str, _matching(ROLE_ARN, "an IAM role ARN (arn:aws:iam::123456789012:role/Name)")]
+CheckName = Annotated[str, _matching(NAME, "a check id (lower-case letters, digits and underscores)")]
+Days = Annotated[int, Field(ge=1, le=3650)]
+
+
+class Section(BaseModel):
+    """A config section: unknown keys are mistakes, and YAML's types are taken as written (no coercion)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Scope(Section):
+    accounts: list[AccountId] = Field(default_factory=list)
+    regions: list[RegionName] = Field(default_factory=list)
+    exclude_regions: list[RegionName] = Field(default_factory=list)
     org: bool = False
-    role_name: str = "OrganizationAccountAccessRole"
-    account_roles: list[str] = Field(default_factory=list)
+    role_name: RoleName = DEFAULT_ROLE_NAME
+    account_roles: list[RoleArn] = Field(default_factory=list)
 
 
-class ReportSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ConfigWaiver(Waiver):
+    """A waiver as the config states it: the expiry is a real day and the resource a usable ARN glob."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    check_id: Annotated[CheckName, _registered("check_ids")]
+    resource: Annotated[str, AfterValidator(_arn_glob)]
+    justification: Annotated[str, Field(min_length=1)]
+    approved_by: Annotated[str, Field(min_length=1)]
+    expires: Annotated[str, BeforeValidator(_iso_date)]
+
+
+class RemediationDays(Section):
+    """Days allowed to fix a failing finding, by severity (the POA&M's deadlines)."""
+
+    critical: Days = 15
+    high: Days = 30
+    medium: Days = 90
+    low: Days = 180
+    informational: Days = 365
+
+    def for_severity(self, severity: Severity | str) -> int:
+        return int(getattr(self, Severity(severity).value))
+
+
+class ReportSettings(Section):
     prepared_by: str = ""
     reviewed_by: str = ""
-    pdf_findings_per_control: int = 25
+    pdf_findings_per_control: Annotated[int, Field(ge=1, le=10000)] = 25
 
 
-class CollectionSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    max_workers: int = 16
-    max_attempts: int = 8
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
+class CollectionSettings(Section):
+    """How hard and how wide collection works; the AWS clients are configured from these."""
+
+    max_workers: Annotated[int, Field(ge=1, le=256)] = 16
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = 8
+    connect_timeout: Annotated[float, Field(ge=1, le=300)] = 5.0
+    read_timeout: Annotated[float, Field(ge=1, le=900)] = 30.0
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    path: Path | None = None
-    organization: dict[str, str] = Field(default_factory=dict)
-    parameters: dict[str, Any] = Field(default_factory=dict)
+class OrganizationSection(Organization):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Config(Section):
+    path: Annotated[Path | None, Field(strict=False)] = None  # the file this was read from; never echoed
+    organization: OrganizationSection = Field(default_factory=OrganizationSection)
+    parameters: dict[Annotated[str, _matching(NAME, "a parameter name")], Any] = Field(default_factory=dict)
     scope: Scope = Field(default_factory=Scope)
-    waivers: list[Waiver] = Field(default_factory=list)
-    remediation_days: dict[str, int] = Field(
-        default_factory=lambda: {"critical": 15, "high": 30, "medium": 90, "low": 180, "informational": 365}
-    )
-    fingerprint_key: Path | None = None
-    formats: list[str] = Field(default_factory=lambda: list(OUTPUT_FORMATS))
+    waivers: list[ConfigWaiver] = Field(default_factory=list)
+    remediation_days: RemediationDays = Field(default_factory=RemediationDays)
+    fingerprint_key: Annotated[Path | None, Field(strict=False)] = None  # relative to the config file's folder
+    formats: list[Annotated[str, _registered("formats")]] | None = None  # None: every format this version writes
     report: ReportSettings = Field(default_factory=ReportSettings)
     collection: CollectionSettings = Field(default_factory=CollectionSettings)
 
@@ -132,26 +184,29 @@ def config_from_echo(echo: dict[str, Any]) -> Config:
     """The config a pack's assessment echoed, to render it again; a section this version cannot read (an echo
     from another version) keeps its defaults rather than failing the re-render."""
     try:
-        return Config.model_validate(echo)
+        return Config.model_validate(echo, strict=False)
     except ValidationError:
         readable = {}
         for key, value in echo.items():
             try:
-                Config.model_validate({key: value})
+                Config.model_validate({key: value}, strict=False)
             except ValidationError:
                 continue
             readable[key] = value
-        return Config.model_validate(readable)
+        return Config.model_validate(readable, strict=False)
 
 
-def read_config(path: Path | None, problems: list[Problem], check_ids: set[str] | None = None) -> Config:
-    """Parse and validate the config; problems are appended, an empty config is returned on error.
+def read_config(path: Path | None, problems: list[Problem], check_ids: Collection[str] | None = None,
+                formats: Collection[str] | None = None) -> Config:
+    """Parse and validate the config; problems are appended, the defaults are returned on error.
 
     ``check_ids`` are the registered checks, so that a waiver naming a check that does not exist (a typo that
-    would otherwise waive nothing, silently) is a problem with its field path.
+    would otherwise waive nothing, silently) is a problem with its field path; ``formats`` are the output
+    formats this version writes, which an absent ``formats`` stands for.
     """
+    defaults = Config(formats=list(formats) if formats is not None else None)
     if path is None:
-        return Config()
+        return defaults
     if not path.is_file():
         raise UserError(f"{path}: config file not found")
     data, lines = load_yaml(path)
@@ -159,21 +214,65 @@ def read_config(path: Path | None, problems: list[Problem], check_ids: set[str] 
         data = {}
     if not isinstance(data, dict):
         problems.append(Problem(f"{path}:1: (document): expected a mapping of settings"))
-        return Config()
-    validator = Validator(CONFIG_SCHEMA)
-    if not validator.validate(data):
-        for fld, msg in flatten_errors(validator.errors):
-            problems.append(problem(path, lines, fld, msg))
-        return Config()
-    waiver_errors = waiver_problems(validator.document.get("waivers", []), check_ids)
-    if waiver_errors:
-        problems.extend(problem(path, lines, fld, msg) for fld, msg in waiver_errors)
-        return Config()
-    doc = dict(validator.document)
-    for waiver in doc.get("waivers", []):
-        if isinstance(waiver["expires"], dt.date):
-            waiver["expires"] = waiver["expires"].isoformat()
-    remediation = {**Config().remediation_days, **doc.pop("remediation_days", {})}
-    key = doc.pop("fingerprint_key", None)
-    key_path = (path.parent / Path(key).expanduser()) if key else None
-    return Config(path=path, remediation_days=remediation, fingerprint_key=key_path, **doc)
+        return defaults
+    before = len(problems)
+    for key in ("path",):
+        if key in data:
+            problems.append(problem(path, lines, key, "unknown field"))
+    context = {"check_ids": sorted(check_ids) if check_ids is not None else None,
+               "formats": list(formats) if formats is not None else None}
+    try:
+        config = Config.model_validate({k: v for k, v in data.items() if k != "path"}, context=context)
+    except ValidationError as exc:
+        problems.extend(problem(path, lines, field, message) for field, message in validation_problems(exc))
+        return defaults
+    if len(problems) > before:
+        return defaults
+    key = config.fingerprint_key
+    return config.model_copy(update={
+        "path": path,
+        "fingerprint_key": (path.parent / key.expanduser()) if key else None,
+        "formats": config.formats if config.formats is not None else defaults.formats,
+    })
+
+
+# pydantic's error types, as sentences; anything else keeps pydantic's own message.
+MESSAGES = {
+    "extra_forbidden": "unknown field",
+    "missing": "required field",
+    "string_type": "must be text",
+    "int_type": "must be a whole number",
+    "float_type": "must be a number",
+    "bool_type": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "model_attributes_type": "must be a mapping",
+    "string_too_short": "must not be empty",
+    "path_type": "must be a file path",
+}
+
+
+def validation_problems(exc: ValidationError) -> list[tuple[str, str]]:
+    """``(field.path[0].sub, sentence)`` for each of pydantic's errors, in the words of the config file."""
+    out = []
+    for error in exc.errors(include_url=False):
+        field = ""
+        for part in error["loc"]:
+            if isinstance(part, int):
+                field += f"[{part}]"
+            elif part != "[key]":  # a mapping key that is itself wrong: the path already names it
+                field += f".{part}" if field else str(part)
+        kind = error["type"]
+        context = error.get("ctx") or {}
+        if kind == "value_error":
+            message = str(context.get("error", error["msg"]))
+        elif kind in ("greater_than_equal", "less_than_equal"):
+            bound = context.get("ge", context.get("le"))
+            message = f"must be {'at least' if kind == 'greater_than_equal' else 'at most'} {bound}"
+        else:
+            message = MESSAGES.get(kind, error["msg"])
+        if kind.endswith("_type") and isinstance(error.get("input"), str | int | float | bool | dt.date):
+            message += f" (not {error['input']!r})"
+        out.append((field or "(document)", message))
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -52,12 +53,15 @@ class Library:
         return self.restrict(chosen)
 
 
-def load_library(controls_dir: Path | None, config_path: Path | None) -> Library:
-    """Config, controls and checks, validated together; raises ``ValidationFailed`` listing every problem."""
+def load_library(controls_dir: Path | None, config_path: Path | None, *, formats: Collection[str]) -> Library:
+    """Config, controls and checks, validated together; raises ``ValidationFailed`` listing every problem.
+
+    ``formats`` are the output formats this version writes (the render stage's registry): the config may name
+    only those, and names all of them when it names none."""
     problems: list[Problem] = []
     all_checks = load_checks().as_dict()
     problems.extend(Problem(p) for spec in all_checks.values() for p in check_problems(spec))
-    config = read_config(config_path, problems, set(all_checks))
+    config = read_config(config_path, problems, set(all_checks), formats)
     controls = load_controls(controls_dir, problems)
     problems.extend(check_references(controls, all_checks))
     params = resolve_parameters(controls, all_checks, config.parameters, problems, config_path)

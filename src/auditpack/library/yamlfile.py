@@ -14,12 +14,22 @@ class Problem(str):
     """One validation problem, already phrased as ``file:line: field: what was expected``."""
 
 
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _without_timestamps(base: type) -> type:
+    """A loader that reads dates as text: the schema then judges them with their field path (``2026-02-30``
+    is "not a valid date" under ``waivers[0].expires``), instead of the whole file failing to load."""
+    resolvers = {first: [(tag, regexp) for tag, regexp in entries if tag != "tag:yaml.org,2002:timestamp"]
+                 for first, entries in base.yaml_implicit_resolvers.items()}
+    return type(f"Dateless{base.__name__}", (base,), {"yaml_implicit_resolvers": resolvers})
+
+
+_SAFE_LOADER = _without_timestamps(yaml.SafeLoader)
+_FAST_LOADER = _without_timestamps(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 _FAST_LOADER_MAX_CHARS = 20_000  # at most 10,000 levels of nesting, which libyaml handles
 
 
 def load_yaml(path: Path) -> tuple[Any, dict[str, int]]:
-    """The document and the line of each top-level key; a syntax error becomes a ``UserError`` with its line."""
+    """The document and the line of every field (``waivers[0].expires``); a syntax error becomes a ``UserError``
+    with its line."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -30,7 +40,7 @@ def load_yaml(path: Path) -> tuple[Any, dict[str, int]]:
     # reads every control file, and the pure-Python parser costs ~10 ms a file. libyaml's recursion is not
     # bounded, so documents long enough to nest beyond what its C stack survives take the Python parser, whose
     # recursion is checked.
-    loader_class = _FAST_LOADER if len(text) <= _FAST_LOADER_MAX_CHARS else yaml.SafeLoader
+    loader_class = _FAST_LOADER if len(text) <= _FAST_LOADER_MAX_CHARS else _SAFE_LOADER
     loader = loader_class(text)
     node = None
     try:
@@ -43,35 +53,33 @@ def load_yaml(path: Path) -> tuple[Any, dict[str, int]]:
         raise UserError(f"{path}{line}: YAML syntax error: {what}") from exc
     except yaml.YAMLError as exc:
         raise UserError(f"{path}: YAML syntax error: {exc}") from exc
-    except ValueError as exc:  # a well-formed scalar YAML reads as an impossible value, e.g. 2026-02-30
-        line = _bad_value_line(node) if node is not None else ""
-        raise UserError(f"{path}{line}: invalid value: {exc}") from exc
     except RecursionError as exc:
         raise UserError(f"{path}: YAML nested too deeply") from exc
     finally:
         loader.dispose()
     lines: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, _value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                lines[str(key.value)] = key.start_mark.line + 1
+    if node is not None:
+        _field_lines(node, "", lines)
     return data, lines
 
 
-def _bad_value_line(node: Any) -> str:
-    """``:line`` of the first scalar PyYAML cannot construct (dates are the only such scalars in safe YAML)."""
-    if isinstance(node, yaml.ScalarNode):
-        try:
-            yaml.SafeLoader("").construct_object(node)
-        except ValueError:
-            return f":{node.start_mark.line + 1}"
-        return ""
-    children = node.value if isinstance(node, yaml.SequenceNode) else [
-        v for pair in node.value for v in pair] if isinstance(node, yaml.MappingNode) else []
-    for child in children:
-        if found := _bad_value_line(child):
-            return found
-    return ""
+def _field_lines(node: Any, prefix: str, lines: dict[str, int]) -> None:
+    """The line each field path starts on: a mapping key's line, a list item's own line. Iterative, because a
+    document may nest as deeply as the parser allows."""
+    todo = [(node, prefix)]
+    while todo:
+        current, where = todo.pop()
+        if isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                if isinstance(key, yaml.ScalarNode):
+                    field = f"{where}.{key.value}" if where else str(key.value)
+                    lines.setdefault(field, key.start_mark.line + 1)
+                    todo.append((value, field))
+        elif isinstance(current, yaml.SequenceNode):
+            for i, item in enumerate(current.value):
+                field = f"{where}[{i}]"
+                lines.setdefault(field, item.start_mark.line + 1)
+                todo.append((item, field))
 
 
 def _string_keys(node: Any) -> Any:
@@ -104,6 +112,11 @@ def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def problem(path: Path, lines: dict[str, int], field: str, message: str) -> Problem:
-    top = field.split(".", 1)[0].split("[", 1)[0]
-    where = f"{path}:{lines[top]}" if top in lines else str(path)
+    """``file:line: field: message``, with the line of the field or, if it is absent (a required field), of the
+    nearest field that contains it."""
+    probe = field
+    while probe and probe not in lines:
+        cut = max(probe.rfind("."), probe.rfind("["))
+        probe = probe[:cut] if cut > 0 else ""
+    where = f"{path}:{lines[probe]}" if probe else str(path)
     return Problem(f"{where}: {field}: {message}")

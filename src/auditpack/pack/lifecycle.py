@@ -92,7 +92,7 @@ class PackBuilder:
 
     # -- write, seal, publish ----------------------------------------------------------------------------
 
-    def write(self, assessment: Assessment, config: Config, formats: list[str],
+    def write(self, assessment: Assessment, config: Config, formats: list[str] | None,
               extras: dict[str, Any] | None = None) -> dict[str, list[Path]]:
         """Run the named writers (``json`` always) into the pack; returns what each wrote.
 

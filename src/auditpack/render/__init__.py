@@ -66,12 +66,15 @@ def load_formats() -> Registry[OutputFormat]:
     return FORMATS.load()
 
 
-def chosen_formats(names: list[str]) -> list[OutputFormat]:
-    """The formats to write for ``names``, in writing order; ``json`` (assessment.json) always."""
+def chosen_formats(names: list[str] | None) -> list[OutputFormat]:
+    """The formats to write for ``names`` (None: every one), in writing order; ``json`` (assessment.json)
+    always."""
+    if names is None:
+        return FORMATS.values()
     wanted = {"json", *names}
     return [fmt for fmt in FORMATS.values() if fmt.name in wanted]
 
 
-def write_outputs(assessment: Assessment, ctx: RenderContext, names: list[str]) -> dict[str, list[Path]]:
+def write_outputs(assessment: Assessment, ctx: RenderContext, names: list[str] | None) -> dict[str, list[Path]]:
     """Run the chosen writers in order; returns the paths each wrote."""
     return {fmt.name: fmt.writer(assessment, ctx) for fmt in chosen_formats(names)}

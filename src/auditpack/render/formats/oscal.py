@@ -447,7 +447,7 @@ def build_poam(cat: Catalogue) -> dict[str, Any] | None:
         files=(PLAN_FILE, RESULTS_FILE, POAM_FILE), order=10)
 def write_oscal(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     assessment = with_waivers(assessment)
-    cat = Catalogue(assessment, dict(ctx.config.remediation_days), ctx.evidence_files())
+    cat = Catalogue(assessment, ctx.config.remediation_days.model_dump(), ctx.evidence_files())
     written = [
         write_json(ctx.pack / PLAN_FILE, build_plan(cat)),
         write_json(ctx.pack / RESULTS_FILE, build_results(cat)),
