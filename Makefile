@@ -30,8 +30,10 @@ demo: sysdeps $(BIN)/.installed
 test: sysdeps $(BIN)/.installed lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# ruff for the code, import-linter for the layers (the contracts in pyproject.toml, drawn in docs/architecture.md).
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: sysdeps $(BIN)/.installed
 	$(BIN)/python bench/run.py

@@ -16,15 +16,14 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from auditpack import __version__
+from auditpack.commands.exitcodes import INTERRUPTED, OK, USAGE
 from auditpack.errors import UserError
-
-EXIT_OK, EXIT_NOT_SATISFIED, EXIT_USAGE, EXIT_NOT_ASSESSED = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse's default exit code is 2 too; keep one line
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"auditpack: error: {message}\n")
+        self.exit(USAGE, f"auditpack: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,12 +44,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list in (["--version"], ["-V"]):
         print(f"auditpack {__version__}")
-        return EXIT_OK
+        return OK
     parser = build_parser()
     args = parser.parse_args(args_list)
     if not args.command:
         parser.print_help(sys.stderr)
-        return EXIT_USAGE
+        return USAGE
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -74,14 +73,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("auditpack: interrupted; no pack was written", file=sys.stderr)
-        return 130
+        return INTERRUPTED
 
 
 def run() -> NoReturn:
     """The ``auditpack`` console script: ``main``, then an exit that skips tearing down the heap.
 
-    A normal exit frees every object one by one: ~0.4 s after a scan of 2,000 users, more for larger accounts,
-    all of it after the pack is sealed and the summary printed. Exit handlers run and the streams are flushed
+    A normal exit frees every object one by one, a wait that grows with the account and comes after the pack
+    is sealed and the summary printed (docs/performance.md). Exit handlers run and the streams are flushed
     first, exactly as on a normal exit; usage errors and ``--help`` (``SystemExit``) leave the usual way.
     """
     code = main()

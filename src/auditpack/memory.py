@@ -2,8 +2,8 @@
 
 A scan builds up hundreds of thousands of long-lived objects (the inventory, then the findings) that reference
 counting alone frees. Python's cyclic collector does not know that: each time the surviving objects grow by a
-quarter it walks all of them again, and at size M that was ~1.2 s of a 9 s scan for collections that found
-almost nothing (docs/performance.md). Here the objects alive at each stage boundary are moved out of its sight
+quarter it walks all of them again, a noticeable part of a large scan's time for collections that find almost
+nothing (docs/performance.md). Here the objects alive at each stage boundary are moved out of its sight
 (``gc.freeze``, which is constant-time) and young collections run less often; cycles made later are still
 collected.
 """
@@ -45,9 +45,9 @@ def reclaim_cycles() -> None:
     """Free the cyclic garbage that stage boundaries froze, before the one stage that sets the full pack's peak.
 
     The AWS clients released after collection are cyclic (botocore builds a class per client), and they were
-    frozen with everything else, so only a full pass over every object frees them: ~0.4 s at size L. Their
-    ~30 MB is then reused by WeasyPrint's layout, and the full pack's peak at L fell from 381-399 MB to about
-    365 MB (docs/performance.md). Objects frozen before are frozen again; nothing is frozen where nothing was.
+    frozen with everything else, so only a full pass over every object frees them. Their memory is then
+    reused by WeasyPrint's layout, which lowers the full pack's peak (docs/performance.md). Objects frozen
+    before are frozen again; nothing is frozen where nothing was.
     """
     refreeze = gc.get_freeze_count() > 0
     gc.unfreeze()
@@ -59,8 +59,8 @@ def reclaim_cycles() -> None:
 def release_free_memory() -> bool:
     """Return glibc's free heap pages to the system; False where that is not glibc.
 
-    Large responses parsed during collection leave freed memory inside the heap, still counted as resident.
-    Trimming at stage boundaries took the scan's peak at size L from 360 to 345-355 MB (docs/performance.md).
+    Large responses parsed during collection leave freed memory inside the heap, still counted as resident;
+    trimming at stage boundaries lowers the scan's peak (docs/performance.md).
     """
     libc = _libc()
     try:

@@ -145,9 +145,10 @@ class Finding(Strict):
     def model_post_init(self, context: Any, /) -> None:
         """Every finding shares one set of field names as its "fields set".
 
-        pydantic keeps a set of the fields given explicitly in each instance: ~730 bytes, 40 % of a finding,
-        ~44 MB at size L. We never ask which fields were unset (no ``exclude_unset``), and a set holding every
-        field name never changes (``extra`` is forbidden, and re-adding a member is a no-op), so one is enough.
+        pydantic keeps a set of the fields given explicitly in each instance, a large part of a finding's memory
+        (docs/performance.md). We never ask which fields were unset (no ``exclude_unset``), and a set holding
+        every field name never changes (``extra`` is forbidden, and re-adding a member is a no-op), so one is
+        enough.
         """
         object.__setattr__(self, "__pydantic_fields_set__", _FINDING_FIELDS)
 

@@ -12,7 +12,6 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
 from auditpack.errors import UserError
@@ -58,6 +57,8 @@ class Registry(Generic[T]):
             for module in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
                 importlib.import_module(f"{package_name}.{module.name}")
         if self.entry_point_group:
+            from importlib.metadata import entry_points  # only where plugins can exist: it is slow to import
+
             for point in sorted(entry_points(group=self.entry_point_group), key=lambda p: p.name):
                 try:
                     point.load()

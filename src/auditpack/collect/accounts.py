@@ -168,7 +168,7 @@ def assumed_session(gate: Gate, role_arn: str, home_region: str,
     """A session in the role's account whose credentials renew themselves before they expire.
 
     ``loader`` is shared by every account's session: each botocore session otherwise parses the endpoint and
-    service model files again (~0.2 s per account, measured), which dominated an organization scan.
+    service model files again, which dominated an organization scan (docs/performance.md).
     """
     reply = _assume(gate, role_arn)
 

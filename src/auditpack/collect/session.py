@@ -63,9 +63,9 @@ class AccountSession:
             return self._clients[key]
 
     def release_clients(self) -> None:
-        """Drop the cached clients once collection is over: with their service models they hold ~30 MB at
-        size L, which the PDF's layout can reuse (``memory.reclaim_cycles``). A later ``client`` call makes a
-        new one."""
+        """Drop the cached clients once collection is over: with their service models they hold memory the
+        PDF's layout can reuse (``memory.reclaim_cycles``, docs/performance.md). A later ``client`` call makes
+        a new one."""
         with self._lock:
             self._clients.clear()
 
@@ -89,7 +89,7 @@ def known_regions(session: boto3.session.Session) -> set[str]:
     """Every region botocore knows in any partition, to reject typos before any call.
 
     Asked of STS, which every region has and every scan loads anyway: asking EC2 loaded its service model
-    (the largest botocore has, ~0.2 s) even for scans that never call EC2.
+    (the largest botocore has) even for scans that never call EC2.
     """
     regions: set[str] = set()
     for partition in session.get_available_partitions():

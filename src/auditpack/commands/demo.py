@@ -1,26 +1,72 @@
-"""``auditpack demo``: scan a seeded local emulator and write a full evidence pack."""
+"""``auditpack demo``: a quarterly assessment of an emulated two-account Organization, end to end.
+
+The emulator runs in this process on loopback (``auditpack.emulator``). The demo seeds last quarter, scans
+it, changes the Organization, then scans this quarter with the previous pack and waivers, through the same
+code path as ``auditpack scan --org``. No AWS account and no network are needed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
+import tempfile
 from pathlib import Path
 
 from auditpack.commands import command
+from auditpack.commands.console import Console
 
 
 def arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", type=Path, default=Path("auditpack-demo"), metavar="DIR")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--out", type=Path, default=Path("auditpack-demo"), metavar="DIR",
+                   help="where to write this quarter's pack (last quarter's goes beside it, DIR-previous)")
+    p.add_argument("--quiet", action="store_true", help="no progress and no summary")
+
+
+def run_demo(out: Path, console: Console) -> int:
+    """Both quarters' scans; returns this quarter's scan exit code."""
+    from auditpack.commands.scan import scan
+    from auditpack.emulator import demo
+    from auditpack.emulator.seeding.organization import create_organization
+    from auditpack.emulator.server import running_emulator
+    from auditpack.scan import ScanOptions
+
+    previous = out.parent / f"{out.name}-previous"
+    with running_emulator() as emulator, tempfile.TemporaryDirectory(prefix="auditpack-demo-") as scratch:
+        emulator.seed(demo.SEED_ORGANIZATION)
+        management, members = create_organization(demo.MEMBER)
+        config = Path(scratch) / "auditpack.yaml"
+        config.write_text(demo.demo_config(members, dt.datetime.now(dt.UTC).date()), encoding="utf-8")
+
+        demo.seed_quarter(management, members, "previous")
+        scan(ScanOptions(config_path=config, out=previous), Console(quiet=True))
+        emulator.seed(demo.SEED_CURRENT_QUARTER)
+        demo.seed_quarter(management, members, "current")
+        console.line(f"Last quarter's pack: {previous}\nThis quarter's scan of the Organization "
+                     f"({management} and {members[demo.MEMBER]}, {', '.join(demo.DEMO_REGIONS)}):")
+        code = scan(ScanOptions(config_path=config, out=out, previous=previous), console)
+    _print_changes(out, previous, console)
+    return code
+
+
+def _print_changes(out: Path, previous: Path, console: Console) -> None:
+    from auditpack.render.formats.assessment_json import read_assessment
+
+    assessment = read_assessment(out)
+    by_state: dict[str, int] = {}
+    for status in assessment.waivers:
+        by_state[status.state.value] = by_state.get(status.state.value, 0) + 1
+    console.line(f"Waivers: {', '.join(f'{n} {state}' for state, n in sorted(by_state.items()))}")
+    if assessment.comparison is not None:
+        c = assessment.comparison
+        console.line(f"Since last quarter: {len(c.new_failures)} new failure(s), {len(c.resolved)} resolved, "
+                     f"{len(c.persisting)} persisting, {len(c.control_changes)} control(s) changed status "
+                     f"(details: auditpack diff {previous} {out})")
 
 
 @command("demo", help="scan a seeded, emulated AWS account (no AWS account needed)", arguments=arguments)
 def run(args: argparse.Namespace) -> int:
-    from auditpack.emulator.demo import run_demo
-
-    code = run_demo(args.out, quiet=args.quiet)
-    if code in (0, 1, 3):
-        # The sample account fails controls on purpose: for the demo, a written pack is success.
-        print(f"Demo pack written to {args.out} (the scan's own exit code was {code}).", file=sys.stderr)
-        return 0
-    return code
+    code = run_demo(args.out, Console(quiet=args.quiet))
+    # The sample account fails controls on purpose: for the demo, a written pack is success.
+    print(f"Demo pack written to {args.out} (the scan's own exit code was {code}).", file=sys.stderr)
+    return 0

@@ -1,13 +1,22 @@
-"""Exit codes a pipeline gates on: 0 satisfied, 1 not satisfied, 2 bad input, 3 could not assess."""
+"""Exit codes a pipeline gates on: 0 satisfied, 1 not satisfied, 2 bad input, 3 could not assess.
+
+Light to import (the models are imported when a code is computed): ``auditpack --version`` reads these too.
+"""
 
 from __future__ import annotations
 
-from auditpack.models import Assessment, ControlStatus, Status
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from auditpack.models import Assessment
 
 OK, NOT_SATISFIED, USAGE, NOT_ASSESSED = 0, 1, 2, 3
+INTERRUPTED = 130  # the shell's code for a process ended by Ctrl-C (128 + SIGINT)
 
 
 def exit_code(assessment: Assessment) -> int:
+    from auditpack.models import ControlStatus, Status
+
     statuses = {c.status for c in assessment.controls}
     if ControlStatus.NOT_SATISFIED in statuses:
         return NOT_SATISFIED

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditpack.commands import command
+from auditpack.commands.console import Console
+from auditpack.errors import UserError
 from auditpack.library.config import DEFAULT_ROLE_NAME
 from auditpack.render import FORMATS
+
+if TYPE_CHECKING:
+    from auditpack.scan import ScanOptions  # the engine is imported when a command runs, not to parse flags
 
 
 def add_library_args(parser: argparse.ArgumentParser) -> None:
@@ -47,9 +53,6 @@ def arguments(p: argparse.ArgumentParser) -> None:
 
 
 def parse_formats(value: str | None) -> list[str] | None:
-    from auditpack.errors import UserError
-    from auditpack.render import FORMATS
-
     if value is None:
         return None
     names = [v.strip() for v in value.split(",") if v.strip()]
@@ -59,13 +62,21 @@ def parse_formats(value: str | None) -> list[str] | None:
     return names
 
 
+def scan(options: ScanOptions, console: Console) -> int:
+    """A scan as a person sees it: progress while collecting, then the summary; returns the exit code."""
+    from auditpack.commands.exitcodes import exit_code
+    from auditpack.scan import run_scan
+
+    with console.progress("Collecting") as progress:
+        assessment, pack = run_scan(options, progress=progress)
+    console.summary(assessment, pack)
+    return exit_code(assessment)
+
+
 @command("scan", help="assess an AWS account and write the evidence pack", arguments=arguments)
 def run(args: argparse.Namespace) -> int:
-    from auditpack.commands.console import Console
-    from auditpack.commands.exitcodes import exit_code
-    from auditpack.scan import ScanOptions, run_scan
+    from auditpack.scan import ScanOptions
 
-    console = Console(quiet=args.quiet)
     options = ScanOptions(
         profile=args.profile,
         regions=args.region,
@@ -80,7 +91,4 @@ def run(args: argparse.Namespace) -> int:
         accounts=args.accounts,
         previous=args.previous,
     )
-    with console.progress("Collecting") as progress:
-        assessment, pack = run_scan(options, progress=progress)
-    console.summary(assessment, pack)
-    return exit_code(assessment)
+    return scan(options, Console(quiet=args.quiet))

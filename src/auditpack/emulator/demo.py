@@ -1,10 +1,9 @@
-"""``auditpack demo``: a quarterly assessment of an emulated two-account Organization, end to end.
+"""The demo's story: an emulated two-account Organization, seeded quarter by quarter.
 
-The emulator runs in this process on loopback. The demo seeds an Organization (a management and a workload
-account, two regions) with a realistic mix of violations, scans it once as "last quarter", changes it (one
-violation fixed, one added), then scans it again with waivers (one in force, one expired, one stale) and
-``--previous``, through exactly the path a real organization takes: ``auditpack scan --org``. No AWS account
-and no network are needed.
+An Organization (a management and a workload account, two regions) gets a realistic mix of violations as
+"last quarter", then changes (one violation fixed, one added) for this quarter; the config carries waivers
+in force, expired and stale. ``auditpack demo`` (``commands/demo.py``) scans both quarters through the path
+a real organization takes.
 
 Each check family contributes a seeder; adding a family to the demo is one line in ``SEEDERS``.
 """
@@ -12,14 +11,11 @@ Each check family contributes a seeder; adding a family to the demo is one line 
 from __future__ import annotations
 
 import datetime as dt
-import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from auditpack.emulator.seeding import identity, monitoring, secrets
-from auditpack.emulator.seeding.organization import create_organization, in_account
+from auditpack.emulator.seeding.organization import in_account
 
 DEMO_REGIONS = ("us-east-1", "us-west-2")
 MEMBER = "workload"
@@ -130,46 +126,3 @@ waivers:
     approved_by: Jane Doe (CISO)
     expires: {today + dt.timedelta(days=30)}
 """
-
-
-def run_demo(out: Path, quiet: bool = False) -> int:
-    from auditpack.cli import main
-    from auditpack.emulator.server import running_emulator
-
-    previous = out.parent / f"{out.name}-previous"
-    quiet_flag = ["--quiet"] if quiet else []
-    with running_emulator() as emulator, tempfile.TemporaryDirectory(prefix="auditpack-demo-") as scratch:
-        emulator.seed(SEED_ORGANIZATION)
-        management, members = create_organization(MEMBER)
-        config = Path(scratch) / "auditpack.yaml"
-        config.write_text(demo_config(members, dt.datetime.now(dt.UTC).date()), encoding="utf-8")
-
-        seed_quarter(management, members, "previous")
-        code = main(["scan", "--config", str(config), "--out", str(previous), "--quiet"])
-        if code not in (0, 1, 3):
-            return code
-        emulator.seed(SEED_CURRENT_QUARTER)
-        seed_quarter(management, members, "current")
-        if not quiet:
-            print(f"Last quarter's pack: {previous}\nThis quarter's scan of the Organization "
-                  f"({management} and {members[MEMBER]}, {', '.join(DEMO_REGIONS)}):", file=sys.stderr)
-        code = main(["scan", "--config", str(config), "--out", str(out), "--previous", str(previous), *quiet_flag])
-    if not quiet and code in (0, 1, 3):
-        _print_changes(out)
-    return code
-
-
-def _print_changes(out: Path) -> None:
-    from auditpack.render.formats.assessment_json import read_assessment
-
-    assessment = read_assessment(out)
-    by_state: dict[str, int] = {}
-    for status in assessment.waivers:
-        by_state[status.state.value] = by_state.get(status.state.value, 0) + 1
-    lines = [f"Waivers: {', '.join(f'{n} {state}' for state, n in sorted(by_state.items()))}"]
-    if assessment.comparison is not None:
-        c = assessment.comparison
-        lines.append(f"Since last quarter: {len(c.new_failures)} new failure(s), {len(c.resolved)} resolved, "
-                     f"{len(c.persisting)} persisting, {len(c.control_changes)} control(s) changed status "
-                     f"(details: auditpack diff {out.parent / (out.name + '-previous')} {out})")
-    print("\n".join(lines), file=sys.stderr)

@@ -1,7 +1,7 @@
 """A synthetic assessment of any size, for the report benchmark and the report tests.
 
-Rendering does not need AWS, so its scale can be measured without the emulator (whose ~400 requests a second
-would make a 10,000-finding scan a test of moto, not of the report). The assessment is deterministic for a
+Rendering does not need AWS, so its scale can be measured without the emulator (whose request rate would make
+a 10,000-finding scan a test of moto, not of the report; docs/performance.md). The assessment is deterministic for a
 given size and seed, uses every part of the model the report shows (waivers in each state, a comparison,
 errors, parameters, several accounts), and can write matching evidence files into a pack folder.
 """

@@ -37,7 +37,7 @@ def load_yaml(path: Path) -> tuple[Any, dict[str, int]]:
     except UnicodeDecodeError as exc:
         raise UserError(f"{path}: not UTF-8 text") from exc
     # Parse once (node for line numbers, data from the same node), with libyaml when it is present: every scan
-    # reads every control file, and the pure-Python parser costs ~10 ms a file. libyaml's recursion is not
+    # reads every control file, and the pure-Python parser is many times slower. libyaml's recursion is not
     # bounded, so documents long enough to nest beyond what its C stack survives take the Python parser, whose
     # recursion is checked.
     loader_class = _FAST_LOADER if len(text) <= _FAST_LOADER_MAX_CHARS else _SAFE_LOADER

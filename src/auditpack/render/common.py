@@ -65,9 +65,9 @@ class Lazy:
 def write_json(path: Path, document: Any) -> Path:
     """``document`` as JSON, indented two spaces, with each ``Lazy`` array written one compact element per line.
 
-    The exchange formats hold one element per finding: at 60,000 findings, building them all and dumping them
-    at once took over 1.5 GB (OSCAL alone). Here each element exists only while it is written, and the C
-    encoder writes it (``indent`` would switch ``json`` to its pure-Python encoder, ~8x slower).
+    The exchange formats hold one element per finding: building them all and dumping them at once was the
+    largest use of memory of a large scan (docs/performance.md). Here each element exists only while it is
+    written, and the C encoder writes it (``indent`` would switch ``json`` to its much slower Python encoder).
     """
     with path.open("w", encoding="utf-8") as handle:
         _write_value(handle, document, "")

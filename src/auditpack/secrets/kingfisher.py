@@ -1,7 +1,7 @@
 """The one adapter around Kingfisher (``kingfisher-bin``, pinned): values in, rule hits with positions out.
 
 Called once per scan over every candidate value. Values go to a private (0700) temporary folder, packed a
-hundred to a file, one after another (five times faster than a file each: Kingfisher's cost is per file),
+hundred to a file, one after another (Kingfisher's cost is per file: docs/secrets.md),
 deleted as soon as the process returns: Kingfisher copies stdin to a temp file of its own
 (``/tmp/.tmpXXXX/stdin_input``) that we could not control, so stdin is not the safer path. Its output is read
 from a pipe, with ``--redact`` so it never holds a value, and is never logged or written.
@@ -43,7 +43,7 @@ def binary() -> Path:
     """The Kingfisher executable that ``kingfisher-bin`` ships, else one on ``PATH``.
 
     The executable inside the package, not the console script beside this interpreter: that script is a
-    Python program that only ``exec``s it, ~20 ms of interpreter start on every scan.
+    Python program that only ``exec``s it: one interpreter start more on every scan.
     """
     try:
         from kingfisher import get_binary_path
@@ -58,7 +58,7 @@ def binary() -> Path:
 
 
 def rule_cache_dir() -> Path:
-    """A persistent per-user folder: compiling the rules takes ~7 s, reusing them well under one."""
+    """A persistent per-user folder: compiling the rules takes seconds, reusing them a fraction of that."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     path = Path(base) / "auditpack" / f"kingfisher-{PINNED_VERSION}"
     path.mkdir(parents=True, exist_ok=True)

@@ -28,9 +28,9 @@ def write_assessment(assessment: Assessment, ctx: RenderContext) -> list[Path]:
 def assessment_json_chunks(assessment: Assessment) -> Iterator[str]:
     """The document ``model_dump_json(indent=2)`` would give, one finding at a time.
 
-    A large account has tens of thousands of findings; dumping them in one piece held the whole text (over
-    100 MB at size L) two or three times over at once, the scan's peak memory. Written in pieces, the
-    extra memory is one finding's text.
+    A large account has tens of thousands of findings; dumping them in one piece held the whole text two or
+    three times over at once, the scan's peak memory (docs/performance.md). Written in pieces, the extra
+    memory is one finding's text.
     """
     shell = assessment.model_copy(update={"findings": []}).model_dump_json(indent=2)
     head, found, tail = shell.partition(_EMPTY_FINDINGS)

@@ -112,7 +112,7 @@ class Catalogue:
     evidence_files: Mapping[str, EvidenceFile]
     scope_key: str = ""
     # Per finding and resource only identifiers are kept; the observations and inventory items themselves are
-    # made while they are written (``Lazy``): at 60,000 findings, holding them all took over 1.5 GB.
+    # made while they are written (``Lazy``): holding them all was a large scan's peak (docs/performance.md).
     items: dict[str, Finding] = field(default_factory=dict)  # ARN -> the first finding about it
     evidence: dict[str, dict[str, Any]] = field(default_factory=dict)  # pack-relative path -> resource
     collected: dict[str, datetime] = field(default_factory=dict)  # pack-relative path -> collected_at
