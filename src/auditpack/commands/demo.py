@@ -20,11 +20,16 @@ from auditpack.commands.console import Console
 def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("auditpack-demo"), metavar="DIR",
                    help="where to write this quarter's pack (last quarter's goes beside it, DIR-previous)")
+    p.add_argument("--control", action="append", default=[], metavar="ID",
+                   help="assess only this control (NIST or OSCAL id); repeatable")
+    p.add_argument("--controls-dir", type=Path, metavar="DIR",
+                   help="extra control files; a control with a built-in id replaces the built-in one")
     p.add_argument("--quiet", action="store_true", help="no progress and no summary")
 
 
-def run_demo(out: Path, console: Console) -> int:
-    """Both quarters' scans; returns this quarter's scan exit code."""
+def run_demo(out: Path, console: Console, control_ids: list[str] | None = None,
+             controls_dir: Path | None = None) -> int:
+    """Both quarters' scans, of the chosen controls; returns this quarter's scan exit code."""
     from auditpack.commands.scan import scan
     from auditpack.emulator import demo
     from auditpack.emulator.seeding.organization import create_organization
@@ -39,12 +44,13 @@ def run_demo(out: Path, console: Console) -> int:
         config.write_text(demo.demo_config(members, dt.datetime.now(dt.UTC).date()), encoding="utf-8")
 
         demo.seed_quarter(management, members, "previous")
-        scan(ScanOptions(config_path=config, out=previous), Console(quiet=True))
+        chosen = {"control_ids": list(control_ids or []), "controls_dir": controls_dir, "config_path": config}
+        scan(ScanOptions(out=previous, **chosen), Console(quiet=True))
         emulator.seed(demo.SEED_CURRENT_QUARTER)
         demo.seed_quarter(management, members, "current")
         console.line(f"Last quarter's pack: {previous}\nThis quarter's scan of the Organization "
                      f"({management} and {members[demo.MEMBER]}, {', '.join(demo.DEMO_REGIONS)}):")
-        code = scan(ScanOptions(config_path=config, out=out, previous=previous), console)
+        code = scan(ScanOptions(out=out, previous=previous, **chosen), console)
     _print_changes(out, previous, console)
     return code
 
@@ -66,7 +72,7 @@ def _print_changes(out: Path, previous: Path, console: Console) -> None:
 
 @command("demo", help="scan a seeded, emulated AWS account (no AWS account needed)", arguments=arguments)
 def run(args: argparse.Namespace) -> int:
-    code = run_demo(args.out, Console(quiet=args.quiet))
+    code = run_demo(args.out, Console(quiet=args.quiet), args.control, args.controls_dir)
     # The sample account fails controls on purpose: for the demo, a written pack is success.
     print(f"Demo pack written to {args.out} (the scan's own exit code was {code}).", file=sys.stderr)
     return 0

@@ -50,7 +50,7 @@ class Library:
             if control is None:
                 raise UnknownControl(raw)
             chosen[control.id] = control
-        return self.restrict(chosen)
+        return self.restrict({cid: c for cid, c in self.controls.items() if cid in chosen})  # the library's order
 
 
 def load_library(controls_dir: Path | None, config_path: Path | None, *, formats: Collection[str]) -> Library:
