@@ -83,12 +83,17 @@ class FaultPlan:
 
 @cache
 def _models() -> dict[str, Any]:
-    """botocore service models keyed by signing name (what SigV4's credential scope carries)."""
+    """botocore service models keyed by signing name (what SigV4's credential scope carries), for every service
+    a collector or account planning calls: derived from the collector registry, so a new service needs no
+    edit here."""
+    from auditpack.collect.accounts import ASSUME_PERMISSIONS, ORG_PERMISSIONS
+    from auditpack.resources.base import COLLECTORS
+
+    declared = [p for spec in COLLECTORS.values() for p in spec.permissions]
+    planning = ["sts:GetCallerIdentity", "ec2:DescribeRegions", *ORG_PERMISSIONS, *ASSUME_PERMISSIONS]
     session = botocore.session.get_session()
     by_signing: dict[str, Any] = {}
-    for name in ("sts", "iam", "ec2", "cloudtrail", "guardduty", "lambda", "secretsmanager", "kms", "ssm", "ecs",
-                 "cloudformation", "codebuild", "s3", "organizations", "accessanalyzer", "securityhub", "config",
-                 "logs"):
+    for name in sorted({p.split(":", 1)[0] for p in [*declared, *planning]}):
         try:
             model = session.get_service_model(name)
         except Exception:  # a service this botocore does not know: requests to it keep the raw name
