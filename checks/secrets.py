@@ -209,3 +209,22 @@ def codebuild_env_no_secrets(view: InventoryView, params: dict[str, Any]) -> Ite
     owners = _owners(view, "codebuild.projects")
     for project, scan in view.judged("codebuild.projects"):
         yield judge(project, scan, f"project {project.name} ({project.region})", owners)
+
+
+@check(
+    id="autoscaling_launch_config_no_secrets",
+    title="EC2 Auto Scaling launch configurations hold no credentials in their user data",
+    resources=["autoscaling.launch_configurations", "autoscaling.launch_configurations.key_owners"],
+    severity="high",
+    remediation="Rotate the credential, then give the Auto Scaling group a launch template whose user data fetches "
+    "it at boot from Secrets Manager with the instance role; a launch configuration cannot be edited, so delete "
+    "the one that holds it once no group uses it.",
+    scope="region",
+)
+def autoscaling_launch_config_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
+    """Fails a launch configuration whose user data (decoded, gunzipped) exports an AWS key, runs `aws configure
+    set` with a secret, or passes a password on a command line; a launch configuration cannot be changed, so the
+    credential stays readable until it is deleted."""
+    owners = _owners(view, "autoscaling.launch_configurations")
+    for config, scan in view.judged("autoscaling.launch_configurations"):
+        yield judge(config, scan, f"launch configuration {config.name} ({config.region})", owners)
