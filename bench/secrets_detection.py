@@ -46,7 +46,8 @@ def load_corpus(path: Path = CORPUS) -> list[dict]:
 
 
 def candidate(case: dict) -> Candidate:
-    if case["source"] == "user_data":
+    """A case as its source would offer it: a script (user data) read line by line, or a named value."""
+    if case.get("script"):
         return Candidate(field="user data", value=case["value"], script=True)
     return Candidate(field=f"value of {case['name']}", value=case["value"], name=case["name"])
 
