@@ -90,10 +90,11 @@ def main() -> int:
     scores, wrong = score(cases)
     print(f"corpus: {len(cases)} cases, {sum(c['secret'] for c in cases)} positive, "
           f"{sum(not c['secret'] for c in cases)} hard negatives")
-    print(f"{'source':<16}{'cases':>6}{'precision':>11}{'recall':>8}")
+    width = max(len(source) for source in scores) + 2
+    print(f"{'source':<{width}}{'cases':>6}{'precision':>11}{'recall':>8}")
     for source in sorted(scores, key=lambda s: (s == "all", s)):
         s = scores[source]
-        print(f"{source:<16}{s.tp + s.fp + s.fn + s.tn:>6}{s.precision:>11.3f}{s.recall:>8.3f}")
+        print(f"{source:<{width}}{s.tp + s.fp + s.fn + s.tn:>6}{s.precision:>11.3f}{s.recall:>8.3f}")
     for case in wrong:
         print("  misclassified:", case)
     held, missed = score(load_corpus(HOLDOUT))
