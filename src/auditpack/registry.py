@@ -39,6 +39,7 @@ class Registry(Generic[T]):
         self._order = order
         self._entries: dict[str, T] = {}
         self._loaded = False
+        self._completions: list[Callable[[Registry[T]], None]] = []
 
     def register(self, name: str, entry: T) -> T:
         known = self._entries.get(name)
@@ -66,7 +67,16 @@ class Registry(Generic[T]):
                     raise PluginFailed(f"{self.kind} plugin {point.value!r} (entry point {point.name!r} in group "
                                        f"{self.entry_point_group}) failed to load: {type(exc).__name__}: {exc}"
                                        ) from exc
+        for complete in self._completions:
+            complete(self)
         return self
+
+    def complete_with(self, derive: Callable[[Registry[T]], None]) -> None:
+        """Run ``derive`` once every module has registered (now, if that is done): for entries made from
+        others, such as a collector every secret source gets."""
+        self._completions.append(derive)
+        if self._loaded:
+            derive(self)
 
     def _sorted(self) -> list[tuple[str, T]]:
         order = self._order

@@ -170,7 +170,8 @@ def collector(
 
     ``secrets`` declares the resource type a secret source: its resources offer candidate values to the
     detector (``secret_candidates``), the named response fields are redacted in evidence, and a companion
-    collector ``<resource_type>.key_owners`` looks up who owns each AWS access key id found in them.
+    collector ``<resource_type>.key_owners`` looks up who owns each AWS access key id found in them
+    (``auditpack.resources.key_owners`` adds it once every collector has registered).
     """
 
     def register(func: Collect) -> Collect:
@@ -181,10 +182,6 @@ def collector(
         COLLECTORS.register(resource_type, CollectorSpec(
             resource_type, service, func, tuple(permissions), regional, tuple(needs or ()), tuple(secrets),
             tuple(redact)))
-        if secrets:
-            from auditpack.resources.key_owners import owner_collector  # it builds on this module
-
-            COLLECTORS.register(f"{resource_type}.key_owners", owner_collector(resource_type))
         return func
 
     return register

@@ -14,7 +14,8 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from auditpack.resources.base import AwsResource, CallFailed, CollectorSpec, Reader
+from auditpack.registry import Registry
+from auditpack.resources.base import COLLECTORS, AwsResource, CallFailed, CollectorSpec, Reader
 from auditpack.resources.secret_source import access_key_ids, mask
 
 PERMISSIONS = ("iam:GetAccessKeyLastUsed", "iam:ListAccessKeys")
@@ -74,7 +75,7 @@ def lookup(ctx: Reader, key_id: str) -> KeyOwner:
 
 
 def owner_collector(source: str) -> CollectorSpec:
-    """The ``<source>.key_owners`` collector of one secret source (``collector(secrets=...)`` registers it)."""
+    """The ``<source>.key_owners`` collector of one secret source."""
 
     def owners(ctx: Reader) -> list[KeyOwner]:
         return [lookup(ctx, key_id) for key_id in sorted(key_ids_in(ctx.need(source)))]
@@ -83,3 +84,14 @@ def owner_collector(source: str) -> CollectorSpec:
     owners.__qualname__ = owners.__name__ = f"owners_of_{source.replace('.', '_')}"
     return CollectorSpec(f"{source}.key_owners", "iam", owners, PERMISSIONS, regional=True, needs=(source,),
                          redact=("AccessKeyId",))
+
+
+def register_owner_collectors(collectors: Registry[CollectorSpec]) -> None:
+    """Give every declared secret source its owner lookup, once all collectors have registered."""
+    for spec in list(collectors.values()):
+        name = f"{spec.resource_type}.key_owners"
+        if spec.is_secret_source and name not in collectors:
+            collectors.register(name, owner_collector(spec.resource_type))
+
+
+COLLECTORS.complete_with(register_owner_collectors)
