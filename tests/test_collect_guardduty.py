@@ -1,4 +1,4 @@
-"""GuardDuty findings collection, with botocore's Stubber: the emulator has no ListFindings."""
+"""GuardDuty findings collection, with botocore's Stubber: paging and batches of 50 that no seeded account reaches."""
 
 from __future__ import annotations
 

@@ -123,7 +123,7 @@ def test_diff_across_two_scans_shows_the_fixed_and_the_added_violation(aws, tmp_
     assert comparison["resolved"] == [gd_west]
     assert comparison["new_failures"] == [new_trail]
     assert old_trail in comparison["persisting"]
-    assert {"id": "IR-4", "previous": "not-satisfied", "current": "not-assessed"} in comparison["control_changes"]
+    assert {"id": "IR-4", "previous": "not-satisfied", "current": "satisfied"} in comparison["control_changes"]
 
     text = run_cli(capsys, "diff", str(first), str(second))
     assert text.code == 0
@@ -132,7 +132,7 @@ def test_diff_across_two_scans_shows_the_fixed_and_the_added_violation(aws, tmp_
     resolved_section = text.stdout.split("\nResolved:\n")[1].split("\n\n")[0]
     assert "trail/audit-extra" in new_section and new_section.count("\n") == 0
     assert "guardduty_enabled" in resolved_section and "us-west-2" in resolved_section
-    assert "IR-4       not-satisfied -> not-assessed" in text.stdout
+    assert "IR-4       not-satisfied -> satisfied" in text.stdout
 
     as_json = run_cli(capsys, "diff", "--json", str(first), str(second))
     assert as_json.code == 0

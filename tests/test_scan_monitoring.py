@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import boto3
+from freezegun import freeze_time
 
 from auditpack.emulator.seeding.monitoring import seed_logging
 from tests.helpers import load_assessment, run_cli, verdicts
@@ -12,9 +15,14 @@ REGIONS = ["--region", "us-east-1", "--region", "us-west-2"]
 
 def test_single_region_trail_and_partial_guardduty_fail_exactly_those_checks(aws, out_dir, capsys):
     seed_logging("us-east-1", guardduty_regions=("us-east-1",))
+    guardduty = boto3.client("guardduty", region_name="us-east-1")
+    [detector_id] = guardduty.list_detectors()["DetectorIds"]
+    with freeze_time(datetime.now(UTC) - timedelta(days=20)):
+        guardduty.create_sample_findings(DetectorId=detector_id, FindingTypes=[
+            "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS"])
 
     result = run_cli(capsys, "scan", *REGIONS, "--out", str(out_dir), "--quiet",
-                     "--control", "AU-2", "--control", "AU-9", "--control", "SI-4")
+                     "--control", "AU-2", "--control", "AU-9", "--control", "SI-4", "--control", "IR-4")
 
     assert result.code == 1, result.stderr
     found = verdicts(load_assessment(out_dir))
@@ -23,8 +31,10 @@ def test_single_region_trail_and_partial_guardduty_fail_exactly_those_checks(aws
     assert found[("guardduty_enabled", "us-west-2", "123456789012")] == "fail"
     detector = next(k for k in found if k[0] == "guardduty_enabled" and k[1] == "us-east-1")
     assert found[detector] == "pass"
-    # The emulator has no ListFindings: that check must be an error, never a pass.
-    assert {v for k, v in found.items() if k[0] == "guardduty_no_high_findings"} == {"error"}
+    # a high-severity finding left open for 20 days, beyond the 7-day limit
+    assert {v for k, v in found.items() if k[0] == "guardduty_no_high_findings"} == {"fail"}
+    controls = {c["id"]: c["status"] for c in load_assessment(out_dir)["controls"]}
+    assert controls["IR-4"] == "not-satisfied"
 
 
 def test_well_configured_account_satisfies_logging_controls(aws, out_dir, capsys):

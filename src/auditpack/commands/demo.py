@@ -43,11 +43,10 @@ def run_demo(out: Path, console: Console, control_ids: list[str] | None = None,
         config = Path(scratch) / "auditpack.yaml"
         config.write_text(demo.demo_config(members, dt.datetime.now(dt.UTC).date()), encoding="utf-8")
 
-        demo.seed_quarter(management, members, "previous")
+        demo.seed_quarter(management, members, "previous", emulator.seed)
         chosen = {"control_ids": list(control_ids or []), "controls_dir": controls_dir, "config_path": config}
         scan(ScanOptions(out=previous, **chosen), Console(quiet=True))
-        emulator.seed(demo.SEED_CURRENT_QUARTER)
-        demo.seed_quarter(management, members, "current")
+        demo.seed_quarter(management, members, "current", emulator.seed)
         console.line(f"Last quarter's pack: {previous}\nThis quarter's scan of the Organization "
                      f"({management} and {members[demo.MEMBER]}, {', '.join(demo.DEMO_REGIONS)}):")
         code = scan(ScanOptions(out=out, previous=previous, **chosen), console)

@@ -11,6 +11,7 @@ Each check family contributes a seeder; adding a family to the demo is one line 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,9 +20,11 @@ from auditpack.emulator.seeding.organization import in_account
 
 DEMO_REGIONS = ("us-east-1", "us-west-2")
 MEMBER = "workload"
-# Seeds of the emulator's id generator, one per phase: the demo account ids and resource ids are the same on
-# every run, so two demo packs can be compared line by line.
-SEED_ORGANIZATION, SEED_CURRENT_QUARTER = 4207, 4208
+STALE_FINDING = "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS"
+# The seed of the emulator's id generator before the Organization is made: its account ids are the same on
+# every run. Each family's seeder gets a seed of its own (``family_seed``), so the ids one family's resources
+# get do not change when another family seeds more: two demo packs can be compared line by line.
+SEED_ORGANIZATION = 4207
 
 
 @dataclass(frozen=True)
@@ -40,11 +43,13 @@ Seeder = Callable[[DemoAccount], None]
 
 def seed_monitoring(account: DemoAccount) -> None:
     """Management: one single-region trail without validation or KMS; GuardDuty in one region, fixed in the
-    other this quarter. Workload: a well-built multi-region trail without KMS (waived), and this quarter a
-    second trail nobody reviewed."""
+    other this quarter, with a high-severity finding (credentials used from outside AWS) nobody closed in
+    three weeks. Workload: a well-built multi-region trail without KMS (waived), and this quarter a second
+    trail nobody reviewed."""
     if account.quarter == "previous":
         if account.management:
             monitoring.seed_logging(account.regions[0], guardduty_regions=account.regions[:1])
+            monitoring.stale_finding(account.regions[0], STALE_FINDING, age_days=21)
         else:
             monitoring.trail("org-trail", account.regions[0], multi_region=True, log_validation=True)
             monitoring.guardduty(*account.regions)
@@ -86,11 +91,19 @@ def seed_sample_account(region: str = DEMO_REGIONS[0]) -> None:
     secrets.seed_secrets(region)
 
 
-def seed_quarter(management: str, members: dict[str, str], quarter: str) -> None:
+def family_seed(quarter: str, account: str, family: str) -> int:
+    """A fixed seed for one family's seeding of one account in one quarter."""
+    return int.from_bytes(hashlib.sha256(f"{quarter}/{account}/{family}".encode()).digest()[:4], "big")
+
+
+def seed_quarter(management: str, members: dict[str, str], quarter: str,
+                 reseed: Callable[[int], None] = lambda _seed: None) -> None:
+    """Every family's seeder in every account; ``reseed`` is called with ``family_seed`` before each."""
     accounts = [DemoAccount("management", management, DEMO_REGIONS, True, quarter)] + [
         DemoAccount(name, account_id, DEMO_REGIONS, False, quarter) for name, account_id in members.items()]
     for account in accounts:
-        for _name, seeder in SEEDERS:
+        for name, seeder in SEEDERS:
+            reseed(family_seed(quarter, account.name, name))
             if account.management:
                 seeder(account)
             else:

@@ -1,7 +1,8 @@
 """A local AWS emulator (moto's HTTP server) for the demo, the tests and the benchmarks.
 
 It runs in the calling process on a loopback port, so seeding code can backdate resources with a frozen
-clock, and the scan reaches it exactly as it reaches AWS: through boto3 and ``AWS_ENDPOINT_URL``.
+clock, and the scan reaches it exactly as it reaches AWS: through boto3 and ``AWS_ENDPOINT_URL``. What moto
+lacks is added in process by ``auditpack.emulator.extensions``, installed before the server starts.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ class Emulator:
             from moto.server import ThreadedMotoServer
         except ImportError as exc:
             raise UserError("the emulator needs moto: pip install 'auditpack[demo]'") from exc
+        from auditpack.emulator.extensions import install_all
+
+        install_all()  # before the server answers anything: moto builds a service's routes on its first request
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.endpoint = ""
 

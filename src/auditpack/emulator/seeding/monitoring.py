@@ -1,6 +1,8 @@
-"""Seeds for the logging and monitoring family: CloudTrail trails and GuardDuty detectors."""
+"""Seeds for the logging and monitoring family: CloudTrail trails, GuardDuty detectors and their findings."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import boto3
 
@@ -29,6 +31,17 @@ def guardduty(*regions: str, enabled: bool = True) -> None:
     guard()
     for region in regions:
         boto3.client("guardduty", region_name=region).create_detector(Enable=enabled)
+
+
+def stale_finding(region: str, finding_type: str, *, age_days: int) -> None:
+    """A GuardDuty finding of ``finding_type`` left open for ``age_days`` (the region's detector must exist)."""
+    guard()
+    from freezegun import freeze_time  # the emulator shares this process' clock
+
+    client = boto3.client("guardduty", region_name=region)
+    [detector] = client.list_detectors()["DetectorIds"][:1]
+    with freeze_time(datetime.now(UTC) - timedelta(days=age_days)):
+        client.create_sample_findings(DetectorId=detector, FindingTypes=[finding_type])
 
 
 def seed_logging(region: str = "us-east-1", *, guardduty_regions: tuple[str, ...] = ("us-east-1",)) -> None:
