@@ -71,6 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"auditpack: {describe(exc)}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a file auditpack reads or writes: the user can act on it, a traceback helps nobody
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"auditpack: {where}{exc.strerror or exc}", file=sys.stderr)
+        return USAGE
     except KeyboardInterrupt:
         print("auditpack: interrupted; no pack was written", file=sys.stderr)
         return INTERRUPTED

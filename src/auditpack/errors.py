@@ -90,8 +90,25 @@ class NoAccountInScope(UserError):
 class OutputNotAPack(UserError):
     """A pack's folder exists and holds something else: it is never overwritten."""
 
-    def __init__(self, out: Path) -> None:
-        super().__init__(f"{out} exists and is not an auditpack pack")
+    def __init__(self, out: Path, what: str = "is not an auditpack pack") -> None:
+        super().__init__(f"{out} exists and {what}")
+        self.out = out
+
+
+class PackExists(UserError):
+    """A pack is already where the new one would go: last quarter's evidence is not replaced by accident."""
+
+    def __init__(self, out: Path, run_id: str | None, sealed: str | None) -> None:
+        which = f"run {run_id}" + (f", sealed {sealed}" if sealed else "") if run_id else "an earlier run"
+        super().__init__(f"{out} already holds a pack ({which})")
+        self.out = out
+
+
+class OutputUnusable(UserError):
+    """The pack cannot be written where it was asked for (no permission, a file in the way, a full disk)."""
+
+    def __init__(self, out: Path, reason: str) -> None:
+        super().__init__(f"cannot write the pack to {out}: {reason}")
         self.out = out
 
 

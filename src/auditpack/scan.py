@@ -55,6 +55,7 @@ class ScanOptions:
     account_roles: list[str] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)
     previous: Path | None = None  # a previous pack to compare with
+    overwrite: bool = False  # replace a pack already at ``out``
 
 
 def resolve_regions(session: Any, gate: Gate, requested: list[str], config: Config) -> list[str]:
@@ -128,7 +129,7 @@ def _run_scan(options: ScanOptions, progress: Progress | None) -> tuple[Assessme
     previous = read_assessment(options.previous) if options.previous is not None else None
     run_id = str(uuid.uuid4())
     started = datetime.now(UTC)
-    with PackBuilder(options.out) as pack:  # before any AWS call: planning is evidence too
+    with PackBuilder(options.out, overwrite=options.overwrite) as pack:  # before any AWS call: planning is evidence too
         assessment = plan_and_assess(options, library, pack.recorder, run_id, started, previous, progress)
         settled()  # the findings live until the pack is sealed
         pack.write(assessment, config, formats)

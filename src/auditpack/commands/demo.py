@@ -44,7 +44,8 @@ def run_demo(out: Path, console: Console, control_ids: list[str] | None = None,
         config.write_text(demo.demo_config(members, dt.datetime.now(dt.UTC).date()), encoding="utf-8")
 
         demo.seed_quarter(management, members, "previous", emulator.seed)
-        chosen = {"control_ids": list(control_ids or []), "controls_dir": controls_dir, "config_path": config}
+        chosen = {"control_ids": list(control_ids or []), "controls_dir": controls_dir, "config_path": config,
+                  "overwrite": True}  # the demo's packs are its own: a second demo replaces the first
         scan(ScanOptions(out=previous, **chosen), Console(quiet=True))
         demo.seed_quarter(management, members, "current", emulator.seed)
         console.line(f"Last quarter's pack: {previous}\nThis quarter's scan of the Organization "

@@ -11,6 +11,7 @@ from auditpack.commands import command
 def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("packs", type=Path, nargs="+", metavar="PACK", help="packs to combine (at least two)")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write the combined pack")
+    p.add_argument("--overwrite", action="store_true", help="replace a pack already at --out")
     p.add_argument("--format", dest="formats", metavar="LIST",
                    help="comma-separated outputs; default: the formats the packs' config names")
     p.add_argument("--quiet", action="store_true", help="no summary")
@@ -23,6 +24,6 @@ def run(args: argparse.Namespace) -> int:
     from auditpack.commands.scan import parse_formats
     from auditpack.pack.merge import merge_packs
 
-    assessment, pack = merge_packs(args.packs, args.out, parse_formats(args.formats))
+    assessment, pack = merge_packs(args.packs, args.out, parse_formats(args.formats), overwrite=args.overwrite)
     Console(quiet=args.quiet).summary(assessment, pack)
     return exit_code(assessment)

@@ -13,7 +13,9 @@ from auditpack.errors import (
     OrganizationUnavailable,
     OutputIsInput,
     OutputNotAPack,
+    OutputUnusable,
     OverlappingPacks,
+    PackExists,
     RegionsUnavailable,
     UserError,
 )
@@ -36,8 +38,10 @@ def describe(error: UserError) -> str:
             return f"--accounts: {error}"
         case NoAccountInScope():
             return "no account left to scan: --accounts selects none of the accounts in scope"
-        case OutputNotAPack():
+        case OutputNotAPack() | OutputUnusable():
             return f"{error}; choose another --out"
+        case PackExists():
+            return f"{error}; pass --overwrite to replace it, or choose another --out"
         case OverlappingPacks():
             return f"{error}; give each machine a disjoint --accounts subset"
         case OutputIsInput():

@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
                        "report": config.echo()["report"]},
         })
     replaced = {name for f in chosen_formats(formats) for name in f.files} | {MANIFEST, SUMS}
-    with PackBuilder(pack) as staged:
+    with PackBuilder(pack, overwrite=True) as staged:  # a re-render replaces the pack it renders
         staged.carry(pack, [rel for rel in pack_files(pack) if rel not in replaced], digests, link=True)
         written = staged.write(assessment, config, formats)
         staged.seal(assessment, sealed_by="auditpack report")

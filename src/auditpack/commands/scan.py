@@ -44,6 +44,8 @@ def arguments(p: argparse.ArgumentParser) -> None:
     add_library_args(p)
     p.add_argument("--out", type=Path, default=Path("auditpack-out"), metavar="DIR",
                    help="where to write the pack (default: ./auditpack-out)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a pack already at --out (without it, an earlier pack is never replaced)")
     p.add_argument("--format", dest="formats", metavar="LIST",
                    help=f"comma-separated outputs ({','.join(FORMATS.names())}); default: all, or the config's")
     add_account_args(p)
@@ -90,5 +92,6 @@ def run(args: argparse.Namespace) -> int:
         account_roles=args.account_roles,
         accounts=args.accounts,
         previous=args.previous,
+        overwrite=args.overwrite,
     )
     return scan(options, Console(quiet=args.quiet))

@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from auditpack.collect.evidence import EvidenceRecorder, evidence_in
-from auditpack.errors import OutputNotAPack
+from auditpack.errors import OutputNotAPack, OutputUnusable, PackExists
 from auditpack.library.config import Config
 from auditpack.models import Assessment, EvidenceFile
 from auditpack.pack.seal import (
@@ -33,15 +33,39 @@ from auditpack.pack.seal import (
 from auditpack.render import RenderContext, chosen_formats, write_outputs
 
 
-class PackBuilder:
-    """One pack on its way to ``out``. Use as a context manager: leaving it by an exception abandons it."""
-
-    def __init__(self, out: Path) -> None:
-        if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "assessment.json").exists())):
+def check_destination(out: Path, overwrite: bool) -> None:
+    """Refuse a destination that cannot take the pack, with the reason; a pack already there needs
+    ``overwrite``."""
+    if out.exists() and not out.is_dir():
+        raise OutputNotAPack(out, "is a file, not a folder")
+    parent = next((p for p in [out, *out.parents] if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise OutputUnusable(out, f"{parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputUnusable(out, f"{parent} is not writable")
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / "assessment.json").exists():
             raise OutputNotAPack(out)
+        if not overwrite:
+            manifest = read_manifest(out) or {}
+            raise PackExists(out, manifest.get("run_id") or None, manifest.get("sealed_at") or None)
+
+
+class PackBuilder:
+    """One pack on its way to ``out``. Use as a context manager: leaving it by an exception abandons it.
+
+    Whether ``out`` can take a pack is settled here, before anything is collected: a file or a foreign folder
+    in the way, a folder that cannot be written, or a pack already there (replaced only with ``overwrite``)
+    is a ``UserError`` naming the problem."""
+
+    def __init__(self, out: Path, *, overwrite: bool = False) -> None:
         self.out = out
+        check_destination(out, overwrite)
         self.path = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
-        self.path.mkdir(parents=True, exist_ok=False)
+        try:
+            self.path.mkdir(parents=True, exist_ok=False)
+        except OSError as exc:
+            raise OutputUnusable(out, exc.strerror or type(exc).__name__) from None
         self.recorder = EvidenceRecorder(self.path)
         self._known: dict[str, EvidenceFile] = {}  # carried or found files, with their digests
         self._producers: dict[str, str] = {}

@@ -127,7 +127,8 @@ def combine(packs: list[tuple[Path, Assessment]]) -> Assessment:
     )
 
 
-def merge_packs(paths: list[Path], out: Path, formats: list[str] | None = None) -> tuple[Assessment, Path]:
+def merge_packs(paths: list[Path], out: Path, formats: list[str] | None = None, *,
+                overwrite: bool = False) -> tuple[Assessment, Path]:
     if len(paths) < 2:
         raise UserError("merge needs at least two packs")
     resolved_out = out.resolve()
@@ -154,7 +155,7 @@ def merge_packs(paths: list[Path], out: Path, formats: list[str] | None = None) 
     except ValidationError as exc:
         raise UserError(f"{paths[0]}: the config recorded in the pack is not valid here: "
                         f"{str(exc).splitlines()[0]}") from exc
-    with PackBuilder(out) as pack:
+    with PackBuilder(out, overwrite=overwrite) as pack:
         for path, _ in packs:
             evidence = [rel for rel in pack_files(path) if rel.startswith("evidence/")]
             pack.carry(path, evidence, digests[path], link=False)
