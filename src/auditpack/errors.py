@@ -8,7 +8,15 @@ command-line flag: the engine is also called by tests, benchmarks and other prog
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from pathlib import Path
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean scan?)`` when one of ``choices`` is close to a mistyped ``word``, else nothing."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 class UserError(Exception):

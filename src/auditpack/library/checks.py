@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from cerberus import SchemaError, Validator
 
+from auditpack.library.yamlfile import Problem
 from auditpack.models import ResourceRef, Severity, Status
 from auditpack.registry import Registry
 from auditpack.resources.base import COLLECTORS, permissions_for
@@ -158,3 +159,19 @@ def check_problems(spec: CheckSpec) -> list[str]:
         if not valid:
             problems.append(f"{where}: the default of parameter {name} does not meet its own schema")
     return problems
+
+
+def parameter_schemas(specs: Iterable[CheckSpec], problems: list[Problem]) -> dict[str, dict[str, Any]]:
+    """Each parameter's schema by name. Checks may share a parameter (one inactivity period for keys and
+    secrets), and then it is one fact: two checks declaring it differently is a problem."""
+    schemas: dict[str, dict[str, Any]] = {}
+    owner: dict[str, str] = {}
+    for spec in specs:
+        for name, rule in spec.params.items():
+            if name in schemas and schemas[name] != rule:
+                problems.append(Problem(f"check {spec.id} ({spec.module}): parameter {name} is declared "
+                                        f"differently by check {owner[name]}"))
+                continue
+            schemas.setdefault(name, rule)
+            owner.setdefault(name, spec.id)
+    return schemas

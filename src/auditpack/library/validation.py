@@ -7,9 +7,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from auditpack.errors import UnknownControl, UserError
-from auditpack.library.checks import CheckSpec, check_problems, load_checks
+from auditpack.library.checks import CheckSpec, check_problems, load_checks, parameter_schemas
 from auditpack.library.config import Config, read_config
-from auditpack.library.controls import Control, ResolvedParameters, check_references, load_controls, resolve_parameters
+from auditpack.library.controls import Control, ResolvedParameters, load_controls, resolve_parameters
 from auditpack.library.yamlfile import Problem
 
 
@@ -61,10 +61,10 @@ def load_library(controls_dir: Path | None, config_path: Path | None, *, formats
     problems: list[Problem] = []
     all_checks = load_checks().as_dict()
     problems.extend(Problem(p) for spec in all_checks.values() for p in check_problems(spec))
-    config = read_config(config_path, problems, set(all_checks), formats)
-    controls = load_controls(controls_dir, problems)
-    problems.extend(check_references(controls, all_checks))
-    params = resolve_parameters(controls, all_checks, config.parameters, problems, config_path)
+    schemas = parameter_schemas(all_checks.values(), problems)
+    config = read_config(config_path, problems, set(all_checks), formats, schemas)
+    controls = load_controls(controls_dir, all_checks, problems)
+    params = resolve_parameters(controls, all_checks, config.parameters, problems)
     if problems:
         raise ValidationFailed(problems)
     cited = {c for control in controls.values() for c in control.checks}
