@@ -85,6 +85,8 @@ def verify(pack: Path) -> Verification:
     result.added += sorted(p for p in on_disk - recorded if p not in links)
 
     altered: set[str] = set()
+    against_sums: set[str] = set()  # files whose bytes differ from SHA256SUMS
+    against_manifest: set[str] = set()  # files whose bytes (or size) differ from manifest.json
     for rel in sorted(on_disk & recorded):
         path = pack / rel
         if path.is_symlink():
@@ -93,15 +95,42 @@ def verify(pack: Path) -> Verification:
         result.digests[rel] = digest
         result.checked += 1
         if rel in sums and sums[rel] != digest:
-            altered.add(rel)
+            against_sums.add(rel)
         entry = listed.get(rel)
         if entry is not None and (entry.get("sha256") != digest or entry.get("size") != path.stat().st_size):
-            altered.add(rel)
+            against_manifest.add(rel)
         if sums and rel not in sums:
             result.problems.append(f"{rel} is in {MANIFEST} but not in {SUMS}")
         if listed and rel not in listed and rel != MANIFEST:
             result.problems.append(f"{rel} is in {SUMS} but not in {MANIFEST}")
+    altered |= _blame(against_sums, against_manifest, sums, listed, result.problems)
     result.altered = sorted(altered)
     return result
+
+
+def _blame(against_sums: set[str], against_manifest: set[str], sums: dict[str, str],
+           listed: dict[str, dict[str, Any]], problems: list[str]) -> set[str]:
+    """The files that were changed, from where the two records disagree with the bytes.
+
+    A file that one record matches and the other does not was untouched when the record it disagrees with is
+    the one that changed: an edited ``manifest.json`` no longer matches its own line in ``SHA256SUMS``, and an
+    edited ``SHA256SUMS`` (which no record covers) is the one left when ``manifest.json`` is intact. Blaming
+    the file would send an auditor after evidence nobody touched."""
+    manifest_edited = MANIFEST in against_sums
+    altered = set()
+    for rel in against_sums | against_manifest:
+        if rel in against_sums and rel in against_manifest:
+            altered.add(rel)  # both records disagree with the bytes: the file changed
+        elif rel in against_manifest and rel in sums and manifest_edited:
+            altered.add(MANIFEST)
+            problems.append(f"{MANIFEST} was edited: its record of {rel} disagrees with {SUMS} and with the file, "
+                            f"which matches {SUMS}")
+        elif rel in against_sums and rel in listed and rel != MANIFEST and not manifest_edited:
+            altered.add(SUMS)
+            problems.append(f"{SUMS} was edited: its line for {rel} disagrees with {MANIFEST} and with the file, "
+                            f"which matches {MANIFEST}")
+        else:
+            altered.add(rel)  # recorded in only one of them, which disagrees
+    return altered
 
 
