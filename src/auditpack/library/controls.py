@@ -131,13 +131,13 @@ def _read_control(path: Path, checks: Mapping[str, CheckSpec], problems: list[Pr
     if accepted("id") and (not accepted("oscal_id") or doc["oscal_id"] != oscal_id_for(doc["id"])
                            or path.stem != oscal_id_for(doc["id"])):
         found.append(_naming_problem(path, lines, doc, accepted("oscal_id")))
-    cited = [c for i, c in enumerate(doc.get("checks") or []) if accepted(f"checks[{i}]")]
-    for i, check_id in enumerate(doc.get("checks") or []):
+    cited = [c for i, c in enumerate(_listed(doc, "checks")) if accepted(f"checks[{i}]")]
+    for i, check_id in enumerate(_listed(doc, "checks")):
         if accepted(f"checks[{i}]") and check_id not in checks:
             found.append(problem(path, lines, f"checks[{i}]",
                                     f"unknown check id {check_id!r}{did_you_mean(check_id, checks)}"))
     declared = {name: schema for c in cited if c in checks for name, schema in checks[c].params.items()}
-    for i, param in enumerate(doc.get("parameters") or []):
+    for i, param in enumerate(_listed(doc, "parameters")):
         if not (accepted(f"parameters[{i}].feeds") and accepted(f"parameters[{i}].default")):
             continue
         found.extend(_parameter_problems(path, lines, i, param, declared))
@@ -158,6 +158,12 @@ def _read_control(path: Path, checks: Mapping[str, CheckSpec], problems: list[Pr
         source=path,
         lines=lines,
     )
+
+
+def _listed(doc: dict[str, Any], key: str) -> list[Any]:
+    """The items of a list field, or none when the field is absent or not a list (the schema said so)."""
+    value = doc.get(key)
+    return value if isinstance(value, list) else []
 
 
 def _line_of(found: Problem, path: Path) -> int:
