@@ -69,9 +69,30 @@ class NoRegionLeft(UserError):
 
 
 class UnknownControl(UserError):
-    def __init__(self, control: str) -> None:
-        super().__init__(f"unknown control {control!r}: see 'auditpack controls' for the list")
+    def __init__(self, control: str, known: Iterable[str] = ()) -> None:
+        super().__init__(f"unknown control {control!r}{did_you_mean(control, known)}: "
+                         "see 'auditpack controls' for the list")
         self.control = control
+
+
+class UnknownCheck(UserError):
+    def __init__(self, check_id: str, known: Iterable[str] = ()) -> None:
+        super().__init__(f"no control cites a check {check_id!r}{did_you_mean(check_id, known)}: "
+                         "see 'auditpack checks' for the list")
+        self.check_id = check_id
+
+
+class UnknownService(UserError):
+    def __init__(self, service: str, known: Iterable[str]) -> None:
+        known = list(known)
+        super().__init__(f"no check reads the service {service!r}{did_you_mean(service, known)} "
+                         f"(known: {', '.join(known)})")
+        self.service = service
+
+
+class NothingSelected(UserError):
+    def __init__(self, selection: str) -> None:
+        super().__init__(f"no check is left to run after narrowing to {selection}")
 
 
 class OrganizationUnavailable(UserError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 from auditpack.commands import command
@@ -17,13 +18,21 @@ def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no summary")
 
 
-@command("merge", help="verify packs of disjoint account subsets and combine them into one", arguments=arguments)
+@command("merge", help="verify packs of disjoint account subsets and combine them into one",
+         description="Verify packs that assessed disjoint sets of accounts with the same config, controls and "
+         "regions, and combine them into one sealed pack, with every control reassessed over all accounts. "
+         "Exit codes are those of scan.",
+         examples=("auditpack merge pack-a pack-b --out org-pack",),
+         arguments=arguments)
 def run(args: argparse.Namespace) -> int:
     from auditpack.commands.console import Console
     from auditpack.commands.exitcodes import exit_code
     from auditpack.commands.scan import parse_formats
+    from auditpack.commands.summary import summarize
     from auditpack.pack.merge import merge_packs
 
+    started = time.monotonic()
     assessment, pack = merge_packs(args.packs, args.out, parse_formats(args.formats), overwrite=args.overwrite)
-    Console(quiet=args.quiet).summary(assessment, pack)
-    return exit_code(assessment)
+    code = exit_code(assessment)
+    Console(quiet=args.quiet).summary(summarize(assessment, pack, code, time.monotonic() - started))
+    return code

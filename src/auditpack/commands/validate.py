@@ -17,7 +17,12 @@ def arguments(p: argparse.ArgumentParser) -> None:
     add_library_args(p)
 
 
-@command("validate", help="validate control files and the config; exit 2 on any problem", arguments=arguments)
+@command("validate", help="validate control files and the config; exit 2 on any problem",
+         description="Check the control files (built-in and --controls-dir) and the config without touching AWS. "
+         "Every problem of every file is reported in one run, each as file:line: field: what is expected. A "
+         "waiver past its expiry date is a warning. Exits 0 when all is valid, 2 otherwise.",
+         examples=("auditpack validate --config auditpack.yaml", "auditpack validate --controls-dir my-controls"),
+         arguments=arguments)
 def run(args: argparse.Namespace) -> int:
     from auditpack.library.validation import load_library
     from auditpack.render import FORMATS

@@ -71,6 +71,14 @@ class CheckSpec:
         return permissions_for(self.resources)
 
     @property
+    def services(self) -> tuple[str, ...]:
+        """The AWS services whose resources it judges (``lambda``): what ``--service`` selects on. A lookup
+        that enriches another resource it reads (who owns a key found in a function) is not one of them."""
+        specs = [COLLECTORS[r] for r in self.resources if r in COLLECTORS]
+        judged = [s for s in specs if not set(s.needs) & set(self.resources)]
+        return tuple(dict.fromkeys(s.service for s in judged))
+
+    @property
     def module(self) -> str:
         return self.func.__module__
 

@@ -30,6 +30,7 @@ from auditpack.pack.seal import (
     seal,
     sha256_file,
 )
+from auditpack.progress import SILENT, Progress
 from auditpack.render import RenderContext, chosen_formats, write_outputs
 
 
@@ -117,7 +118,7 @@ class PackBuilder:
     # -- write, seal, publish ----------------------------------------------------------------------------
 
     def write(self, assessment: Assessment, config: Config, formats: list[str] | None,
-              extras: dict[str, Any] | None = None) -> dict[str, list[Path]]:
+              extras: dict[str, Any] | None = None, progress: Progress = SILENT) -> dict[str, list[Path]]:
         """Run the named writers (``json`` always) into the pack; returns what each wrote.
 
         The files those writers produce are removed first: a file carried by a hard link is shared with the
@@ -128,7 +129,7 @@ class PackBuilder:
                 self._known.pop(name, None)
         evidence = self.evidence()
         written = write_outputs(assessment, RenderContext(pack=self.path, config=config, evidence=evidence,
-                                                          extras=extras or {}), formats)
+                                                          extras=extras or {}), formats, progress)
         self._producers.update(producers_from(written, self.path))
         return written
 

@@ -54,6 +54,7 @@ def _definition(assessment: Assessment) -> dict[str, object]:
         "checks": sorted(c.id for c in assessment.checks),
         "waivers": [w.waiver.model_dump() for w in assessment.waivers],
         "regions": sorted(assessment.scope.regions),
+        "selection": assessment.scope.selection.model_dump(),
     }
 
 
@@ -113,7 +114,8 @@ def combine(packs: list[tuple[Path, Assessment]]) -> Assessment:
         tool=Tool(version=__version__),
         run=Run(id=str(uuid.uuid4()), started_at=min(a.run.started_at for a in assessments),
                 finished_at=datetime.now(UTC)),
-        scope=Scope(accounts=accounts, regions=list(first.scope.regions), identity=first.scope.identity),
+        scope=Scope(accounts=accounts, regions=list(first.scope.regions), identity=first.scope.identity,
+                    selection=first.scope.selection),
         organization=first.organization,
         parameters=first.parameters,
         controls=[reassess(c, findings, accounts) for c in first.controls],

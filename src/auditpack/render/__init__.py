@@ -15,6 +15,7 @@ from typing import Any
 from auditpack.collect.evidence import evidence_in
 from auditpack.library.config import Config
 from auditpack.models import Assessment, EvidenceFile
+from auditpack.progress import SILENT, Progress
 from auditpack.registry import Registry
 
 
@@ -75,6 +76,11 @@ def chosen_formats(names: list[str] | None) -> list[OutputFormat]:
     return [fmt for fmt in FORMATS.values() if fmt.name in wanted]
 
 
-def write_outputs(assessment: Assessment, ctx: RenderContext, names: list[str] | None) -> dict[str, list[Path]]:
-    """Run the chosen writers in order; returns the paths each wrote."""
-    return {fmt.name: fmt.writer(assessment, ctx) for fmt in chosen_formats(names)}
+def write_outputs(assessment: Assessment, ctx: RenderContext, names: list[str] | None,
+                  progress: Progress = SILENT) -> dict[str, list[Path]]:
+    """Run the chosen writers in order, each announced as a phase; returns the paths each wrote."""
+    written = {}
+    for fmt in chosen_formats(names):
+        progress.phase(f"Writing {', '.join(fmt.files)}")
+        written[fmt.name] = fmt.writer(assessment, ctx)
+    return written

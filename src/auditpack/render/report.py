@@ -32,6 +32,7 @@ from auditpack.models import (
     ControlStatus,
     EvidenceFile,
     Finding,
+    PriorFinding,
     Severity,
     Status,
     Waiver,
@@ -247,7 +248,8 @@ class Report:
     waived: list[Finding]
     accounts: list[AccountRow]
     evidence: list[EvidenceFile]
-    findings_by_id: dict[str, Finding]
+    findings_by_id: dict[str, Finding | PriorFinding]  # this run's, and the compared ones of the previous run
+    prior_ids: frozenset[str]  # ids in findings_by_id this run has no finding for
 
     def evidence_groups_upto(self, limit: int) -> tuple[list[EvidenceGroup], int]:
         """The evidence groups holding at most ``limit`` files in all, and how many files were left out."""
@@ -286,6 +288,15 @@ def worst_first(findings: Iterable[Finding], check_order: dict[str, int]) -> lis
 def anchor_for(control_id: str) -> str:
     return "control-" + re.sub(r"[^a-z0-9]+", "-", control_id.lower()).strip("-")
 
+
+
+def _findings_by_id(assessment: Assessment) -> dict[str, Finding | PriorFinding]:
+    """This run's findings, and what each compared finding of the previous run was when this run has none
+    for it (a resolved resource that is gone still names its account and region)."""
+    found: dict[str, Finding | PriorFinding] = {f.id: f for f in assessment.findings}
+    for prior in assessment.comparison.prior_findings if assessment.comparison else []:
+        found.setdefault(prior.id, prior)
+    return found
 
 def build_report(assessment: Assessment, config: Config | None = None,
                  evidence: Mapping[str, EvidenceFile] | None = None) -> Report:
@@ -405,7 +416,8 @@ def build_report(assessment: Assessment, config: Config | None = None,
         waived=worst_first((f for f in assessment.findings if f.status == Status.WAIVED), check_order),
         accounts=accounts,
         evidence=[evidence[rel] for rel in sorted(evidence or {})],
-        findings_by_id={f.id: f for f in assessment.findings},
+        findings_by_id=(by_id := _findings_by_id(assessment)),
+        prior_ids=frozenset(fid for fid, f in by_id.items() if isinstance(f, PriorFinding)),
     )
 
 
