@@ -33,7 +33,9 @@ from auditpack.library.config import Config
 from auditpack.library.validation import Library, load_library
 from auditpack.memory import long_lived_objects, settled
 from auditpack.models import Assessment, Identity
+from auditpack.pack.chain import link_to
 from auditpack.pack.lifecycle import PackBuilder
+from auditpack.pack.signing import load_signing_key
 from auditpack.render import FORMATS
 from auditpack.render.formats.assessment_json import read_assessment
 from auditpack.resources.base import required_collectors, secret_source_types
@@ -54,7 +56,8 @@ class ScanOptions:
     role_name: str | None = None
     account_roles: list[str] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)
-    previous: Path | None = None  # a previous pack to compare with
+    previous: Path | None = None  # a previous pack to compare with and to chain to
+    sign_key: Path | None = None  # an Ed25519 private key: pack.sig.json
 
 
 def resolve_regions(session: Any, gate: Gate, requested: list[str], config: Config) -> list[str]:
@@ -126,13 +129,15 @@ def _run_scan(options: ScanOptions, progress: Progress | None) -> tuple[Assessme
     config = library.config
     formats = options.formats if options.formats is not None else config.formats
     previous = read_assessment(options.previous) if options.previous is not None else None
+    follows = link_to(options.previous) if options.previous is not None else None
+    key = load_signing_key(options.sign_key) if options.sign_key is not None else None  # before any AWS call
     run_id = str(uuid.uuid4())
     started = datetime.now(UTC)
     with PackBuilder(options.out) as pack:  # before any AWS call: planning is evidence too
         assessment = plan_and_assess(options, library, pack.recorder, run_id, started, previous, progress)
         settled()  # the findings live until the pack is sealed
-        pack.write(assessment, config, formats)
-        pack.seal(assessment, sealed_by="auditpack scan")
+        pack.write(assessment, config, formats, previous=previous)
+        pack.seal(assessment, sealed_by="auditpack scan", sign_with=key, follows=follows)
         return assessment, pack.publish()
 
 

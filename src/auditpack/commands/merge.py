@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from auditpack.commands import command
+from auditpack.commands.scan import add_sign_key
 
 
 def arguments(p: argparse.ArgumentParser) -> None:
@@ -13,6 +14,9 @@ def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write the combined pack")
     p.add_argument("--format", dest="formats", metavar="LIST",
                    help="comma-separated outputs; default: the formats the packs' config names")
+    p.add_argument("--previous", type=Path, metavar="DIR",
+                   help="last quarter's pack: compare with it, chain to it (auditpack verify --chain)")
+    add_sign_key(p)
     p.add_argument("--quiet", action="store_true", help="no summary")
 
 
@@ -22,7 +26,14 @@ def run(args: argparse.Namespace) -> int:
     from auditpack.commands.exitcodes import exit_code
     from auditpack.commands.scan import parse_formats
     from auditpack.pack.merge import merge_packs
+    from auditpack.pack.seal import SIGNATURE
 
-    assessment, pack = merge_packs(args.packs, args.out, parse_formats(args.formats))
-    Console(quiet=args.quiet).summary(assessment, pack)
+    assessment, pack = merge_packs(args.packs, args.out, parse_formats(args.formats), sign_key=args.sign_key,
+                                   previous=args.previous)
+    console = Console(quiet=args.quiet)
+    console.summary(assessment, pack)
+    signed_inputs = [str(p) for p in args.packs if (p / SIGNATURE).is_file()]
+    if signed_inputs and args.sign_key is None:
+        console.line(f"Not signed: the signatures of {', '.join(signed_inputs)} cover those packs, not the merged "
+                     "one; give --sign-key to sign it")
     return exit_code(assessment)

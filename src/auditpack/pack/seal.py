@@ -6,8 +6,8 @@ it covers every other file in the pack, the manifest included. ``manifest.json``
 (size, media type, what produced it, when evidence was collected) for programs and for ``auditpack
 verify``, which checks both and names each file that is missing, added or altered.
 
-Hashes prove the pack is unchanged since it was sealed; they do not prove who sealed it (that needs a
-signature over ``SHA256SUMS``, which any standard tool such as gpg or cosign can add on top).
+Hashes prove the pack is unchanged since it was sealed; they do not prove who sealed it: that is what
+``pack.sig.json`` adds (``auditpack.pack.signing``), written after the seal and so outside both records.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from auditpack.models import EvidenceFile
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
+SIGNATURE = "pack.sig.json"  # written after SHA256SUMS, over it and every other file (auditpack.pack.signing)
 MANIFEST_VERSION = "1.0.0"
 
 # Media types by suffix: registered types where they exist, so a GRC system can route files without sniffing.
@@ -49,7 +50,8 @@ def media_type(path: str) -> str:
 
 
 def pack_files(pack: Path) -> list[str]:
-    """Every file in the pack as a POSIX path relative to it, sorted; ``SHA256SUMS`` itself excluded.
+    """Every file in the pack as a POSIX path relative to it, sorted; ``SHA256SUMS`` and the signature, which
+    are written over all the others, excluded.
 
     Symbolic links are listed (and so reported when unexpected) but never followed into directories: a pack
     is plain files, and a link could make a check read something outside it.
@@ -60,7 +62,7 @@ def pack_files(pack: Path) -> list[str]:
         names = list(files) + [d for d in dirs if (base / d).is_symlink()]
         for name in names:
             rel = (base / name).relative_to(pack).as_posix()
-            if rel != SUMS:
+            if rel not in (SUMS, SIGNATURE):
                 found.append(rel)
     return sorted(found)
 
@@ -94,12 +96,14 @@ def read_manifest(pack: Path) -> dict[str, Any] | None:
 
 
 def seal(pack: Path, producers: Mapping[str, str] | None = None, *, known: Mapping[str, EvidenceFile] | None = None,
-         run_id: str = "", tool_version: str = "", sealed_by: str = "auditpack scan") -> dict[str, Any]:
+         run_id: str = "", tool_version: str = "", sealed_by: str = "auditpack scan",
+         follows: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Write ``manifest.json`` then ``SHA256SUMS`` over everything in ``pack``; returns the manifest.
 
     ``known`` holds the digests of files whose bytes were hashed when they were written (evidence): those are
     not read again; every other file is hashed here, once. ``producers`` names what wrote each file; files it
-    does not name keep what the previous manifest said, and evidence files are the collector's.
+    does not name keep what the previous manifest said, and evidence files are the collector's. ``follows``
+    is the link to the pack this one follows (``auditpack.pack.chain``).
     """
     known = known or {}
     previous = {
@@ -134,6 +138,7 @@ def seal(pack: Path, producers: Mapping[str, str] | None = None, *, known: Mappi
         "run_id": run_id,
         "sealed_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "sealed_by": sealed_by,
+        **({"previous": dict(follows)} if follows else {}),
         "algorithm": "sha256",
         "files": files,
     }
