@@ -243,9 +243,30 @@ def test_merge_signs_when_given_a_key_and_says_so_when_not(aws, tmp_path, keys, 
         assert run_cli(capsys, "scan", "--region", "us-east-1", "--quiet", "--format", "json", "--control", "AU-9",
                        "--accounts", account, "--out", str(part), "--sign-key", str(keys[0])).code in (0, 1, 3)
         parts.append(str(part))
-    result = run_cli(capsys, "merge", *parts, "--out", str(tmp_path / "signed"), "--sign-key", str(keys[0]))
+    result = run_cli(capsys, "merge", *parts, "--out", str(tmp_path / "signed"), "--sign-key", str(keys[0]),
+                     "--previous", parts[0])
     assert result.code in (0, 1, 3), result.stderr
-    assert verify_with(capsys, tmp_path / "signed", keys[1]).code == 0
+    assert verify_with(capsys, tmp_path / "signed", keys[1], "--chain", parts[0]).code == 0
     result = run_cli(capsys, "merge", *parts, "--out", str(tmp_path / "unsigned"))
     assert "Not signed: the signatures of" in result.stderr
     assert not (tmp_path / "unsigned" / "pack.sig.json").exists()
+
+
+def test_a_rerender_keeps_the_chain_and_includes_the_previous_result_only_from_that_pack(aws, tmp_path, capsys):
+    seed_logging("us-east-1")
+    base = ["scan", "--region", "us-east-1", "--quiet", "--format", "json,oscal", "--control", "AU-9"]
+    q3, q4, other = tmp_path / "q3", tmp_path / "q4", tmp_path / "other"
+    for out, more in ((q3, ()), (other, ()), (q4, ("--previous", str(q3)))):
+        assert run_cli(capsys, *base, "--out", str(out), *more).code in (0, 1)
+
+    def results(pack: Path) -> list[dict]:
+        return json.loads((pack / "assessment-results.oscal.json").read_text())["assessment-results"]["results"]
+
+    assert len(results(q4)) == 2
+    wrong = run_cli(capsys, "report", str(q4), "--format", "oscal", "--previous", str(other))
+    assert wrong.code == 2 and "is not the pack" in wrong.stderr and len(wrong.stderr.splitlines()) == 1
+    assert run_cli(capsys, "report", str(q4), "--format", "oscal", "--quiet").code == 0
+    assert len(results(q4)) == 1, "without --previous the re-render has only this run's result"
+    assert run_cli(capsys, "report", str(q4), "--format", "oscal", "--previous", str(q3), "--quiet").code == 0
+    assert len(results(q4)) == 2
+    assert run_cli(capsys, "verify", str(q4), "--chain", str(q3)).code == 0, "the re-render kept the link"

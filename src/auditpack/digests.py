@@ -10,6 +10,13 @@ import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
+# The pack's records, written over every other file after all the outputs (the seal, then the signature).
+# Named here, below the writers, so that what a writer lists of the pack (the PDF's digest list) leaves them out.
+MANIFEST = "manifest.json"
+SUMS = "SHA256SUMS"
+SIGNATURE = "pack.sig.json"
+RECORDS = (MANIFEST, SUMS, SIGNATURE)
+
 
 def sha256_file(path: Path) -> str:
     with path.open("rb") as handle:

@@ -79,9 +79,9 @@ def run(args: argparse.Namespace) -> int:
     follows = ChainLink.recorded_in(pack)  # a re-render keeps the link the pack was sealed with
     previous = None
     if args.previous is not None:
-        if follows is not None and check_chain(pack, args.previous):
-            raise UserError(f"{args.previous} is not the pack {pack} follows: "
-                            f"{'; '.join(check_chain(pack, args.previous))}")
+        wrong = check_chain(pack, args.previous) if follows is not None else []
+        if wrong:
+            raise UserError(f"{args.previous} is not the pack {pack} follows: {'; '.join(wrong)}")
         previous = read_assessment(args.previous)
     config = _config_from(assessment, args.config)
     if args.config is not None:

@@ -19,13 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from auditpack.digests import format_sums, sha256_file
+from auditpack.digests import MANIFEST, SIGNATURE, SUMS, format_sums, sha256_file
 from auditpack.digests import parse_sums as parse_sums  # the format lives in auditpack.digests; read from here too
 from auditpack.models import EvidenceFile
 
-MANIFEST = "manifest.json"
-SUMS = "SHA256SUMS"
-SIGNATURE = "pack.sig.json"  # written after SHA256SUMS, over it and every other file (auditpack.pack.signing)
 MANIFEST_VERSION = "1.0.0"
 
 # Media types by suffix: registered types where they exist, so a GRC system can route files without sniffing.

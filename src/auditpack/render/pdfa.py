@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import Element, SubElement, register_namespace, tostring
 
-from auditpack.digests import format_sums, sha256_file
+from auditpack.digests import RECORDS, format_sums, sha256_file
 from auditpack.models import Assessment, EvidenceFile
 
 VARIANT = "pdf/a-3b"
@@ -31,8 +31,6 @@ DATA_FILES = {
     "assessment.json": "The assessment this report presents (auditpack's JSON; auditpack schema prints its schema).",
     "assessment-results.oscal.json": "The same results as an OSCAL 1.2.3 assessment-results document.",
 }
-# Files never in the digest list: the PDF itself, and what is written after it (the seal and the signature).
-AFTER_THE_PDF = ("report.pdf", "manifest.json", "SHA256SUMS", "pack.sig.json")
 
 XMP_NS = "https://auditpack.dev/ns/xmp/1.0/"
 XMP_PREFIX = "auditpack"
@@ -66,25 +64,26 @@ class Embedded:
     text: str | None = None
 
 
-def embedded_files(pack: Path, evidence: Mapping[str, EvidenceFile]) -> list[Embedded]:
-    """The data files present in the pack, then the digest list of every file written so far."""
+def embedded_files(pack: Path, evidence: Mapping[str, EvidenceFile], pdf_name: str) -> list[Embedded]:
+    """The data files present in the pack, then the digest list of every file written so far (the PDF
+    ``pdf_name`` and the records written after it excluded)."""
     files = [Embedded(name, "Data", why, path=pack / name) for name, why in DATA_FILES.items()
              if (pack / name).is_file()]
     files.append(Embedded(DIGEST_LIST, "Supplement",
                           "SHA-256 of every file of the pack written before this PDF (evidence and the other "
                           "outputs), in the format sha256sum -c reads; run it in the pack's folder.",
-                          text=digest_list(pack, evidence)))
+                          text=digest_list(pack, evidence, exclude={pdf_name, *RECORDS})))
     return files
 
 
-def digest_list(pack: Path, evidence: Mapping[str, EvidenceFile]) -> str:
+def digest_list(pack: Path, evidence: Mapping[str, EvidenceFile], exclude: set[str]) -> str:
     """``SHA256SUMS`` lines for the files in ``pack`` now, reusing the evidence digests already known."""
     hashes: dict[str, str] = {}
     for root, _dirs, names in os.walk(pack, followlinks=False):
         for name in names:
             path = Path(root) / name
             rel = path.relative_to(pack).as_posix()
-            if rel in AFTER_THE_PDF or path.is_symlink():
+            if rel in exclude or path.is_symlink():
                 continue
             known = evidence.get(rel)
             hashes[rel] = known.sha256 if known else sha256_file(path)

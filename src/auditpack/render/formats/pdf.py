@@ -30,7 +30,7 @@ def write_pdf(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     document = HTML(string=markup, base_url=str(ctx.pack)).render(pdf_variant=VARIANT)
     when = assessment.run.finished_at
     document.metadata.attachments = []
-    for f in embedded_files(ctx.pack, ctx.evidence_files()):
+    for f in embedded_files(ctx.pack, ctx.evidence_files(), FILENAME):
         source = {"filename": f.path} if f.path is not None else {"string": f.text}
         document.metadata.attachments.append(Attachment(**source, name=f.name, description=f.description,
                                                         created=when, modified=when, relationship=f.relationship))
