@@ -8,8 +8,10 @@ export MOTO_EC2_LOAD_DEFAULT_AMIS := false
 # embeds font subsets in C (without it WeasyPrint falls back to fontTools, slower: docs/report.md). chromium and
 # chromium-driver run report.html in a real browser for its tests and bench/report_browser.py (selenium); where
 # they cannot be installed, those tests skip and say why, so they are installed on a best-effort basis.
+# poppler-utils: pdftotext reads report.pdf's word boxes back for the layout tests (tests/pdflayout.py).
 BROWSER_PACKAGES := chromium chromium-driver
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core libharfbuzz-subset0 $(BROWSER_PACKAGES)
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core libharfbuzz-subset0 poppler-utils \
+	$(BROWSER_PACKAGES)
 
 .PHONY: demo test lint sysdeps bench clean
 

@@ -31,6 +31,7 @@ def _profiles(view: InventoryView) -> dict[str, InstanceProfile]:
 @check(
     id="ec2_instance_profile_attached",
     title="EC2 instances get credentials from an instance profile role",
+    problem="EC2 instances run without an instance profile role",
     resources=["ec2.instances", "iam.instance_profiles"],
     severity="medium",
     remediation="Attach an instance profile with a role that grants what the workload needs "
@@ -72,6 +73,7 @@ def ec2_instance_profile_attached(view: InventoryView, params: dict[str, Any]) -
 @check(
     id="ec2_imdsv2_required",
     title="EC2 instances require IMDSv2",
+    problem="EC2 instances accept IMDSv1 metadata requests",
     resources=["ec2.instances"],
     severity="medium",
     remediation="Require session tokens on the instance metadata service (ModifyInstanceMetadataOptions "

@@ -50,6 +50,7 @@ def _key_facts(key: AccessKey, now: datetime) -> dict[str, Any]:
 @check(
     id="iam_access_key_rotated",
     title="Active IAM access keys are rotated within the allowed age",
+    problem="Active IAM access keys are older than the allowed age",
     resources=["iam.access_keys"],
     severity="medium",
     remediation="Create a new access key, move the workload to it, then deactivate and delete the old key; "
@@ -81,6 +82,7 @@ def iam_access_key_rotated(view: InventoryView, params: dict[str, Any]) -> Itera
 @check(
     id="iam_access_key_unused",
     title="Active IAM access keys have been used recently",
+    problem="Active IAM access keys have gone unused",
     resources=["iam.access_keys"],
     severity="medium",
     remediation="Deactivate the idle key, confirm nothing breaks, then delete it; remove the user if it has "
@@ -130,6 +132,7 @@ def _report_note(root: RootAccount) -> str:
 @check(
     id="iam_root_no_access_keys",
     title="The root user has no access keys",
+    problem="The root user has access keys",
     resources=["iam.root"],
     severity="critical",
     remediation="Sign in as root, delete its access keys (Security credentials page) and use IAM roles or "
@@ -170,6 +173,7 @@ def iam_root_no_access_keys(view: InventoryView, params: dict[str, Any]) -> Iter
 @check(
     id="iam_root_mfa",
     title="The root user has MFA",
+    problem="The root user has no MFA",
     resources=["iam.root"],
     severity="critical",
     remediation="Sign in as root and assign an MFA device (a hardware key or passkey for preference); keep it "
@@ -204,6 +208,7 @@ def iam_root_mfa(view: InventoryView, params: dict[str, Any]) -> Iterator[Result
 @check(
     id="iam_user_console_mfa",
     title="IAM users with a console password have MFA",
+    problem="IAM users sign in to the console without MFA",
     resources=["iam.credential_report"],
     severity="high",
     remediation="Assign an MFA device to the user (or remove the console password if the user does not sign "
@@ -227,6 +232,7 @@ def iam_user_console_mfa(view: InventoryView, params: dict[str, Any]) -> Iterato
 @check(
     id="iam_user_no_direct_admin",
     title="No IAM user holds full administrative rights",
+    problem="IAM users hold full administrative rights",
     resources=["iam.user_policies"],
     severity="high",
     remediation="Remove the administrative policy from the user and its groups; grant administration through "
@@ -264,6 +270,7 @@ def iam_user_no_direct_admin(view: InventoryView, params: dict[str, Any]) -> Ite
 @check(
     id="iam_password_policy",
     title="The account password policy meets the organization's minimums",
+    problem="The account password policy is weaker than the organization's minimums",
     resources=["iam.password_policy"],
     severity="medium",
     remediation="Set the account password policy (UpdateAccountPasswordPolicy) to at least the configured "

@@ -14,6 +14,7 @@ from auditpack.resources.kms import KmsKey
 @check(
     id="kms_cmk_rotation_enabled",
     title="Customer-managed KMS keys rotate automatically",
+    problem="Customer-managed KMS keys do not rotate automatically",
     resources=["kms.keys"],
     severity="medium",
     remediation="Enable automatic key rotation on the key (EnableKeyRotation), optionally with a rotation "

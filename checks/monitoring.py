@@ -38,6 +38,7 @@ def _shortfall(trail: Trail) -> list[str]:
 @check(
     id="cloudtrail_multi_region_logging",
     title="A multi-region CloudTrail trail records all management events",
+    problem="No multi-region CloudTrail trail records all management events",
     resources=["cloudtrail.trails"],
     severity="high",
     remediation="Create a multi-region trail (or enable IsMultiRegionTrail on an existing one), start logging, "
@@ -65,6 +66,7 @@ def cloudtrail_multi_region_logging(view: InventoryView, params: dict[str, Any])
 @check(
     id="cloudtrail_log_file_validation",
     title="CloudTrail trails validate their log files",
+    problem="CloudTrail trails do not validate their log files",
     resources=["cloudtrail.trails"],
     severity="medium",
     remediation="Enable log file integrity validation on the trail (EnableLogFileValidation).",
@@ -82,6 +84,7 @@ def cloudtrail_log_file_validation(view: InventoryView, params: dict[str, Any]) 
 @check(
     id="cloudtrail_kms_encrypted",
     title="CloudTrail trails encrypt logs with a KMS key",
+    problem="CloudTrail trails do not encrypt logs with a KMS key",
     resources=["cloudtrail.trails"],
     severity="medium",
     remediation="Configure the trail with a customer-managed KMS key (KmsKeyId) whose policy lets CloudTrail "
@@ -100,6 +103,7 @@ def cloudtrail_kms_encrypted(view: InventoryView, params: dict[str, Any]) -> Ite
 @check(
     id="cloudtrail_cloudwatch_delivery",
     title="Multi-region trails deliver to CloudWatch Logs",
+    problem="Multi-region trails do not deliver to CloudWatch Logs",
     resources=["cloudtrail.trails"],
     severity="medium",
     remediation="Configure the multi-region trail to deliver to a CloudWatch Logs log group "
@@ -136,6 +140,7 @@ def cloudtrail_cloudwatch_delivery(view: InventoryView, params: dict[str, Any]) 
 @check(
     id="guardduty_enabled",
     title="GuardDuty is enabled in every scanned region",
+    problem="GuardDuty is off in scanned regions",
     resources=["guardduty.detectors"],
     severity="high",
     remediation="Enable GuardDuty in the region (create a detector, or enable the existing one); in an "
@@ -160,6 +165,7 @@ def guardduty_enabled(view: InventoryView, params: dict[str, Any]) -> Iterator[R
 @check(
     id="guardduty_no_high_findings",
     title="No high-severity GuardDuty finding is left unresolved",
+    problem="High-severity GuardDuty findings are left unresolved",
     resources=["guardduty.detectors", "guardduty.high_findings"],
     severity="high",
     remediation="Investigate and resolve each high-severity GuardDuty finding, then archive it; track "

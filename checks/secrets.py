@@ -86,6 +86,7 @@ def _not_aws(d: Detection) -> bool:
 @check(
     id="lambda_env_no_aws_keys",
     title="Lambda function environments hold no AWS access keys",
+    problem="Lambda function environments hold AWS access keys",
     resources=["lambda.functions", "lambda.functions.key_owners"],
     severity="critical",
     remediation="Deactivate and delete the leaked access key now (it is exposed to anyone who can read the "
@@ -105,6 +106,7 @@ def lambda_env_no_aws_keys(view: InventoryView, params: dict[str, Any]) -> Itera
 @check(
     id="lambda_env_no_secrets",
     title="Lambda function environments hold no passwords, tokens or other credentials",
+    problem="Lambda function environments hold passwords, tokens or other credentials",
     resources=["lambda.functions"],
     severity="high",
     remediation="Move the credential to AWS Secrets Manager (or an SSM SecureString) and have the function read "
@@ -122,6 +124,7 @@ def lambda_env_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterat
 @check(
     id="ec2_user_data_no_secrets",
     title="EC2 instance and launch template user data hold no credentials",
+    problem="EC2 instance or launch template user data holds credentials",
     resources=["ec2.instance_user_data", "ec2.launch_templates", "ec2.instance_user_data.key_owners",
                "ec2.launch_templates.key_owners"],
     severity="high",
@@ -142,6 +145,7 @@ def ec2_user_data_no_secrets(view: InventoryView, params: dict[str, Any]) -> Ite
 @check(
     id="ecs_task_env_no_secrets",
     title="ECS task definitions pass credentials as secrets, not environment variables",
+    problem="ECS task definitions pass credentials as plain environment variables",
     resources=["ecs.task_definitions", "ecs.task_definitions.key_owners"],
     severity="high",
     remediation="Move the value to Secrets Manager or an SSM SecureString and reference it from the container's "
@@ -159,6 +163,7 @@ def ecs_task_env_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iter
 @check(
     id="ssm_parameter_secrets_secure",
     title="SSM parameters that hold credentials are SecureString",
+    problem="SSM parameters hold credentials as plain String values",
     resources=["ssm.parameters", "ssm.parameters.key_owners"],
     severity="high",
     remediation="Recreate the parameter as a SecureString encrypted with a KMS key (or move it to Secrets "
@@ -180,6 +185,7 @@ def ssm_parameter_secrets_secure(view: InventoryView, params: dict[str, Any]) ->
 @check(
     id="cloudformation_outputs_no_secrets",
     title="CloudFormation stack outputs and visible parameters hold no credentials",
+    problem="CloudFormation stack outputs or visible parameters hold credentials",
     resources=["cloudformation.stacks", "cloudformation.stacks.key_owners"],
     severity="high",
     remediation="Mark credential parameters NoEcho (better: resolve them with {{resolve:secretsmanager:...}}), "
@@ -197,6 +203,7 @@ def cloudformation_outputs_no_secrets(view: InventoryView, params: dict[str, Any
 @check(
     id="codebuild_env_no_secrets",
     title="CodeBuild projects keep credentials out of plaintext environment variables",
+    problem="CodeBuild projects hold credentials in plaintext environment variables",
     resources=["codebuild.projects", "codebuild.projects.key_owners"],
     severity="high",
     remediation="Change the variable's type to SECRETS_MANAGER or PARAMETER_STORE (a SecureString), and rotate "
@@ -214,6 +221,7 @@ def codebuild_env_no_secrets(view: InventoryView, params: dict[str, Any]) -> Ite
 @check(
     id="autoscaling_launch_config_no_secrets",
     title="EC2 Auto Scaling launch configurations hold no credentials in their user data",
+    problem="EC2 Auto Scaling launch configurations hold credentials in their user data",
     resources=["autoscaling.launch_configurations", "autoscaling.launch_configurations.key_owners"],
     severity="high",
     remediation="Rotate the credential, then give the Auto Scaling group a launch template whose user data fetches "

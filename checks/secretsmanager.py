@@ -26,6 +26,7 @@ def _schedule(secret: Secret) -> str:
 @check(
     id="secretsmanager_rotation_enabled",
     title="Secrets Manager secrets rotate automatically",
+    problem="Secrets Manager secrets do not rotate automatically",
     resources=["secretsmanager.secrets"],
     severity="medium",
     remediation="Turn on automatic rotation for the secret with a rotation function (or a managed rotation "
@@ -46,6 +47,7 @@ def secretsmanager_rotation_enabled(view: InventoryView, params: dict[str, Any])
 @check(
     id="secretsmanager_rotated_within",
     title="Secrets Manager secrets were rotated within the allowed age",
+    problem="Secrets Manager secrets are older than the allowed rotation age",
     resources=["secretsmanager.secrets"],
     severity="medium",
     remediation="Rotate the secret now (RotateSecret) and fix the rotation function if a scheduled rotation "
@@ -88,6 +90,7 @@ def secretsmanager_rotated_within(view: InventoryView, params: dict[str, Any]) -
 @check(
     id="secretsmanager_unused",
     title="Secrets Manager secrets are still in use",
+    problem="Secrets Manager secrets are no longer used",
     resources=["secretsmanager.secrets"],
     severity="low",
     remediation="Confirm with the owner that the secret is no longer needed, then delete it (with a recovery "

@@ -114,7 +114,8 @@ def test_guardduty_error_in_one_region_only_errors_that_region():
     results = {r.region: r for r in run_check_on("guardduty_enabled", inv)}
     assert results["us-east-1"].status is Status.PASS
     assert results["us-west-2"].status is Status.ERROR
-    assert "ListDetectors failed with AccessDeniedException" in results["us-west-2"].message
+    assert ("ListDetectors could not be read in us-west-2: access was denied (AccessDeniedException)"
+            in results["us-west-2"].message)
 
 
 def gd_finding(age_days: int, severity: float = 8.0) -> GuardDutyFinding:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -139,7 +140,7 @@ def test_diff_across_two_scans_shows_the_fixed_and_the_added_violation(aws, tmp_
 
     # the report names the account and region of a resolved failure whose finding is gone from this run
     html = (second / "report.html").read_text()
-    resolved_rows = html.split("Resolved since the previous run")[1].split("</table>")[0]
+    resolved_rows = re.sub(r"<[^>]+>", "", html.split("Resolved since the previous run")[1].split("</table>")[0])
     assert "guardduty_enabled" in resolved_rows and MANAGEMENT in resolved_rows and "us-west-2" in resolved_rows
 
     assert run_cli(capsys, "diff", "--fail-on-new", str(first), str(second)).code == 1

@@ -27,6 +27,7 @@ from auditpack.models import Status
 @check(
     id="acme_password_policy_symbols",
     title="The password policy requires a symbol",
+    problem="The password policy does not require a symbol",
     resources=["iam.password_policy"],
     severity="low",
     remediation="Require at least one symbol in the account password policy.",

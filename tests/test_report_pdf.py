@@ -10,6 +10,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from auditpack.emulator.seeding.monitoring import seed_logging
+from auditpack.render.pdfa import DIGEST_LIST
 from auditpack.render.report import CONTROL_STATUS_LABEL
 from tests.helpers import load_assessment, run_cli
 
@@ -73,10 +74,15 @@ def test_pdf_of_a_seeded_scan_shows_cover_facts_statuses_and_every_failing_resou
             assert flat(finding["message"]) in section, (title, finding["message"])
             assert flat(finding["remediation"]) in section
 
-    index = pages[marks[next(t for t in marks if t.endswith("Evidence index"))]]
+    start = marks[next(t for t in marks if t.endswith("Evidence index"))]
+    index = " ".join(pages[start:start + 2]).replace("\u200b", "")
+    embedded = reader.attachments[DIGEST_LIST][0]
+    assert sha256(embedded).hexdigest() in index, "the printed digest pins the embedded list"
     for path in (out_dir / "evidence").rglob("*.json"):
-        assert sha256(path.read_bytes()).hexdigest() in index, path
-        assert path.name in index
+        rel = path.relative_to(out_dir).as_posix()
+        assert f"{sha256(path.read_bytes()).hexdigest()}  {rel}" in embedded.decode(), rel
+        service, operation = rel.split("/")[3], path.stem.rsplit("-", 1)[0]
+        assert f"{service} {operation}" in index, rel
 
     for page in reader.pages:  # links stay inside the document: no file:// path of the machine that rendered it
         for annotation in page.get("/Annots") or []:

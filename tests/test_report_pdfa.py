@@ -4,6 +4,7 @@ checked without a full validator hold (docs/report.md lists which are and which 
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -82,6 +83,21 @@ def test_the_embedded_digest_list_covers_every_file_written_before_the_pdf(pack)
     assert not {"report.pdf", "manifest.json", "SHA256SUMS"} & set(listed), "written after the PDF"
     for rel, digest in listed.items():
         assert sha256_file(pack / rel) == digest, rel  # what sha256sum -c would say in the pack's folder
+
+
+def test_the_printed_digest_pins_the_embedded_list_and_sha256sums_gives_it_without_the_pdf(pack):
+    """A paper copy proves which evidence it describes: the one digest it prints is that of the embedded list,
+    and the pack's own SHA256SUMS, less the lines written after the PDF, hashes to the same digest."""
+    reader = PdfReader(pack / "report.pdf")
+    listed = reader.attachments[DIGEST_LIST][0]
+    digest = hashlib.sha256(listed).hexdigest()
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert digest in text.replace("\n", "")
+    kept = [line for line in (pack / "SHA256SUMS").read_text().splitlines(keepends=True)
+            if not line.rstrip("\n").endswith(("  report.pdf", "  manifest.json"))]
+    assert hashlib.sha256("".join(kept).encode()).hexdigest() == digest
+    files = listed.count(b"\n")
+    assert f"{files} files" in text
 
 
 def test_every_embedded_file_is_an_associated_file_with_a_type_and_a_relationship(pack):

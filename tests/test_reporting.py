@@ -17,6 +17,11 @@ from auditpack.render.report import build_report, render_report
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 
+def unmarked(markup: str) -> str:
+    """The markup without the break marks and keep-whole spans identifiers carry (render.report._break_after)."""
+    return re.sub(r'<wbr>|\u200b|<span class="(?:whole|long)">([^<]*)</span>', r"\1", markup)
+
+
 @pytest.fixture(scope="module")
 def assessment():
     a = synthetic_assessment(findings=400, controls=8, checks=8, accounts=2)
@@ -70,8 +75,8 @@ def test_pdf_lists_the_worst_findings_up_to_the_cap_and_html_lists_all(assessmen
     severities = [f.severity.rank for f in control.failing]
     assert severities == sorted(severities, reverse=True)
 
-    pdf = render_report(report, "pdf")
-    html = render_report(report, "html")
+    pdf = unmarked(render_report(report, "pdf"))
+    html = unmarked(render_report(report, "html"))
     start = pdf.index(f'id="{control.anchor}"')
     section = pdf[start:pdf.index("</section>", start)]
     listed = [f for f in control.failing if f.resource.arn in section]
@@ -113,6 +118,33 @@ def test_fix_first_orders_by_severity_then_count(assessment):
     fix = build_report(assessment).fix_first
     keys = [(-x.severity.rank, -x.count) for x in fix]
     assert keys == sorted(keys) and 0 < len(fix) <= 5
+
+
+def test_fix_first_is_titled_by_the_problem_and_remediation_shows_code(assessment):
+    """A list of things to fix titled "resources meet rule 3" reads as if nothing were wrong; and a reader
+    should never see the backticks remediation text quotes its literals with."""
+    report = build_report(assessment)
+    pdf = render_report(report, "pdf")
+    section = pdf[pdf.index('id="fix-first"'):pdf.index('id="at-a-glance"')]
+    for x in report.fix_first:
+        assert f"<strong>{x.check.problem}</strong>" in section
+        assert f"<strong>{x.check.title}</strong>" not in section
+    assert "<code>limit_" in section and "`" not in section
+
+
+def test_a_failed_read_says_what_was_not_read_and_why():
+    from auditpack.models import CollectionError
+
+    def reason(code: str) -> str:
+        return CollectionError(account="1", region="eu-west-1", service="kms", operation="ListKeys",
+                               error_code=code, message="m", resource_type="kms.keys").reason
+
+    assert reason("AccessDeniedException").startswith("kms:ListKeys could not be read in eu-west-1: access was denied")
+    assert "the scanning role needs kms:ListKeys" in reason("AccessDenied")
+    assert "does not offer this operation" in reason("404")
+    assert "throttling" in reason("ThrottlingException")
+    assert "region may not be enabled" in reason("OptInRequired")
+    assert reason("SomethingNew").endswith("the service answered SomethingNew")
 
 
 def test_controls_follow_nist_order(assessment):
@@ -162,24 +194,38 @@ def test_an_assessment_with_nothing_in_it_still_renders(assessment):
         assert "Every check was evaluated in every account and region in scope." in markup
 
 
-def test_pdf_evidence_index_is_capped_and_says_where_the_rest_is(tmp_path):
-    from auditpack.render import report as reporting
-
+def test_pdf_evidence_is_counted_by_call_and_html_lists_every_file(tmp_path):
+    """The PDF says which calls each check and each account/region folder rest on, with counts; the files
+    themselves, with digests, are in report.html (and the PDF's embedded list, tested with the PDF)."""
     pack = tmp_path / "pack"
     a = synthetic_assessment(findings=50, controls=3, checks=3, accounts=2, pack=pack)
     report = build_report(a, evidence=evidence_in(pack))
     assert len(report.evidence) > 10
-    groups, omitted = report.evidence_groups_upto(10)
-    assert sum(len(g.files) for g in groups) == 10 and omitted == len(report.evidence) - 10
-    old = reporting.PDF_EVIDENCE_INDEX_MAX
-    try:
-        reporting.PDF_EVIDENCE_INDEX_MAX = 10
-        pdf = render_report(report, "pdf")
-    finally:
-        reporting.PDF_EVIDENCE_INDEX_MAX = old
-    assert f"{omitted} more evidence files are listed, with their digests, in SHA256SUMS" in pdf
+    folders = report.evidence_folders
+    assert sum(f.files for f in folders) == len(report.evidence)
+    assert sum(n for f in folders for _, n in f.calls) == len(report.evidence)
+    pdf = render_report(report, "pdf")
+    for folder in folders:
+        for call, n in folder.calls:
+            assert f"{call} \N{MULTIPLICATION SIGN}{n}" in pdf if n > 1 else call in pdf
+    assert not any(e.sha256 in pdf for e in report.evidence)
     html = render_report(report, "html")
     assert all(e.sha256 in html for e in report.evidence)
+
+
+def test_identifiers_break_only_after_separators_and_copy_unchanged():
+    from auditpack.render.report import _break_after
+
+    arn = "arn:aws:lambda:eu-west-1:123456789012:function:pay-api-prod"
+    for medium, mark in (("pdf", "\u200b"), ("html", "<wbr>")):
+        out = str(_break_after(arn, ":/", medium))
+        pieces = out.split(mark)
+        assert re.sub(r"<[^>]+>", "", "".join(pieces)) == arn
+        assert '<span class="whole">eu-west-1:</span>' in pieces and "123456789012:" in pieces
+        assert '<span class="whole">pay-api-prod</span>' in pieces
+    long_name = "x-" * 30
+    assert '<span class="long">' in str(_break_after(f"arn:aws:s3:::{long_name}", ":/", "pdf"))
+    assert str(_break_after("a<b>:c", ":/", "pdf")) == "a&lt;b&gt;:\u200bc"
 
 
 def _instance_finding(check_id: str, name: str, status: Status) -> object:

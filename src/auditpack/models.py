@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 
 
 @dataclass(frozen=True)
@@ -228,12 +228,49 @@ class CollectionError(Strict):
     resource_type: str
     checks: list[str] = Field(default_factory=list)
 
+    @property
+    def call(self) -> str:
+        return f"{self.service}:{self.operation}"
+
+    @property
+    def reason(self) -> str:
+        """Why the read failed, in words a reader acts on: a bare "404" or "AccessDenied" says neither what
+        was not read nor what to do about it."""
+        return f"{self.call} could not be read in {self.region}: {explain_failure(self.error_code, self.call)}"
+
+
+# Error codes by what they mean for a read (AWS services spell the same cause many ways).
+_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedException",
+           "AuthorizationError", "AuthorizationErrorException", "Forbidden", "403"}
+_THROTTLED = {"Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException",
+              "RequestLimitExceeded", "SlowDown", "429"}
+_NOT_OFFERED = {"404", "NotFound", "UnknownOperationException", "InvalidAction", "NotImplemented", "501"}
+_REGION_OFF = {"OptInRequired", "AuthFailure", "UnrecognizedClientException", "InvalidClientTokenId"}
+
+
+def explain_failure(code: str, call: str) -> str:
+    if code in _DENIED:
+        return f"access was denied ({code}); the scanning role needs {call} (auditpack permissions prints the policy)"
+    if code in _THROTTLED:
+        return f"the service kept throttling the calls ({code}) after every retry; scan again, or with fewer regions"
+    if code in _NOT_OFFERED:
+        return (f"the endpoint answered {code} (not found): it does not offer this operation, as an emulator "
+                "or a region without the service may not")
+    if code in _REGION_OFF:
+        return f"the credentials were refused ({code}): the region may not be enabled for the account"
+    if code == "CollectorFailure":
+        return "its answer could not be read into the inventory (a fault in auditpack, logged with --debug)"
+    if code.isdigit() and code.startswith("5"):
+        return f"the service failed ({code}) after every retry"
+    return f"the service answered {code}"
+
 
 class CheckInfo(Strict):
     """What a check is, so that a saved assessment explains itself without the code that made it."""
 
     id: str
     title: str
+    problem: str = ""  # what a failure means, titled for a reader fixing it (empty in packs before 1.x)
     description: str
     severity: Severity
     remediation: str

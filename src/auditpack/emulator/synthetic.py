@@ -62,8 +62,10 @@ def synthetic_assessment(findings: int = 10_000, controls: int = 60, checks: int
         service, rtype, _ = SERVICES[i % len(SERVICES)]
         infos.append(CheckInfo(
             id=f"{service}_rule_{i:02d}", title=f"{service.upper()} resources meet rule {i}",
+            problem=f"{service.upper()} resources break rule {i}",
             description=f"Each {rtype} is judged against rule {i}; ``limit_{i}`` sets its threshold.",
-            severity=SEVERITIES[i % len(SEVERITIES)], remediation=f"Change the {service} setting for rule {i}.",
+            severity=SEVERITIES[i % len(SEVERITIES)],
+            remediation=f"Change the {service} setting `limit_{i}` for rule {i}.",
             resource_types=[f"{service}.things"], permissions=[f"{service}:Describe{i}"]))
 
     evidence_paths = [f"evidence/{a}/{r}/{s}/Describe{n}-0001.json"

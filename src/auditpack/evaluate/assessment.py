@@ -119,7 +119,7 @@ def build_assessment(
                     if any(k in checks[c].params for c in checks)},
         controls=results,
         checks=[
-            CheckInfo(id=s.id, title=s.title, description=s.description, severity=s.severity,
+            CheckInfo(id=s.id, title=s.title, problem=s.problem, description=s.description, severity=s.severity,
                       remediation=s.remediation, resource_types=list(s.resources), permissions=list(s.permissions))
             for s in checks.values()
         ],

@@ -48,9 +48,7 @@ def run_check(spec: CheckSpec, inventory: Inventory, params: dict) -> list[Resul
             for err in errors:
                 if spec.id not in err.checks:
                     err.checks.append(spec.id)
-            causes = "; ".join(
-                f"{e.service}:{e.operation} failed with {e.error_code} in {e.region}" for e in errors
-            )
+            causes = "; ".join(e.reason for e in errors)
             results.append(_error_result(inventory, account, region, f"Could not be evaluated: {causes}."))
             continue
         try:

@@ -51,7 +51,8 @@ CheckFunc = Callable[[InventoryView, dict[str, Any]], Iterable[Result]]
 @dataclass(frozen=True)
 class CheckSpec:
     id: str
-    title: str
+    title: str  # the passing condition: what the control expects ("The root user has MFA")
+    problem: str  # the failing condition, as a report titles what to fix ("The root user has no MFA")
     func: CheckFunc
     resources: tuple[str, ...]
     severity: Severity
@@ -102,6 +103,7 @@ def check(
     *,
     id: str,
     title: str,
+    problem: str,
     resources: list[str],
     severity: Severity | str,
     remediation: str,
@@ -112,13 +114,15 @@ def check(
 
     ``scope="region"`` evaluates the check once per scanned region of each account (a failed call in one
     region then only affects that region); ``"account"`` once per account with every region's resources.
-    ``params`` is a cerberus schema whose rules carry a ``default``.
+    ``params`` is a cerberus schema whose rules carry a ``default``. ``title`` states what passes and
+    ``problem`` what fails: a list of things to fix reads wrong when titled by the condition already met.
     """
 
     def register(func: CheckFunc) -> CheckFunc:
         CHECKS.register(id, CheckSpec(
             id=id,
-            title=title,
+            title=title.strip(),
+            problem=problem.strip(),
             func=func,
             resources=tuple(resources),
             severity=Severity(severity),
@@ -147,9 +151,12 @@ def check_problems(spec: CheckSpec) -> list[str]:
     problems = []
     if not CHECK_ID.match(spec.id):
         problems.append(f"{where}: id must be lower-case words joined by underscores")
-    for name, value in (("title", spec.title), ("remediation", spec.remediation), ("docstring", spec.description)):
+    for name, value in (("title", spec.title), ("problem", spec.problem), ("remediation", spec.remediation),
+                        ("docstring", spec.description)):
         if not value:
             problems.append(f"{where}: has no {name}")
+    if spec.problem and spec.problem == spec.title:
+        problems.append(f"{where}: its problem repeats its title; say what fails (\"The root user has no MFA\")")
     if not spec.resources:
         problems.append(f"{where}: names no resource type to read")
     unknown = [r for r in spec.resources if r not in COLLECTORS]

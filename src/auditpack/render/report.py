@@ -41,10 +41,6 @@ from auditpack.render import charts
 from auditpack.render.disclosure import shareable_details
 
 FIX_FIRST = 5
-PDF_EVIDENCE_PER_CHECK = 6
-# The PDF's evidence index is printed like SHA256SUMS (a monospaced block is about four times cheaper to lay out
-# than table rows); past this many files it points to SHA256SUMS, manifest.json and report.html for the rest.
-PDF_EVIDENCE_INDEX_MAX = 5000
 
 CONTROL_STATUS_LABEL = {
     ControlStatus.SATISFIED: "Satisfied",
@@ -220,11 +216,22 @@ class AccountRow:
 
 
 @dataclass
-class EvidenceGroup:
-    """Evidence files of one account and region: shorter lines for the index, and easier to find."""
+class EvidenceFolder:
+    """The evidence of one account and region, counted by the call that made it (the PDF's index)."""
 
     folder: str
-    files: list[tuple[str, EvidenceFile]]
+    files: int
+    calls: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class PinnedDigests:
+    """The digest list embedded in the PDF, and the one SHA-256 the PDF prints for it: printed, it pins every
+    file the list names, so a paper copy still proves which evidence it describes."""
+
+    name: str
+    sha256: str
+    files: int
 
 
 @dataclass
@@ -254,26 +261,30 @@ class Report:
     prior_ids: frozenset[str]  # ids in findings_by_id this run has no finding for
     all_findings: list[Finding]  # every finding, for the overall table: by status, then worst first
     finding_filters: list[FindingFilter]
-
-    def evidence_groups_upto(self, limit: int) -> tuple[list[EvidenceGroup], int]:
-        """The evidence groups holding at most ``limit`` files in all, and how many files were left out."""
-        kept: list[EvidenceGroup] = []
-        room = limit
-        for group in self.evidence_groups:
-            if room <= 0:
-                break
-            kept.append(EvidenceGroup(group.folder, group.files[:room]))
-            room -= len(kept[-1].files)
-        return kept, max(0, len(self.evidence) - limit)
+    pinned: PinnedDigests | None = None  # set by the PDF writer, which embeds the list
 
     @property
-    def evidence_groups(self) -> list[EvidenceGroup]:
-        groups: dict[str, list[tuple[str, EvidenceFile]]] = defaultdict(list)
+    def evidence_folders(self) -> list[EvidenceFolder]:
+        groups: dict[str, list[str]] = defaultdict(list)
         for e in self.evidence:
             parts = e.path.split("/")
             cut = 3 if len(parts) > 3 else len(parts) - 1
-            groups["/".join(parts[:cut])].append(("/".join(parts[cut:]), e))
-        return [EvidenceGroup(folder, files) for folder, files in groups.items()]
+            groups["/".join(parts[:cut])].append(e.path)
+        return [EvidenceFolder(folder, len(paths), calls_of(paths)) for folder, paths in groups.items()]
+
+
+def calls_of(paths: Iterable[str]) -> list[tuple[str, int]]:
+    """The API calls behind evidence files, with how many responses each: ``evidence/<account>/<region>/
+    <service>/<Operation>-<n>.json`` names its call, so a count per call says what a check rests on in one
+    line, where the file names (all in the digest list and report.html) would fill a page."""
+    counts: Counter[str] = Counter()
+    for path in paths:
+        parts = path.split("/")
+        if len(parts) >= 5 and parts[0] == "evidence":
+            counts[f"{parts[3]} {parts[4].rsplit('-', 1)[0].removesuffix('.json')}"] += 1
+        else:
+            counts[path] += 1
+    return sorted(counts.items())
 
 
 @dataclass
@@ -496,22 +507,58 @@ def _size(n: int) -> str:
 
 
 def _inline(text: str) -> Markup:
-    """Docstring text for the report: escaped, with reStructuredText ``literals`` shown as code."""
+    """Check text for the report: escaped, with literals shown as code. Docstrings quote them the
+    reStructuredText way (double backticks), remediation the Markdown way (single): a reader sees neither."""
     escaped = str(Markup.escape(text))
-    return Markup(re.sub(r"``(.+?)``", r"<code>\1</code>", escaped))
+    return Markup(re.sub(r"``(.+?)``|`([^`]+)`", lambda m: f"<code>{m.group(1) or m.group(2)}</code>", escaped))
+
+
+# A piece of an identifier at most this long is kept on one line: a resource name, an account id or a region
+# reads whole, while a longer piece (a generated name) may still break rather than run into the next column.
+WHOLE_UP_TO = 40
+_BREAKS_INSIDE = re.compile(r"[-\s?!%+)\]}]")  # where Unicode line breaking (UAX #14) allows a break
+
+
+# Where an identifier may break: ``<wbr>`` in the browser; in the PDF a zero-width space, which WeasyPrint
+# breaks at and leaves out of the text a reader copies, and which costs no element box (``<wbr>`` costs a
+# box per break: a third more layout time and memory for the PDF's tables).
+BREAK_MARK = {"html": Markup("<wbr>"), "pdf": Markup("\u200b")}
+
+
+def _break_after(text: str, separators: str, medium: str) -> Markup:
+    """``text`` with line-break opportunities after each of ``separators`` and nowhere else where it fits.
+
+    Browsers and WeasyPrint break ARNs at hyphens ("us-" / "east-1") and, when a column is narrow, inside
+    account ids; in a fixed table layout an id that cannot break at all prints over the next column. So
+    each piece between separators that holds a break opportunity is kept whole (``nowrap``) and a mark says
+    where it may break; the text is unchanged, so copying it gives the real identifier."""
+    pieces = re.findall(rf"[^{re.escape(separators)}]*[{re.escape(separators)}]+|[^{re.escape(separators)}]+$",
+                        text) or [text]
+    out = []
+    for piece in pieces:
+        escaped = Markup.escape(piece)
+        if len(piece) > WHOLE_UP_TO:
+            out.append(Markup('<span class="long">{}</span>').format(escaped))
+        elif _BREAKS_INSIDE.search(piece):
+            out.append(Markup('<span class="whole">{}</span>').format(escaped))
+        else:
+            out.append(escaped)  # no break opportunity inside: a span would only cost layout time
+    return BREAK_MARK[medium].join(out)
 
 
 def check_id_of(finding_id: str) -> str:
     return finding_id.rsplit("-", 1)[0]
 
 
-def _environment():
+def _environment(medium: str):
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     folder = resources.files("auditpack.reports")
     env = Environment(loader=FileSystemLoader(str(folder)), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(when=_when, value=_value, size=_size, details=safe_details, inline=_inline)
+    env.filters.update(when=_when, value=_value, size=_size, details=safe_details, inline=_inline,
+                       arn=lambda text: _break_after(text, ":/", medium),
+                       identifier=lambda text: _break_after(text, "_:/", medium))  # check and finding ids
     env.globals.update(
         CONTROL_STATUS_LABEL=CONTROL_STATUS_LABEL,
         FINDING_STATUS_LABEL=FINDING_STATUS_LABEL,
@@ -520,8 +567,7 @@ def _environment():
         Severity=Severity,
         is_local_evidence=_is_local_evidence,
         check_id_of=check_id_of,
-        PDF_EVIDENCE_PER_CHECK=PDF_EVIDENCE_PER_CHECK,
-        PDF_EVIDENCE_INDEX_MAX=PDF_EVIDENCE_INDEX_MAX,
+        calls_of=calls_of,
     )
     return env
 
@@ -536,6 +582,6 @@ def render_report_pieces(report: Report, medium: str) -> Iterator[str]:
     tens of MB at 60,000 findings)."""
     if medium not in ("html", "pdf"):
         raise ValueError(f"unknown medium {medium!r}")
-    template = _environment().get_template("report.html.j2")
+    template = _environment(medium).get_template("report.html.j2")
     return template.generate(r=report, a=report.assessment, medium=medium, pdf=medium == "pdf",
                              cap=report.settings.pdf_findings_per_control)

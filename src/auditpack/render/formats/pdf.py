@@ -6,14 +6,16 @@ embedded data files, and the digest list of every file written before it.
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 from auditpack.memory import reclaim_cycles
 from auditpack.models import Assessment
 from auditpack.render import RenderContext, output
 from auditpack.render.formats.html import report_for
-from auditpack.render.pdfa import VARIANT, embedded_files, unique_associated_files, xmp_extension
-from auditpack.render.report import render_report
+from auditpack.render.pdfa import DIGEST_LIST, VARIANT, embedded_files, unique_associated_files, xmp_extension
+from auditpack.render.report import PinnedDigests, render_report
 
 FILENAME = "report.pdf"
 
@@ -24,13 +26,17 @@ def write_pdf(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     from weasyprint import HTML, Attachment  # slow to import; only the PDF needs it
 
     path = ctx.pack / FILENAME
-    markup = render_report(report_for(assessment, ctx), "pdf")
+    embedded = embedded_files(ctx.pack, ctx.evidence_files(), FILENAME)
+    digests = next(f for f in embedded if f.name == DIGEST_LIST)
+    listed = (digests.text or "").encode("utf-8")
+    pinned = PinnedDigests(DIGEST_LIST, hashlib.sha256(listed).hexdigest(), listed.count(b"\n"))
+    markup = render_report(replace(report_for(assessment, ctx), pinned=pinned), "pdf")
     reclaim_cycles()  # WeasyPrint's layout is the full pack's peak: let it reuse what earlier stages left
     # base_url is the pack, so nothing outside it can be referenced; the markup has no external resources.
     document = HTML(string=markup, base_url=str(ctx.pack)).render(pdf_variant=VARIANT)
     when = assessment.run.finished_at
     document.metadata.attachments = []
-    for f in embedded_files(ctx.pack, ctx.evidence_files(), FILENAME):
+    for f in embedded:
         source = {"filename": f.path} if f.path is not None else {"string": f.text}
         document.metadata.attachments.append(Attachment(**source, name=f.name, description=f.description,
                                                         created=when, modified=when, relationship=f.relationship))
