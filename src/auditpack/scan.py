@@ -38,7 +38,7 @@ from auditpack.render import FORMATS
 from auditpack.render.formats.assessment_json import read_assessment
 from auditpack.resources.base import required_collectors, secret_source_types
 from auditpack.resources.inventory import Inventory
-from auditpack.secrets.analysis import SecretJudging
+from auditpack.secrets.analysis import SecretJudging, found_secrets
 
 
 @dataclass
@@ -112,6 +112,7 @@ def assess_plan(
     mark_unreachable(inventory, plan, resource_types)
     settled()  # the inventory lives until the findings are made
     judging.finish(inventory)
+    recorder.scrub(found_secrets(inventory))  # what was found leaves no trace in any evidence file
     return build_assessment(library, inventory, identity, started, run_id, previous)
 
 
