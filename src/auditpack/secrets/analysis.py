@@ -25,7 +25,7 @@ from typing import Any
 from auditpack.resources.base import secret_source_types
 from auditpack.resources.inventory import Inventory
 from auditpack.resources.secret_source import Candidate, SecretScan
-from auditpack.secrets.engine import Scanner, detect
+from auditpack.secrets.engine import Scanner, beside_key_ids, detect
 from auditpack.secrets.fingerprint import Fingerprinter, load_fingerprint_key
 from auditpack.secrets.kingfisher import DetectorError, scan_values
 
@@ -55,7 +55,7 @@ def judge(resources: Sequence[Any], fingerprint_key: FingerprintKey = None,
     try:
         key = fingerprint_key() if callable(fingerprint_key) else load_fingerprint_key(fingerprint_key)
         found = detect(candidates, Fingerprinter(key), scanner) if candidates else []
-        return [SecretScan(detections=tuple(d for i in mine for d in found[i])) for mine in offered]
+        return [SecretScan(detections=beside_key_ids(tuple(d for i in mine for d in found[i]))) for mine in offered]
     except DetectorError as exc:
         log.warning("secret detection failed: %s", exc)
         return [SecretScan(error=f"the secret detector failed: {exc}") for _ in resources]
