@@ -89,17 +89,16 @@ def plan_for_registered_checks() -> NeedsPlan:
     """The needs of every check the built-in controls cite, through the collectors registered now."""
     from auditpack.library.validation import load_library
     from auditpack.render import FORMATS
-    from auditpack.resources.base import required_collectors
+    from auditpack.resources.base import calls_allowed_by, required_collectors
 
     library = load_library(None, None, formats=FORMATS.names())
     resource_types = sorted({r for spec in library.checks.values() for r in spec.resources})
     plan = NeedsPlan()
     seen_replacements: set[tuple[str, tuple[str, ...]]] = set()
     for spec in required_collectors(resource_types):
-        enumerated: list[str] = []
-        for permission in spec.permissions:
-            prefix, operation = permission.split(":", 1)
-            service = prefix if _required_inputs(prefix, operation) is not None else spec.service
+        enumerated: list[tuple[str, str]] = []
+        for permission, (service, operation) in ((p, call) for p in spec.permissions
+                                                 for call in calls_allowed_by(p, spec.service)):
             if permission in CHEAPER_SOURCE:
                 replacement = CHEAPER_SOURCE[permission]
                 plan.avoided[permission] = f"{replacement[0]}:{'+'.join(replacement[1])}"
@@ -111,9 +110,10 @@ def plan_for_registered_checks() -> NeedsPlan:
             if required:
                 plan.per_resource.add(f"{service}:{operation}")
             else:
-                enumerated.append(operation)
-        if enumerated:
-            plan.enumerations.append(Enumeration(spec.service, tuple(enumerated), spec.regional, spec.resource_type))
+                enumerated.append((service, operation))
+        for service in dict.fromkeys(s for s, _ in enumerated):
+            plan.enumerations.append(Enumeration(service, tuple(op for s, op in enumerated if s == service),
+                                                 spec.regional, spec.resource_type))
     # A collector that already reads the cheaper source lists it itself: count that read once.
     kept: list[Enumeration] = []
     for e in plan.enumerations:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,28 @@ from auditpack.resources.base import (
 )
 
 ClientFactory = Callable[[str, str], Any]
+
+
+class ScanMemo:
+    """What collectors read once per scan (``Reader.once``): the first asker computes, the others wait for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._results: dict[Any, Future[Any]] = {}
+
+    def once(self, key: Any, read: Callable[[], Any]) -> Any:
+        with self._lock:
+            known = self._results.get(key)
+            if known is None:
+                mine: Future[Any] = Future()
+                self._results[key] = mine
+        if known is not None:
+            return known.result()
+        try:
+            mine.set_result(read())
+        except BaseException as exc:
+            mine.set_exception(exc)
+        return mine.result()
 
 
 def call_failed(exc: ClientError | BotoCoreError, service: str, operation: str) -> CallFailed:
@@ -67,6 +90,10 @@ class Gate:
     calls: list[str] = field(default_factory=list)
     cancelled: threading.Event = field(default_factory=threading.Event)
     fan_out: Callable[[Callable[[Any], Any], list[Any]], list[Any]] | None = None
+    memo: ScanMemo = field(default_factory=ScanMemo)  # shared by every job of a scan
+
+    def once(self, key: Any, read: Callable[[], Any]) -> Any:
+        return self.memo.once(key, read)
 
     def each(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """``[fn(item) for item in items]``, run on the scheduler's fan-out pool when it lends one.

@@ -22,7 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from auditpack.collect.evidence import EvidenceRecorder
-from auditpack.collect.gate import Gate, collector_gate
+from auditpack.collect.gate import Gate, ScanMemo, collector_gate
 from auditpack.collect.session import AccountSession
 from auditpack.memory import limit_malloc_arenas
 from auditpack.models import CollectionError
@@ -146,6 +146,7 @@ def collect(
     total = len(jobs)
     done = 0
     cancelled = threading.Event()
+    memo = ScanMemo()
 
     def fan_out(fn, items):
         return list(fan_pool.map(fn, items))
@@ -173,6 +174,7 @@ def collect(
             regions=tuple(regions),
             cancelled=cancelled,
             fan_out=fan_out,
+            memo=memo,
         )
 
     def run(job: Job, ctx: Gate) -> tuple[Job, list, CollectionError | None, list[str]]:

@@ -27,6 +27,35 @@ from auditpack.registry import Registry
 
 READ_ONLY = re.compile(r"^(List|Get|Describe|BatchGet|GenerateCredentialReport)")
 GLOBAL_REGION = "global"
+# API calls whose IAM action is not "<service>:<Operation>" (AWS's Service Authorization Reference), keyed by the
+# call as the gate makes it (boto3's service name, the API operation): the policy names the action.
+IAM_ACTIONS = {
+    "apigateway:GetRestApis": "apigateway:GET",
+    "apigateway:GetStages": "apigateway:GET",
+    "resourcegroupstaggingapi:GetResources": "tag:GetResources",
+    "stepfunctions:ListStateMachines": "states:ListStateMachines",
+    "stepfunctions:DescribeStateMachine": "states:DescribeStateMachine",
+}
+
+
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action that allows a call (``lambda``, ``GetFunction`` -> ``lambda:GetFunction``)."""
+    return IAM_ACTIONS.get(f"{service}:{operation}", f"{service}:{operation}")
+
+
+def calls_allowed_by(permission: str, service: str) -> list[tuple[str, str]]:
+    """The API calls (service, operation) that ``permission`` allows a collector of ``service`` to make."""
+    mapped = [tuple(call.split(":", 1)) for call, action in IAM_ACTIONS.items() if action == permission]
+    own = [c for c in mapped if c[0] == service]
+    return own or mapped or [(service, permission.split(":", 1)[1])]  # type: ignore[return-value]
+
+
+def is_read_permission(permission: str) -> bool:
+    """A read action by name, or one that only allows read calls (``apigateway:GET``)."""
+    action = permission.split(":", 1)[1]
+    mapped = [call for call, allowed in IAM_ACTIONS.items() if allowed == permission]
+    return bool(READ_ONLY.match(action)) or (bool(mapped) and all(
+        READ_ONLY.match(call.split(":", 1)[1]) for call in mapped))
 
 
 class AwsResource(BaseModel):
@@ -112,6 +141,11 @@ class Reader(Protocol):
         """``[fn(item) for item in items]``, on the scheduler's fan-out pool (per-resource calls)."""
         ...
 
+    def once(self, key: Any, read: Callable[[], Any]) -> Any:
+        """``read()``, made once per scan for ``key``: later askers, in any partition, get the first one's result
+        (or its failure)."""
+        ...
+
     def need(self, resource_type: str, *, optional: bool = False) -> list[AwsResource]:
         """Results of a collector named in ``needs``: this account, and this region if regional."""
         ...
@@ -176,8 +210,7 @@ def collector(
 
     def register(func: Collect) -> Collect:
         for perm in permissions:
-            action = perm.split(":", 1)[1]
-            if not READ_ONLY.match(action):
+            if not is_read_permission(perm):
                 raise WriteCallRefused(f"collector {resource_type} declares non-read permission {perm}")
         COLLECTORS.register(resource_type, CollectorSpec(
             resource_type, service, func, tuple(permissions), regional, tuple(needs or ()), tuple(secrets),
