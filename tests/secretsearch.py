@@ -1,8 +1,9 @@
 """Planting secrets in an emulated account and proving they are written nowhere.
 
-``PLANTERS`` put a value where AWS keeps secrets that scans read (Lambda environment, EC2 user data, Secrets
-Manager, SSM parameters and documents, ECS and Batch, CodeBuild variables and source URLs, CloudFormation outputs
-and templates, Step Functions, Glue, SageMaker, API Gateway, Elastic Beanstalk, instance and IAM user tags);
+``PLANTERS`` put a value where AWS keeps secrets that scans read (Lambda environment, code and layers, EC2 user
+data, Secrets Manager, SSM parameters and documents, ECS and Batch, CodeBuild variables and source URLs,
+CloudFormation outputs and templates, Step Functions, Glue, SageMaker, API Gateway, Elastic Beanstalk, instance
+and IAM user tags);
 ``assert_never_written`` searches every file under a pack (and any captured text) for each value in the forms a writer
 could produce. A planter is a plain boto3 call, so a new secret location is one function here;
 tests/test_properties.py runs them all.
@@ -189,6 +190,28 @@ def iam_user_tag(region: str, name: str, value: str) -> None:
     boto3.client("iam", region_name=region).create_user(UserName=name, Tags=[{"Key": "password", "Value": value}])
 
 
+def _package(files: dict[str, str]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for member, text in files.items():
+            archive.writestr(member, text)
+    return buffer.getvalue()
+
+
+def lambda_code(region: str, name: str, value: str) -> None:
+    boto3.client("lambda", region_name=region).create_function(
+        FunctionName=name, Runtime="python3.12", Role=_role(), Handler="h.h",
+        Code={"ZipFile": _package({"h.py": "def h(e, c):\n    return 1\n", "config.py": f'API_TOKEN = "{value}"\n'})})
+
+
+def lambda_layer(region: str, name: str, value: str) -> None:
+    boto3.client("lambda", region_name=region).publish_layer_version(
+        LayerName=name, Content={"ZipFile": _package({"python/.env": f"DB_PASSWORD={value}\n"})})
+
+
 PLANTERS: dict[str, Planter] = {
     "lambda_environment": lambda_environment,
     "ec2_user_data": ec2_user_data,
@@ -209,4 +232,6 @@ PLANTERS: dict[str, Planter] = {
     "cloudformation_template": cloudformation_template,
     "instance_tag": instance_tag,
     "iam_user_tag": iam_user_tag,
+    "lambda_code": lambda_code,
+    "lambda_layer": lambda_layer,
 }

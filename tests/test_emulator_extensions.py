@@ -107,3 +107,46 @@ def test_sagemaker_lists_lifecycle_configs(aws):
     # ListNotebookInstanceLifecycleConfigs
     listed = sm.list_notebook_instance_lifecycle_configs()["NotebookInstanceLifecycleConfigs"]
     assert [c["NotebookInstanceLifecycleConfigName"] for c in listed] == ["boot"]
+
+
+def _package(files: dict[str, str]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def test_code_and_layer_locations_serve_the_stored_package_on_loopback(aws):
+    import base64
+    import hashlib
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    role = boto3.client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    fn = boto3.client("lambda", region_name="us-east-1")
+    package = _package({"handler.py": "def handler(e, c):\n    return 1\n"})
+    fn.create_function(FunctionName="coded", Runtime="python3.12", Role=role, Handler="handler.handler",
+                       Code={"ZipFile": package})
+    fn.publish_version(FunctionName="coded")
+    for qualifier in ("$LATEST", "1"):
+        got = fn.get_function(FunctionName="coded", Qualifier=qualifier)  # GetFunction
+        url = got["Code"]["Location"]
+        assert urlsplit(url).hostname == "127.0.0.1" and "X-Amz-Credential" in url
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            data = reply.read()
+        assert base64.b64encode(hashlib.sha256(data).digest()).decode() == got["Configuration"]["CodeSha256"]
+    layer = fn.publish_layer_version(LayerName="shared", Content={"ZipFile": package})  # PublishLayerVersion
+    assert layer["Content"]["Location"].startswith("http://127.0.0.1")
+    listed = fn.list_layer_versions(LayerName="shared")["LayerVersions"]  # ListLayerVersions
+    assert listed[0]["LayerVersionArn"] == layer["LayerVersionArn"]
+    got = fn.get_layer_version(LayerName="shared", VersionNumber=1)  # GetLayerVersion
+    with urllib.request.urlopen(got["Content"]["Location"], timeout=10) as reply:
+        assert reply.read() == package
+    missing = got["Content"]["Location"].replace("/shared/1", "/shared/9")
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(missing, timeout=10)

@@ -13,7 +13,8 @@ from tests.secretsearch import assert_never_written
 CHECKS = ("ssm_document_no_secrets", "batch_job_definition_no_secrets", "stepfunctions_definition_no_secrets",
           "glue_job_no_secrets", "glue_connection_no_plaintext_password", "sagemaker_lifecycle_no_secrets",
           "apigateway_stage_variables_no_secrets", "codebuild_source_no_credentials",
-          "elasticbeanstalk_env_no_secrets", "cloudformation_template_no_secrets", "resource_tags_no_secrets")
+          "elasticbeanstalk_env_no_secrets", "cloudformation_template_no_secrets", "resource_tags_no_secrets",
+          "lambda_code_no_secrets", "lambda_layer_no_secrets")
 EXPECTED = {
     ("ssm_document_no_secrets", "db-bootstrap"): "fail",
     ("ssm_document_no_secrets", "db-bootstrap-secure"): "pass",  # {{ssm-secure:...}}
@@ -43,6 +44,15 @@ EXPECTED = {
     ("resource_tags_no_secrets", "IAM user svc-reporting"): "fail",
     ("resource_tags_no_secrets", "IAM user svc-billing"): "pass",
     ("resource_tags_no_secrets", "IAM role workflow-role"): "fail",
+    ("lambda_code_no_secrets", "invoice-renderer"): "fail",
+    ("lambda_code_no_secrets", "webhook-a"): "fail",  # one package, two functions
+    ("lambda_code_no_secrets", "webhook-b"): "fail",
+    ("lambda_code_no_secrets", "clean-worker"): "pass",
+    ("lambda_code_no_secrets", "orders-worker"): "fail",  # only published version 1 holds the key
+    ("lambda_code_no_secrets", "image-worker"): "not-applicable",
+    ("lambda_layer_no_secrets", "shared-libs:1"): "fail",
+    ("lambda_layer_no_secrets", "shared-libs:2"): "pass",
+    ("lambda_layer_no_secrets", "clean-utils:1"): "pass",
 }
 
 
@@ -71,6 +81,12 @@ def test_each_leak_fails_its_good_twin_passes_and_no_value_is_written(aws, out_d
         ("stepfunctions_definition_no_secrets", "notify-http")]["message"]
     assert "secondary source theme location" in findings[("codebuild_source_no_credentials", "docs-build")]["message"]
     assert findings[("resource_tags_no_secrets", "IAM user svc-reporting")]["region"] == "global"
+    renderer = findings[("lambda_code_no_secrets", "invoice-renderer")]["message"]
+    assert renderer.startswith("file config.py line 1 of the code of function invoice-renderer (us-east-1) holds a "
+                               "password") or "file config.py of the code" in renderer, renderer
+    assert renderer.endswith("; 1 file not read: 1 binary."), renderer
+    assert "(in version 1)" in findings[("lambda_code_no_secrets", "orders-worker")]["message"]
+    assert "container image" in findings[("lambda_code_no_secrets", "image-worker")]["message"]
     assert_never_written(planted.secrets, out_dir, texts=[result.stdout, result.stderr])
 
 
@@ -90,12 +106,25 @@ def test_a_tag_and_a_source_url_are_scrubbed_from_responses_no_collector_declare
     assert_never_written([secret_sources.TAG_PASSWORD, secret_sources.SOURCE_TOKEN], out_dir)
 
 
+def test_a_package_is_read_once_however_many_functions_run_it(aws, out_dir, capsys, scan_args, monkeypatch):
+    from tests.helpers import api_calls
+
+    seed_secret_sources("us-east-1")
+    with api_calls(monkeypatch) as calls:
+        run_cli(capsys, *scan_args, "--out", str(out_dir), "--format", "json")
+    functions = [params["FunctionName"] for service, op, params in calls if op == "GetFunction"]
+    assert len(functions) == len(set(functions)) and not {"webhook-a", "webhook-b"} <= set(functions)
+    downloads = list((out_dir / "evidence").rglob("Download-*.json"))
+    assert len(downloads) == len(functions) + 3  # and one per layer version
+    assert all("X-Amz-Signature" not in p.read_text() for p in downloads)
+
+
 def test_the_new_permissions_are_derived(capsys):
     result = run_cli(capsys, "permissions", "--control", "IA-5(7)")
     for action in ("ssm:GetDocument", "batch:DescribeJobDefinitions", "states:DescribeStateMachine", "glue:GetJobs",
                    "glue:GetConnections", "sagemaker:DescribeNotebookInstanceLifecycleConfig", "apigateway:GET",
                    "elasticbeanstalk:DescribeConfigurationSettings", "cloudformation:GetTemplate", "tag:GetResources",
-                   "iam:GetAccountAuthorizationDetails"):
+                   "iam:GetAccountAuthorizationDetails", "lambda:GetFunction", "lambda:GetLayerVersion"):
         assert f'"{action}"' in result.stdout, action
 
 

@@ -106,7 +106,7 @@ def assess_plan(
     sources_collected = Milestone(secret_source_types(required_collectors(resource_types)), judging.start)
     inventory = collect(plan.sessions, regions, resource_types, recorder,
                         max_workers=config.collection.max_workers, home_region=home_region, progress=progress,
-                        milestone=sources_collected)
+                        milestone=sources_collected, parameters=library.params.values)
     for account in plan.sessions:
         account.release_clients()
     mark_unreachable(inventory, plan, resource_types)

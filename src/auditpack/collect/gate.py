@@ -9,17 +9,21 @@ also allows ``sts:AssumeRole``.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from auditpack.collect.evidence import EvidenceRecorder
 from auditpack.collect.redaction import redact_request, redactor, sensitive_fields
+from auditpack.collect.session import DownloadFailed
 from auditpack.models import CollectionError
 from auditpack.resources.base import (
     GLOBAL_REGION,
@@ -29,11 +33,13 @@ from auditpack.resources.base import (
     CollectionCancelled,
     CollectorSpec,
     DependencyFailed,
+    Download,
     Response,
     WriteCallRefused,
 )
 
 ClientFactory = Callable[[str, str], Any]
+Fetch = Callable[[str, int], bytes]  # (url, max bytes) -> the bytes; raises DownloadFailed
 
 
 class ScanMemo:
@@ -90,10 +96,17 @@ class Gate:
     calls: list[str] = field(default_factory=list)
     cancelled: threading.Event = field(default_factory=threading.Event)
     fan_out: Callable[[Callable[[Any], Any], list[Any]], list[Any]] | None = None
+    fetch: Fetch | None = None  # how this account's session downloads a URL a read call handed out
     memo: ScanMemo = field(default_factory=ScanMemo)  # shared by every job of a scan
+    parameters: Mapping[str, Any] = field(default_factory=dict)  # check parameters in force, by name
 
     def once(self, key: Any, read: Callable[[], Any]) -> Any:
         return self.memo.once(key, read)
+
+    def parameter(self, name: str) -> Any:
+        if name not in self.parameters:
+            raise KeyError(f"no check in this scan declares the parameter {name!r}")
+        return self.parameters[name]
 
     def each(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """``[fn(item) for item in items]``, run on the scheduler's fan-out pool when it lends one.
@@ -160,6 +173,39 @@ class Gate:
             raise call_failed(exc, service, api_name) from None
         owner = str(data.get(account_field) or "") if account_field else None
         return Response(data, self._record(where, service, api_name, params, data, as_text, owner))
+
+    def download(self, service: str, url: str, *, handed_out_by: str, max_bytes: int,
+                 sha256: str | None = None) -> Download:
+        """Fetch what ``handed_out_by`` (a read call of ``service``) gave a URL for, through this account's session.
+
+        Only an HTTPS URL, or one on the service's own endpoint (an emulator), is fetched. Evidence records where
+        from (without the query: a presigned URL's signature is a credential), the size and the SHA-256, checked
+        against ``sha256`` (AWS's base64 digest); never the content.
+        """
+        parts = urlsplit(url)
+        endpoint = urlsplit(str(self.client(service).meta.endpoint_url))
+        if parts.scheme != "https" and (parts.scheme, parts.hostname, parts.port) != (
+                endpoint.scheme, endpoint.hostname, endpoint.port):
+            raise CallFailed(service, "Download", "UntrustedLocation",
+                             f"{handed_out_by} handed out a URL that is neither HTTPS nor the service's endpoint")
+        if self.fetch is None:
+            raise CallFailed(service, "Download", "NoDownloader", "this gate cannot download")
+        self._stop_if_cancelled()
+        try:
+            data = self.fetch(url, max_bytes)
+        except DownloadFailed as exc:
+            raise CallFailed(service, "Download", exc.code, exc.message) from None
+        digest = hashlib.sha256(data).digest()
+        matches = sha256 is None or base64.b64encode(digest).decode("ascii") == sha256
+        evidence = self.recorder.record(
+            self.account, self.region, service, "Download",
+            {"url": f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}{parts.path}", "handed_out_by": handed_out_by},
+            {"bytes": len(data), "sha256": digest.hex(), "expected_sha256": sha256, "matches": matches},
+            purpose=self.purpose)
+        if not matches:
+            raise CallFailed(service, "Download", "ChecksumMismatch",
+                             f"what {handed_out_by} pointed to does not match its digest")
+        return Download(data, evidence)
 
     def paginate(self, service: str, operation: str, **params: Any) -> Iterator[Response]:
         """Yield every page of a paginated read call, each recorded as its own evidence file."""

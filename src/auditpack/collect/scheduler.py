@@ -17,9 +17,10 @@ import heapq
 import itertools
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any
 
 from auditpack.collect.evidence import EvidenceRecorder
 from auditpack.collect.gate import Gate, ScanMemo, collector_gate
@@ -122,7 +123,10 @@ def collect(
     home_region: str | None = None,
     progress: Progress | None = None,
     milestone: Milestone | None = None,
+    parameters: Mapping[str, Any] | None = None,
 ) -> Inventory:
+    """Run every collector ``resource_types`` need; ``parameters`` are the check parameters in force, which bound
+    what some collectors read (``Reader.parameter``)."""
     specs = required_collectors(resource_types)
     home = home_region or regions[0]
     inventory = Inventory(
@@ -174,7 +178,9 @@ def collect(
             regions=tuple(regions),
             cancelled=cancelled,
             fan_out=fan_out,
+            fetch=job.account.fetch,
             memo=memo,
+            parameters=parameters or {},
         )
 
     def run(job: Job, ctx: Gate) -> tuple[Job, list, CollectionError | None, list[str]]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import typing
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar, Protocol
 
@@ -108,6 +108,15 @@ class DependencyFailed(RuntimeError):
 
 
 @dataclass
+class Download:
+    """A file fetched from a URL a read call handed out (a code package's presigned ``Location``): its bytes, in
+    memory only, and the evidence file that records the fetch (size and digest, never the content)."""
+
+    data: bytes = field(repr=False)
+    evidence: str
+
+
+@dataclass
 class Response:
     """A response and the evidence file that records it; ``absent`` is the error code of a call that found
     nothing to return (``NoSuchEntity``) when the collector said that is an answer, not a failure."""
@@ -135,6 +144,16 @@ class Reader(Protocol):
 
     def paginate(self, service: str, operation: str, **params: Any) -> Iterator[Response]:
         """Every page of a paginated read call, each recorded as its own evidence file."""
+        ...
+
+    def download(self, service: str, url: str, *, handed_out_by: str, max_bytes: int,
+                 sha256: str | None = None) -> Download:
+        """Fetch what a read call of ``service`` handed out a URL for (``handed_out_by``: GetFunction), at most
+        ``max_bytes``; ``sha256`` is the digest AWS gave (base64), checked. Fails as ``CallFailed``."""
+        ...
+
+    def parameter(self, name: str) -> Any:
+        """The value in force of a check parameter that bounds collection (a size cap, keys listed)."""
         ...
 
     def each(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:

@@ -45,6 +45,9 @@ PLACEHOLDER = re.compile(
 )
 # crypt(3) hashes ($6$salt$hash): what useradd -p and shadow files take; a hash, not the password.
 CRYPT_HASH = re.compile(r"^\$(?:1|2[abxy]?|5|6|y|gy|argon2(?:id|i|d))\$")
+# Code that reads a value from elsewhere: get_secret("db"), os.environ["DB"], process.env.DB, settings.DB.
+CODE_REFERENCE = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*\s*[(\[]"
+                            r"|^(?:process\.env|os\.environ|import\.meta\.env)\.")
 KMS_CIPHERTEXT = re.compile(r"^AQ[IE]C?AH[A-Za-z0-9+/=]{40,}$|^AQICAH[A-Za-z0-9+/=]+$")
 PUBLIC_MATERIAL = re.compile(
     r"^(ssh-(rsa|ed25519|dss) AAAA|ecdsa-sha2-\S+ AAAA|-----BEGIN (PUBLIC KEY|CERTIFICATE|RSA PUBLIC KEY|"
@@ -168,6 +171,7 @@ def is_allowed(value: str) -> bool:
         or bool(PLACEHOLDER.match(v))
         or bool(KMS_CIPHERTEXT.match(v))
         or bool(CRYPT_HASH.match(v))
+        or bool(CODE_REFERENCE.match(v))
         or bool(PUBLIC_MATERIAL.match(v))
     )
 

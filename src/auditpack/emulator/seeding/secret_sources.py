@@ -8,7 +8,9 @@ planted value reached any output. Every value is made up and distinctive enough 
 from __future__ import annotations
 
 import base64
+import io
 import json
+import zipfile
 
 import boto3
 
@@ -32,6 +34,11 @@ TEMPLATE_COMMAND = "CfnInit-Mysql-Pw-19"
 TAG_PASSWORD = "Tagged-Instance-Pw-47"
 USER_TAG_PASSWORD = "Tagged-User-Pw-35Rt"
 ROLE_TAG_TOKEN = "ghp_R0leTagT0kenV4lu3F0rDepl0y123456"
+CODE_PASSWORD = "Code-Config-Db-Pw-62"
+SHARED_CODE_TOKEN = "Shared-Pkg-T0ken-Vq27-Lx"
+OLD_VERSION_CODE_KEY = "Old-Version-Api-Key-83Jd"
+LAYER_PASSWORD = "Layer-Env-File-Pw-54"
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))  # a binary member: counted as not read, never judged
 
 
 def _role(region: str) -> str:
@@ -206,11 +213,57 @@ def seed_tags(region: str, planted: Planted) -> None:
     iam.tag_role(RoleName=_role(region).rsplit("/", 1)[-1], Tags=[{"Key": "github_token", "Value": ROLE_TAG_TOKEN}])
 
 
+def package(files: dict[str, str | bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+CLEAN_HANDLER = ("import os\nimport boto3\n\n\ndef handler(event, context):\n"
+                 "    password = get_secret(os.environ['DB_SECRET_ARN'])\n    return {'ok': bool(password)}\n\n\n"
+                 "def get_secret(arn):\n    return boto3.client('secretsmanager').get_secret_value(SecretId=arn)"
+                 "['SecretString']\n")
+
+
+def seed_lambda_code(region: str, planted: Planted) -> None:
+    """Functions whose packages leak (a config file, a package two functions share, an old version) beside a clean
+    one and an image-based one; layer versions with and without a credential."""
+    planted.secrets += [CODE_PASSWORD, SHARED_CODE_TOKEN, OLD_VERSION_CODE_KEY, LAYER_PASSWORD]
+    iam = boto3.client("iam", region_name=region)
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                                "Principal": {"Service": "lambda.amazonaws.com"}}]})
+    role = iam.create_role(RoleName="code-fn-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    fn = boto3.client("lambda", region_name=region)
+
+    def function(name: str, code: bytes) -> None:
+        fn.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
+                           Code={"ZipFile": code})
+
+    function("invoice-renderer", package({"app.py": CLEAN_HANDLER, "config.py": f'DB_PASSWORD = "{CODE_PASSWORD}"\n',
+                                          "static/logo.png": PNG}))
+    shared = package({"app.py": CLEAN_HANDLER, ".env": f"API_TOKEN={SHARED_CODE_TOKEN}\n"})
+    function("webhook-a", shared)
+    function("webhook-b", shared)
+    function("clean-worker", package({"app.py": CLEAN_HANDLER}))
+    function("orders-worker", package({"app.py": CLEAN_HANDLER, "settings.json": json.dumps(
+        {"api": {"url": "https://api.example.com", "api_key": OLD_VERSION_CODE_KEY}})}))
+    fn.publish_version(FunctionName="orders-worker")  # version 1 keeps the key ...
+    fn.update_function_code(FunctionName="orders-worker", ZipFile=package({"app.py": CLEAN_HANDLER}))  # ... $LATEST not
+    fn.create_function(FunctionName="image-worker", Role=role, PackageType="Image",
+                       Code={"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/worker:1"})
+    fn.publish_layer_version(LayerName="shared-libs", Content={"ZipFile": package(
+        {"python/settings/.env": f"DB_PASSWORD={LAYER_PASSWORD}\n", "python/lib/util.py": "X = 1\n"})})
+    fn.publish_layer_version(LayerName="shared-libs", Content={"ZipFile": package({"python/lib/util.py": "X = 2\n"})})
+    fn.publish_layer_version(LayerName="clean-utils", Content={"ZipFile": package({"python/lib/util.py": "X = 3\n"})})
+
+
 def seed_secret_sources(region: str = "us-east-1") -> Planted:
     """A leak and its good twin in every source this round added, in one region."""
     guard()
     planted = Planted()
     for seeder in (seed_ssm_documents, seed_batch, seed_step_functions, seed_glue, seed_sagemaker, seed_api_gateway,
-                   seed_codebuild_sources, seed_beanstalk, seed_templates, seed_tags):
+                   seed_codebuild_sources, seed_beanstalk, seed_templates, seed_tags, seed_lambda_code):
         seeder(region, planted)
     return planted
