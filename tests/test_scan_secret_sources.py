@@ -14,7 +14,7 @@ CHECKS = ("ssm_document_no_secrets", "batch_job_definition_no_secrets", "stepfun
           "glue_job_no_secrets", "glue_connection_no_plaintext_password", "sagemaker_lifecycle_no_secrets",
           "apigateway_stage_variables_no_secrets", "codebuild_source_no_credentials",
           "elasticbeanstalk_env_no_secrets", "cloudformation_template_no_secrets", "resource_tags_no_secrets",
-          "lambda_code_no_secrets", "lambda_layer_no_secrets")
+          "lambda_code_no_secrets", "lambda_layer_no_secrets", "s3_no_credential_files")
 EXPECTED = {
     ("ssm_document_no_secrets", "db-bootstrap"): "fail",
     ("ssm_document_no_secrets", "db-bootstrap-secure"): "pass",  # {{ssm-secure:...}}
@@ -53,6 +53,10 @@ EXPECTED = {
     ("lambda_layer_no_secrets", "shared-libs:1"): "fail",
     ("lambda_layer_no_secrets", "shared-libs:2"): "pass",
     ("lambda_layer_no_secrets", "clean-utils:1"): "pass",
+    ("s3_no_credential_files", "deploy-artifacts"): "fail",  # public, .env and Terraform state
+    ("s3_no_credential_files", "ops-notes"): "fail",  # private, an AWS credentials file
+    ("s3_no_credential_files", "team-configs"): "pass",  # a public key, a config without secrets
+    ("s3_no_credential_files", "build-logs"): "pass",
 }
 
 
@@ -87,6 +91,12 @@ def test_each_leak_fails_its_good_twin_passes_and_no_value_is_written(aws, out_d
     assert renderer.endswith("; 1 file not read: 1 binary."), renderer
     assert "(in version 1)" in findings[("lambda_code_no_secrets", "orders-worker")]["message"]
     assert "container image" in findings[("lambda_code_no_secrets", "image-worker")]["message"]
+    artifacts = findings[("s3_no_credential_files", "deploy-artifacts")]["message"]
+    assert "object app/.env" in artifacts and "object terraform/prod.tfstate" in artifacts
+    assert artifacts.endswith("the bucket is publicly readable: Block Public Access is off and its bucket policy lets "
+                              "everyone get objects."), artifacts
+    assert "public" not in findings[("s3_no_credential_files", "ops-notes")]["message"]
+    assert "an AWS secret access key" in findings[("s3_no_credential_files", "ops-notes")]["message"]
     assert_never_written(planted.secrets, out_dir, texts=[result.stdout, result.stderr])
 
 
@@ -119,12 +129,29 @@ def test_a_package_is_read_once_however_many_functions_run_it(aws, out_dir, caps
     assert all("X-Amz-Signature" not in p.read_text() for p in downloads)
 
 
+def test_a_bucket_whose_listing_reached_the_cap_says_so(aws, out_dir, capsys, scan_args, tmp_path):
+    seed_secret_sources("us-east-1")
+    config = tmp_path / "auditpack.yaml"
+    config.write_text("parameters:\n  s3_max_keys_listed_per_bucket: 2\n  s3_max_bytes_read_per_object: 64\n")
+
+    run_cli(capsys, *scan_args, "--out", str(out_dir), "--format", "json", "--config", str(config))
+
+    logs = next(f for f in load_assessment(out_dir)["findings"]
+                if f["check_id"] == "s3_no_credential_files" and f["resource"]["name"] == "build-logs")
+    assert logs["status"] == "pass"
+    assert logs["message"].endswith("; only the first 2 keys were listed: the listing reached the cap."), logs
+    notes = next(f for f in load_assessment(out_dir)["findings"]
+                 if f["check_id"] == "s3_no_credential_files" and f["resource"]["name"] == "ops-notes")
+    assert "1 object read only in part (the first 64 bytes)" in notes["message"], notes
+
+
 def test_the_new_permissions_are_derived(capsys):
     result = run_cli(capsys, "permissions", "--control", "IA-5(7)")
     for action in ("ssm:GetDocument", "batch:DescribeJobDefinitions", "states:DescribeStateMachine", "glue:GetJobs",
                    "glue:GetConnections", "sagemaker:DescribeNotebookInstanceLifecycleConfig", "apigateway:GET",
                    "elasticbeanstalk:DescribeConfigurationSettings", "cloudformation:GetTemplate", "tag:GetResources",
-                   "iam:GetAccountAuthorizationDetails", "lambda:GetFunction", "lambda:GetLayerVersion"):
+                   "iam:GetAccountAuthorizationDetails", "lambda:GetFunction", "lambda:GetLayerVersion",
+                   "s3:ListBucket", "s3:GetObject", "s3:GetAccountPublicAccessBlock"):
         assert f'"{action}"' in result.stdout, action
 
 

@@ -172,6 +172,14 @@ class Gate:
         except BotoCoreError as exc:
             raise call_failed(exc, service, api_name) from None
         owner = str(data.get(account_field) or "") if account_field else None
+        for key, value in list(data.items()):
+            if hasattr(value, "read") and hasattr(value, "close"):  # a streamed body (GetObject): read, bounded by
+                try:                                                 # the request's Range; evidence keeps its size
+                    data[key] = value.read()
+                except BotoCoreError as exc:
+                    raise call_failed(exc, service, api_name) from None
+                finally:
+                    value.close()
         return Response(data, self._record(where, service, api_name, params, data, as_text, owner))
 
     def download(self, service: str, url: str, *, handed_out_by: str, max_bytes: int,
@@ -207,9 +215,10 @@ class Gate:
                              f"what {handed_out_by} pointed to does not match its digest")
         return Download(data, evidence)
 
-    def paginate(self, service: str, operation: str, **params: Any) -> Iterator[Response]:
+    def paginate(self, service: str, operation: str, *, in_region: str | None = None,
+                 **params: Any) -> Iterator[Response]:
         """Yield every page of a paginated read call, each recorded as its own evidence file."""
-        client = self.client(service)
+        client = self.client(service, in_region)
         api_name = self._admit(client, service, operation)
         pages = iter(client.get_paginator(operation).paginate(**params))
         while True:
@@ -221,7 +230,7 @@ class Gate:
             except (ClientError, BotoCoreError) as exc:
                 raise call_failed(exc, service, api_name) from None
             self.calls.append(f"{service}:{api_name}")
-            yield Response(page, self._record(self.region, service, api_name, params, page))
+            yield Response(page, self._record(in_region or self.region, service, api_name, params, page))
 
     def _stop_if_cancelled(self) -> None:
         if self.cancelled.is_set():

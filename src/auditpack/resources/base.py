@@ -35,6 +35,10 @@ IAM_ACTIONS = {
     "resourcegroupstaggingapi:GetResources": "tag:GetResources",
     "stepfunctions:ListStateMachines": "states:ListStateMachines",
     "stepfunctions:DescribeStateMachine": "states:DescribeStateMachine",
+    "s3:ListBuckets": "s3:ListAllMyBuckets",
+    "s3:ListObjectsV2": "s3:ListBucket",
+    "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+    "s3control:GetPublicAccessBlock": "s3:GetAccountPublicAccessBlock",
 }
 
 
@@ -142,7 +146,8 @@ class Reader(Protocol):
         bytes fields the evidence keeps as text."""
         ...
 
-    def paginate(self, service: str, operation: str, **params: Any) -> Iterator[Response]:
+    def paginate(self, service: str, operation: str, *, in_region: str | None = None,
+                 **params: Any) -> Iterator[Response]:
         """Every page of a paginated read call, each recorded as its own evidence file."""
         ...
 

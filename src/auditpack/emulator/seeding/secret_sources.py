@@ -38,6 +38,9 @@ CODE_PASSWORD = "Code-Config-Db-Pw-62"
 SHARED_CODE_TOKEN = "Shared-Pkg-T0ken-Vq27-Lx"
 OLD_VERSION_CODE_KEY = "Old-Version-Api-Key-83Jd"
 LAYER_PASSWORD = "Layer-Env-File-Pw-54"
+S3_ENV_PASSWORD = "S3-Dotenv-Db-Pw-73"
+S3_STATE_PASSWORD = "Tfstate-Rds-Master-Pw-28"
+S3_KEY_SECRET = "wQ7rT9yU1iO3pA5sD7fG9hJ2kL4zX6cV8bN0mQ2w"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))  # a binary member: counted as not read, never judged
 
 
@@ -259,11 +262,39 @@ def seed_lambda_code(region: str, planted: Planted) -> None:
     fn.publish_layer_version(LayerName="clean-utils", Content={"ZipFile": package({"python/lib/util.py": "X = 3\n"})})
 
 
+def seed_s3(region: str, planted: Planted) -> None:
+    """A public bucket with a .env file and Terraform state, a private one with an AWS credentials file, and two
+    clean ones (a public key and a config without secrets; logs)."""
+    planted.secrets += [S3_ENV_PASSWORD, S3_STATE_PASSWORD, S3_KEY_SECRET]
+    s3 = boto3.client("s3", region_name=region)
+    state = {"version": 4, "resources": [{"type": "aws_db_instance", "name": "main", "instances": [{"attributes": {
+        "identifier": "main", "username": "admin", "password": S3_STATE_PASSWORD}}]}]}
+    buckets = {
+        "deploy-artifacts": {"releases/app-1.2.txt": "build 1.2\n", "app/.env": f"DB_PASSWORD={S3_ENV_PASSWORD}\n",
+                             "terraform/prod.tfstate": json.dumps(state, indent=2)},
+        "ops-notes": {"home/ops/.aws/credentials": f"[default]\naws_access_key_id = AKIAQ3EGRJ6XRBM7YQZP\n"
+                                                   f"aws_secret_access_key = {S3_KEY_SECRET}\n"},
+        "team-configs": {"web/public/config.json": json.dumps({"apiUrl": "https://api.example.com", "retries": 3}),
+                         "ssh/id_rsa.pub": "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 deploy@example\n"},
+        "build-logs": {f"logs/build-{n}.log": f"build {n} ok\n" for n in range(5)},
+    }
+    for bucket, objects in buckets.items():
+        s3.create_bucket(Bucket=bucket)
+        for key, body in objects.items():
+            s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+    everyone = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::deploy-artifacts/*"}
+    s3.put_bucket_policy(Bucket="deploy-artifacts", Policy=json.dumps({"Version": "2012-10-17",
+                                                                       "Statement": [everyone]}))
+    s3.put_public_access_block(Bucket="ops-notes", PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+
+
 def seed_secret_sources(region: str = "us-east-1") -> Planted:
     """A leak and its good twin in every source this round added, in one region."""
     guard()
     planted = Planted()
     for seeder in (seed_ssm_documents, seed_batch, seed_step_functions, seed_glue, seed_sagemaker, seed_api_gateway,
-                   seed_codebuild_sources, seed_beanstalk, seed_templates, seed_tags, seed_lambda_code):
+                   seed_codebuild_sources, seed_beanstalk, seed_templates, seed_tags, seed_lambda_code, seed_s3):
         seeder(region, planted)
     return planted
