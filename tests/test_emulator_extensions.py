@@ -150,3 +150,29 @@ def test_code_and_layer_locations_serve_the_stored_package_on_loopback(aws):
     missing = got["Content"]["Location"].replace("/shared/1", "/shared/9")
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(missing, timeout=10)
+
+
+def test_locations_serve_the_package_when_lambda_runs_without_docker(aws):
+    """The demo turns Docker off for rotation, and moto then keeps functions in its simple backend."""
+    import json
+    import os
+    import urllib.request
+
+    def use_docker(on: bool) -> None:
+        request = urllib.request.Request(f"{os.environ['AWS_ENDPOINT_URL']}/moto-api/config", method="POST",
+                                         data=json.dumps({"lambda": {"use_docker": on}}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=10).close()
+
+    use_docker(False)
+    try:
+        role = boto3.client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        fn = boto3.client("lambda", region_name="us-east-1")
+        package = _package({"handler.py": "def handler(e, c):\n    return 2\n"})
+        fn.create_function(FunctionName="simple", Runtime="python3.12", Role=role, Handler="handler.handler",
+                           Code={"ZipFile": package})
+        url = fn.get_function(FunctionName="simple")["Code"]["Location"]  # GetFunction
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            assert reply.read() == package
+    finally:
+        use_docker(True)

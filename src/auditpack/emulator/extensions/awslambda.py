@@ -29,13 +29,15 @@ def presigned(host: str, region: str, account: str, kind: str, name: str, qualif
 
 
 def serve(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], bytes]:
-    """The bytes of the function version or layer version the URL names, from moto's own backend."""
-    from moto.awslambda.models import lambda_backends
+    """The bytes of the function version or layer version the URL names, from the backend moto's own Lambda
+    responses use: with Docker turned off (``use_docker: False``, as the demo sets it for Secrets Manager rotation)
+    that is moto's simple Lambda backend, not ``lambda_backends``."""
+    from moto.awslambda.utils import get_backend
 
     path = full_url.split("?", 1)[0].split(f"/{PREFIX}/", 1)[1]
     region = full_url.split("/lambda_", 1)[1].split("/", 1)[0]
     account, kind, name, qualifier = (unquote(part) for part in path.split("/"))
-    backend = lambda_backends[account][region]
+    backend = get_backend(account, region)
     try:
         found = (backend.get_function(name, qualifier) if kind == "function"
                  else backend.get_layer_version(name, qualifier))
