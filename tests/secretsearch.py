@@ -3,7 +3,7 @@
 ``PLANTERS`` put a value where AWS keeps secrets that scans read (Lambda environment, code and layers, EC2 user
 data, Secrets Manager, SSM parameters and documents, ECS and Batch, CodeBuild variables and source URLs,
 CloudFormation outputs and templates, Step Functions, Glue, SageMaker, API Gateway, Elastic Beanstalk, instance
-and IAM user tags);
+and IAM user tags, S3 credential files);
 ``assert_never_written`` searches every file under a pack (and any captured text) for each value in the forms a writer
 could produce. A planter is a plain boto3 call, so a new secret location is one function here;
 tests/test_properties.py runs them all.
@@ -212,6 +212,13 @@ def lambda_layer(region: str, name: str, value: str) -> None:
         LayerName=name, Content={"ZipFile": _package({"python/.env": f"DB_PASSWORD={value}\n"})})
 
 
+def s3_credential_file(region: str, name: str, value: str) -> None:
+    s3 = boto3.client("s3", region_name=region)
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=name, **location)
+    s3.put_object(Bucket=name, Key="app/.env", Body=f"DB_PASSWORD={value}\n".encode())
+
+
 PLANTERS: dict[str, Planter] = {
     "lambda_environment": lambda_environment,
     "ec2_user_data": ec2_user_data,
@@ -234,4 +241,5 @@ PLANTERS: dict[str, Planter] = {
     "iam_user_tag": iam_user_tag,
     "lambda_code": lambda_code,
     "lambda_layer": lambda_layer,
+    "s3_credential_file": s3_credential_file,
 }
