@@ -58,18 +58,20 @@ def main(plan_path: str, result_path: str) -> int:
                 return
             with lock:
                 made[f"{service}:{operation}"] += 1
-            fetch(getattr(c, name)(**params))
+            fetch(operation, getattr(c, name)(**params))
         except (ClientError, BotoCoreError):
             with lock:
                 errors[f"{service}:{operation}"] += 1
 
-    def fetch(response: dict[str, Any]) -> None:
+    def fetch(operation: str, response: dict[str, Any]) -> None:
         """Download what the response hands out: a package's Location (once per digest) or an object's body."""
-        if "Body" in response:
+        if operation == "GetObject":
             with response["Body"] as body:
                 size = len(body.read())
             with lock:
                 downloaded["bytes"] += size
+            return
+        if operation not in ("GetFunction", "GetLayerVersion"):
             return
         content = response.get("Code") or response.get("Content") or {}
         sha = (response.get("Configuration") or {}).get("CodeSha256") or content.get("CodeSha256")
