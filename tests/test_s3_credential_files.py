@@ -12,7 +12,8 @@ from auditpack.resources.s3 import _policy_open, is_credential_file
 
 
 @pytest.mark.parametrize("key", [
-    ".env", "app/.env", "app/.env.production", "deploy/prod.env", "home/ops/.aws/credentials", "certs/server.pem",
+    ".env", "app/.env", "app/.env.production", "svc/.envrc", "svc/.env-staging", "deploy/prod.env",
+    "home/ops/.aws/credentials", "certs/server.pem",
     "keys/id_rsa", "keys/id_ed25519", "terraform/prod.tfstate", "terraform/prod.tfstate.backup", "vars/prod.tfvars",
     ".npmrc", "ci/.pypirc", "u/.git-credentials", "root/.netrc", "web/public/config.json",
 ])

@@ -18,7 +18,7 @@ from pydantic import Field
 from auditpack.resources.base import GLOBAL_REGION, AwsResource, CallFailed, Reader, collector
 from auditpack.resources.secret_source import Candidate
 
-CREDENTIAL_FILES = (".env", ".env.*", "*.env", "credentials", "*.pem", "id_rsa*", "id_dsa*", "id_ecdsa*",
+CREDENTIAL_FILES = (".env*", "*.env", "credentials", "*.pem", "id_rsa*", "id_dsa*", "id_ecdsa*",
                     "id_ed25519*", "*.tfstate", "*.tfstate.backup", "*.tfvars", ".npmrc", ".pypirc",
                     ".git-credentials", ".netrc", ".dockercfg", "config.json")
 MAX_KEYS = "s3_max_keys_listed_per_bucket"  # parameters of s3_no_credential_files
