@@ -9,24 +9,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from fnmatch import fnmatchcase
 from typing import Any
 
 from auditpack.library.checks import Result, check
 from auditpack.models import Status
 from auditpack.resources.iam import AccessKey, CredentialReportRow, PasswordPolicy, RootAccount, UserPolicies
+from auditpack.resources.iam_policy import full_admin_grants
 from auditpack.resources.inventory import InventoryView
 
 DAYS = {"type": "integer", "min": 1, "max": 3650}
 
-# An Allow on every action except these is still administrative: whoever may call them can grant themselves
-# anything. A NotAction statement that withholds all of them (PowerUserAccess withholds iam:*) is not.
-ESCALATION_ACTIONS = (
-    "iam:AttachUserPolicy", "iam:PutUserPolicy", "iam:AttachGroupPolicy", "iam:PutGroupPolicy",
-    "iam:AttachRolePolicy", "iam:PutRolePolicy", "iam:CreatePolicyVersion", "iam:AddUserToGroup",
-    "iam:UpdateAssumeRolePolicy", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile",
-    "iam:PassRole",
-)
 
 
 def days_since(now: datetime, then: datetime) -> int:
@@ -230,46 +222,6 @@ def iam_user_console_mfa(view: InventoryView, params: dict[str, Any]) -> Iterato
             last = (f"; the password was last used {days_since(view.now, row.password_last_used)} days ago"
                     if row.password_last_used else "; the password has never been used")
             yield Result.of(Status.FAIL, row, f"User {row.user} has a console password but no MFA device{last}.")
-
-
-def _as_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else [str(v) for v in value]
-
-
-def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
-    stmts = document.get("Statement", [])
-    return [stmts] if isinstance(stmts, dict) else [s for s in stmts if isinstance(s, dict)]
-
-
-def withholds_escalation(not_actions: list[str]) -> bool:
-    """True when every privilege-escalating IAM action is matched by a NotAction pattern (case-insensitive)."""
-    patterns = [p.lower() for p in not_actions]
-    return all(any(fnmatchcase(a.lower(), p) for p in patterns) for a in ESCALATION_ACTIONS)
-
-
-def full_admin_grants(document: dict[str, Any]) -> list[str]:
-    """Statements of a policy document that allow every action on every resource, described in words.
-
-    ``Action`` may be a string or a list; ``*`` and ``*:*`` both mean every action. An Allow with ``NotAction``
-    on ``*`` counts unless it withholds every privilege-escalating IAM action (see ``ESCALATION_ACTIONS``).
-    ``NotResource`` statements are not counted. Conditions do not exempt a statement: they are mentioned.
-    """
-    grants = []
-    for i, stmt in enumerate(_statements(document)):
-        if stmt.get("Effect") != "Allow" or "NotResource" in stmt:
-            continue
-        if "*" not in [r.strip() for r in _as_list(stmt.get("Resource"))]:
-            continue
-        sid = f"statement {stmt['Sid']!r}" if stmt.get("Sid") else f"statement {i + 1}"
-        cond = " (with conditions)" if stmt.get("Condition") else ""
-        if "Action" in stmt and any(a.strip() in ("*", "*:*") for a in _as_list(stmt["Action"])):
-            grants.append(f"{sid} allows Action * on Resource *{cond}")
-        elif "NotAction" in stmt and not withholds_escalation(_as_list(stmt["NotAction"])):
-            excluded = ", ".join(_as_list(stmt["NotAction"])) or "nothing"
-            grants.append(f"{sid} allows every action except {excluded} on Resource *, IAM included{cond}")
-    return grants
 
 
 @check(

@@ -8,7 +8,6 @@ from urllib.parse import quote
 
 import boto3
 import pytest
-from auditpack.checks.iam import full_admin_grants, withholds_escalation
 from botocore.stub import Stubber
 
 from auditpack.collect.evidence import EvidenceRecorder
@@ -26,6 +25,7 @@ from auditpack.resources.iam import (
     root_account,
     user_policies,
 )
+from auditpack.resources.iam_policy import full_admin_grants, withholds_escalation
 from auditpack.resources.kms import KmsKey
 from auditpack.resources.secretsmanager import Secret
 from tests.helpers import inventory_of, run_check_on
