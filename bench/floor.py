@@ -2,8 +2,12 @@
 
 Run as its own process by ``bench/run.py`` (so its wall time and peak memory compare like for like with the
 scan's): ``python bench/floor.py PLAN.json RESULT.json``. The plan names the enumerations to page through in
-each partition and the per-resource requests to make; the result counts the calls made, by operation.
-Errors (an emulator that lacks an operation) are counted as calls: the scan pays for them too.
+each partition and the per-resource requests to make; the result counts the calls made, by operation, and the
+bytes downloaded. Errors (an emulator that lacks an operation) are counted as calls: the scan pays for them too.
+
+The floor downloads what is needed as well: the package a ``GetFunction`` or ``GetLayerVersion`` hands out a
+``Location`` for, once per ``CodeSha256``, and the body of each ``GetObject`` (ranged by the read cap, as the
+plan's request says), so that the scan's wall time is compared with a floor that does the same work.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -33,6 +38,8 @@ def main(plan_path: str, result_path: str) -> int:
     lock = threading.Lock()
     made: Counter[str] = Counter()
     errors: Counter[str] = Counter()
+    downloaded = {"bytes": 0, "packages": 0}
+    packages_read: set[str] = set()
 
     def client(service: str, region: str) -> Any:
         with lock:
@@ -51,10 +58,34 @@ def main(plan_path: str, result_path: str) -> int:
                 return
             with lock:
                 made[f"{service}:{operation}"] += 1
-            getattr(c, name)(**params)
+            fetch(operation, getattr(c, name)(**params))
         except (ClientError, BotoCoreError):
             with lock:
                 errors[f"{service}:{operation}"] += 1
+
+    def fetch(operation: str, response: dict[str, Any]) -> None:
+        """Download what the response hands out: a package's Location (once per digest) or an object's body."""
+        if operation == "GetObject":
+            with response["Body"] as body:
+                size = len(body.read())
+            with lock:
+                downloaded["bytes"] += size
+            return
+        if operation not in ("GetFunction", "GetLayerVersion"):
+            return
+        content = response.get("Code") or response.get("Content") or {}
+        sha = (response.get("Configuration") or {}).get("CodeSha256") or content.get("CodeSha256")
+        if not content.get("Location", "").startswith("http") or not sha:
+            return
+        with lock:
+            if sha in packages_read:
+                return
+            packages_read.add(sha)
+        with urllib.request.urlopen(content["Location"], timeout=settings["read_timeout"]) as reply:
+            size = len(reply.read())
+        with lock:
+            downloaded["bytes"] += size
+            downloaded["packages"] += 1
 
     def enumerate_partition(job: dict[str, Any]) -> None:
         for operation in job["operations"]:  # in the collector's order: a report is generated before it is read
@@ -64,7 +95,7 @@ def main(plan_path: str, result_path: str) -> int:
         call("sts", plan["home_region"], "GetCallerIdentity", {})
         list(pool.map(enumerate_partition, plan["enumerations"]))
         list(pool.map(lambda r: call(r["service"], r["region"], r["operation"], r["params"]), plan["requests"]))
-    Path(result_path).write_text(json.dumps({"calls": dict(made), "errors": dict(errors)}))
+    Path(result_path).write_text(json.dumps({"calls": dict(made), "errors": dict(errors), **downloaded}))
     return 0
 
 

@@ -9,12 +9,19 @@ permissions, so the floor follows the product as check families land. Each decla
   the floor makes that read instead, once per account, and none of the per-resource calls;
 - a **per-resource** read (botocore lists required inputs: a trail name, a detector id): needed once per
   distinct request the scan made. The scan's requests supply the resource ids; asking the same thing twice is
-  not needed, so duplicates show up as excess.
+  not needed, so duplicates show up as excess. ``GetFunction`` is needed once per distinct code package, not per
+  function version: the versions that run a package already read need not be asked for it again.
+
+Bytes are needed the same way (``downloads_needed``, read from the seeded account, not from the scan): each
+distinct function package and layer content (by ``CodeSha256``, within the download cap) once, and of each
+bucket's first listed keys (up to the listing cap) the objects named like credential files, each up to the read
+cap.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import botocore.session
 
@@ -41,8 +48,8 @@ CHEAPER_SOURCE: dict[str, tuple[str, tuple[str, ...]]] = {
     "iam:ListGroupPolicies": AUTHORIZATION_DETAILS,
     "iam:GetGroupPolicy": AUTHORIZATION_DETAILS,
     "iam:ListAttachedGroupPolicies": AUTHORIZATION_DETAILS,
-    # ListFunctions carries each function's configuration, environment variables included
-    "lambda:GetFunction": ("lambda", ("ListFunctions",)),
+    # ListFunctions carries each function's configuration, environment variables included (GetFunction is
+    # needed all the same, once per distinct code package: only it hands out the package's Location)
     "lambda:GetFunctionConfiguration": ("lambda", ("ListFunctions",)),
     # ListSecrets carries rotation settings, last rotation and last access dates
     "secretsmanager:DescribeSecret": ("secretsmanager", ("ListSecrets",)),
@@ -89,17 +96,16 @@ def plan_for_registered_checks() -> NeedsPlan:
     """The needs of every check the built-in controls cite, through the collectors registered now."""
     from auditpack.library.validation import load_library
     from auditpack.render import FORMATS
-    from auditpack.resources.base import required_collectors
+    from auditpack.resources.base import calls_allowed_by, required_collectors
 
     library = load_library(None, None, formats=FORMATS.names())
     resource_types = sorted({r for spec in library.checks.values() for r in spec.resources})
     plan = NeedsPlan()
     seen_replacements: set[tuple[str, tuple[str, ...]]] = set()
     for spec in required_collectors(resource_types):
-        enumerated: list[str] = []
-        for permission in spec.permissions:
-            prefix, operation = permission.split(":", 1)
-            service = prefix if _required_inputs(prefix, operation) is not None else spec.service
+        enumerated: list[tuple[str, str]] = []
+        for permission, (service, operation) in ((p, call) for p in spec.permissions
+                                                 for call in calls_allowed_by(p, spec.service)):
             if permission in CHEAPER_SOURCE:
                 replacement = CHEAPER_SOURCE[permission]
                 plan.avoided[permission] = f"{replacement[0]}:{'+'.join(replacement[1])}"
@@ -111,9 +117,10 @@ def plan_for_registered_checks() -> NeedsPlan:
             if required:
                 plan.per_resource.add(f"{service}:{operation}")
             else:
-                enumerated.append(operation)
-        if enumerated:
-            plan.enumerations.append(Enumeration(spec.service, tuple(enumerated), spec.regional, spec.resource_type))
+                enumerated.append((service, operation))
+        for service in dict.fromkeys(s for s, _ in enumerated):
+            plan.enumerations.append(Enumeration(service, tuple(op for s, op in enumerated if s == service),
+                                                 spec.regional, spec.resource_type))
     # A collector that already reads the cheaper source lists it itself: count that read once.
     kept: list[Enumeration] = []
     for e in plan.enumerations:
@@ -125,3 +132,66 @@ def plan_for_registered_checks() -> NeedsPlan:
             kept.append(e)
     plan.enumerations = kept
     return plan
+
+
+@dataclass
+class DownloadNeeds:
+    """What the secret sources that read content need to download, and who first runs each package."""
+
+    packages: int = 0  # distinct function packages and layer contents
+    package_bytes: int = 0
+    objects: int = 0  # candidate objects (credential-named, within the listing cap)
+    object_bytes: int = 0
+    package_of: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (region, function, version) -> sha
+
+    @property
+    def bytes(self) -> int:
+        return self.package_bytes + self.object_bytes
+
+
+def downloads_needed(regions: tuple[str, ...], params: dict[str, Any]) -> DownloadNeeds:
+    """Read the account through boto3 (the emulator's environment) for what the content checks must fetch."""
+    import boto3
+
+    from auditpack.resources.lambda_code import MAX_PACKAGE
+    from auditpack.resources.s3 import MAX_BYTES, MAX_KEYS, is_credential_file
+
+    needs, seen = DownloadNeeds(), set()
+    for region in regions:
+        client = boto3.client("lambda", region_name=region)
+        sized: list[tuple[str, int]] = []
+        for page in client.get_paginator("list_functions").paginate():
+            for fn in page["Functions"]:
+                versions = client.get_paginator("list_versions_by_function")
+                for vpage in versions.paginate(FunctionName=fn["FunctionName"]):
+                    for v in vpage["Versions"]:
+                        if v.get("PackageType", "Zip") == "Zip" and v.get("CodeSha256"):
+                            needs.package_of[(region, fn["FunctionName"], v["Version"])] = v["CodeSha256"]
+                            sized.append((v["CodeSha256"], int(v.get("CodeSize") or 0)))
+        for page in client.get_paginator("list_layers").paginate():
+            for layer in page["Layers"]:
+                for vpage in client.get_paginator("list_layer_versions").paginate(LayerName=layer["LayerName"]):
+                    for v in vpage["LayerVersions"]:
+                        got = client.get_layer_version(LayerName=layer["LayerName"], VersionNumber=v["Version"])
+                        sized.append((got["Content"]["CodeSha256"], int(got["Content"].get("CodeSize") or 0)))
+        for sha, size in sized:
+            if sha not in seen and size <= params[MAX_PACKAGE]:
+                seen.add(sha)
+                needs.packages += 1
+                needs.package_bytes += size
+    s3 = boto3.client("s3", region_name=regions[0])
+    for bucket in s3.list_buckets()["Buckets"]:
+        region = s3.get_bucket_location(Bucket=bucket["Name"]).get("LocationConstraint") or "us-east-1"
+        if region not in regions:
+            continue
+        listed: list[tuple[str, int]] = []
+        for page in boto3.client("s3", region_name=region).get_paginator("list_objects_v2").paginate(
+                Bucket=bucket["Name"]):
+            listed += [(o["Key"], int(o["Size"])) for o in page.get("Contents", [])]
+            if len(listed) >= params[MAX_KEYS]:
+                break
+        for key, size in listed[:params[MAX_KEYS]]:
+            if is_credential_file(key):
+                needs.objects += 1
+                needs.object_bytes += min(size, params[MAX_BYTES])
+    return needs

@@ -33,11 +33,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
-from bench.needs import IDENTITY, NeedsPlan, plan_for_registered_checks  # noqa: E402
+from bench.needs import IDENTITY, DownloadNeeds, NeedsPlan, downloads_needed, plan_for_registered_checks  # noqa: E402
 from bench.seed import SIZES, Size, seed  # noqa: E402
 
 REPEATS = {"S": 7, "M": 3, "L": 3}  # scan/floor pairs per size, run alternately; medians compared
-TARGETS = {"calls": 1.1, "wall": 1.3, "peak_mb_at_L": 400.0, "version_s": 0.5}
+TARGETS = {"calls": 1.1, "bytes": 1.05, "wall": 1.3, "peak_mb_at_L": 400.0, "version_s": 0.5}
 HEAVY_MODULES = ("boto3", "botocore", "weasyprint", "pydantic", "jinja2", "rich", "cerberus", "yaml", "moto")
 
 
@@ -49,6 +49,7 @@ class Measured:
     retries: int
     code: int
     together_mb: float = 0.0  # sampled peak of the process and its children (Kingfisher) at the same moment
+    downloaded: int = 0  # bytes of code packages, layer contents and S3 object bodies
 
 
 def _status_kb(pid: int, field: str) -> int:
@@ -136,12 +137,17 @@ def measure_scan(size: Size, env: dict[str, str], work: Path,
     code, wall, peak, together, stderr = run_child(args, {**env, "AUDITPACK_BENCH_CALL_LOG": str(log)})
     if code not in (0, 1, 3):
         raise RuntimeError(f"scan failed with exit {code}: {stderr.strip()[-2000:]}")
-    calls = json.loads(log.read_text())
+    logged = json.loads(log.read_text())
+    calls = [c for c in logged if c["operation"] != "Download"]
     counted = Counter(f"{c['service']}:{c['operation']}" for c in calls)
-    return Measured(wall, peak, counted, sum(c["retries"] for c in calls), code, together), calls
+    downloaded = sum(c.get("bytes", 0) for c in logged)
+    return Measured(wall, peak, counted, sum(c["retries"] for c in calls), code, together, downloaded), calls
 
 
-def floor_plan(needs: NeedsPlan, size: Size, scan_calls: list[dict[str, Any]], max_workers: int) -> dict[str, Any]:
+def floor_plan(needs: NeedsPlan, size: Size, scan_calls: list[dict[str, Any]], max_workers: int,
+               downloads: DownloadNeeds | None = None) -> dict[str, Any]:
+    """The floor's calls: every enumeration per partition, and each distinct per-resource request the scan made,
+    except a ``GetFunction`` for a package another version's ``GetFunction`` already locates."""
     from auditpack.collect.session import MAX_POOL_CONNECTIONS
     from auditpack.library.config import CollectionSettings
 
@@ -151,10 +157,18 @@ def floor_plan(needs: NeedsPlan, size: Size, scan_calls: list[dict[str, Any]], m
         for e in needs.enumerations
         for region in (size.regions if e.regional else [home])
     ]
-    requests, seen = [], set()
+    requests, seen, located = [], set(), set()
+    package_of = downloads.package_of if downloads else {}
     for c in scan_calls:
         op = f"{c['service']}:{c['operation']}"
         key = (op, c["region"], json.dumps(c["params"], sort_keys=True, default=str))
+        if op == "lambda:GetFunction":
+            params = c["params"]
+            sha = package_of.get((c["region"], params.get("FunctionName"), params.get("Qualifier", "$LATEST")))
+            if sha in located:
+                continue
+            if sha:
+                located.add(sha)
         if op in needs.per_resource and key not in seen:
             seen.add(key)
             requests.append({"service": c["service"], "region": c["region"], "operation": c["operation"],
@@ -178,7 +192,7 @@ def measure_floor(plan: dict[str, Any], env: dict[str, str], work: Path) -> Meas
     if code != 0:
         raise RuntimeError(f"floor failed with exit {code}: {stderr.strip()[-2000:]}")
     result = json.loads(result_path.read_text())
-    return Measured(wall, peak, Counter(result["calls"]), 0, code)
+    return Measured(wall, peak, Counter(result["calls"]), 0, code, downloaded=result.get("bytes", 0))
 
 
 def version_timing(runs: int = 7) -> tuple[float, list[str]]:
@@ -206,7 +220,8 @@ def warm_up() -> None:
 def median_of(runs: list[Measured]) -> Measured:
     """The first run's calls and exit code, with the median wall time and peak memory of all runs."""
     return Measured(statistics.median(r.wall for r in runs), statistics.median(r.peak_mb for r in runs),
-                    runs[0].calls, runs[0].retries, runs[0].code, statistics.median(r.together_mb for r in runs))
+                    runs[0].calls, runs[0].retries, runs[0].code, statistics.median(r.together_mb for r in runs),
+                    runs[0].downloaded)
 
 
 def ratio(a: float, b: float) -> str:
@@ -214,7 +229,7 @@ def ratio(a: float, b: float) -> str:
 
 
 def report(size: Size, seeding: float, scan: Measured, floor: Measured, needs: NeedsPlan,
-           runs: int = 1, full: Measured | None = None) -> dict[str, Any]:
+           runs: int = 1, full: Measured | None = None, downloads: DownloadNeeds | None = None) -> dict[str, Any]:
     needed_total = sum(floor.calls.values())
     made_total = sum(scan.calls.values())
     print(f"\n== {size.describe()} (seeded in {seeding:.1f}s)")
@@ -230,13 +245,19 @@ def report(size: Size, seeding: float, scan: Measured, floor: Measured, needs: N
           f"   (target <= {TARGETS['wall']}x{median})")
     print(f"calls  scan {made_total:7d}    needed {needed_total:6d}    {ratio(made_total, needed_total)}"
           f"   (target <= {TARGETS['calls']}x)")
+    wanted = downloads or DownloadNeeds()
+    print(f"bytes  scan {scan.downloaded:9,d}  needed {wanted.bytes:9,d}  {ratio(scan.downloaded, wanted.bytes)}"
+          f"   (target <= {TARGETS['bytes']}x; {wanted.packages} distinct packages {wanted.package_bytes:,d} B, "
+          f"{wanted.objects} candidate objects {wanted.object_bytes:,d} B; floor downloaded {floor.downloaded:,d})")
     print(f"peak   scan {scan.peak_mb:7.1f}MB  floor {floor.peak_mb:6.1f}MB"
           f"   (target <= {TARGETS['peak_mb_at_L']:.0f} MB at L)   scan exit code {scan.code}")
     print(f"peak   scan with Kingfisher {scan.together_mb:7.1f}MB   (both processes at the same moment, sampled)")
     figures = {"size": size.name, "runs": runs, "seed_s": round(seeding, 1), "scan_wall_s": round(scan.wall, 2),
                "floor_wall_s": round(floor.wall, 2), "calls": made_total, "needed": needed_total,
                "scan_peak_mb": round(scan.peak_mb, 1), "floor_peak_mb": round(floor.peak_mb, 1),
-               "scan_with_detector_peak_mb": round(scan.together_mb, 1)}
+               "scan_with_detector_peak_mb": round(scan.together_mb, 1), "bytes_downloaded": scan.downloaded,
+               "bytes_needed": wanted.bytes, "floor_bytes_downloaded": floor.downloaded,
+               "distinct_packages": wanted.packages, "candidate_objects": wanted.objects}
     if full is not None:
         print(f"peak   full pack {full.peak_mb:7.1f}MB   with Kingfisher {full.together_mb:6.1f}MB   "
               f"(every default format, PDF included; one run, {full.wall:.2f}s)")
@@ -255,12 +276,13 @@ def bench_size(size: Size, needs: NeedsPlan, max_workers: int) -> dict[str, Any]
         start = time.perf_counter()
         seed(size)
         seeding = time.perf_counter() - start
+        downloads = downloads_needed(size.regions, check_parameters())
         env = {**os.environ, **emulator.environment(), "XDG_CONFIG_HOME": str(work / "xdg")}
         # moto imports a service's backend on its first request: one untimed pass over the enumerations, so
         # that neither the scan nor the floor pays for the emulator's own start-up.
         measure_floor(floor_plan(needs, size, [], max_workers), env, work)
         scan, calls = measure_scan(size, env, work)
-        plan = floor_plan(needs, size, calls, max_workers)
+        plan = floor_plan(needs, size, calls, max_workers, downloads)
         floor = measure_floor(plan, env, work)
         # A small scan takes a second or two, where a shared machine's noise is as large as the gap measured:
         # repeat scan and floor alternately and compare medians (the calls are counted on the first scan).
@@ -269,7 +291,16 @@ def bench_size(size: Size, needs: NeedsPlan, max_workers: int) -> dict[str, Any]
             scans.append(measure_scan(size, env, work)[0])
             floors.append(measure_floor(plan, env, work))
         full, _ = measure_scan(size, env, work, full_pack=True)
-        return report(size, seeding, median_of(scans), median_of(floors), needs, runs=len(scans), full=full)
+        return report(size, seeding, median_of(scans), median_of(floors), needs, runs=len(scans), full=full,
+                      downloads=downloads)
+
+
+def check_parameters() -> dict[str, Any]:
+    """The check parameters in force by default (the caps the content collectors read under)."""
+    from auditpack.library.validation import load_library
+    from auditpack.render import FORMATS
+
+    return dict(load_library(None, None, formats=FORMATS.names()).params.values)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,10 @@
 """``auditpack`` with every API call logged: how ``bench/run.py`` counts the scan's calls by operation.
 
 Usage is the CLI's (``python bench/scan_child.py scan ...``); the log goes to ``$AUDITPACK_BENCH_CALL_LOG`` as
-JSON: one entry per call (service, region, operation, request parameters, retries). The hook wraps botocore's
-single entry point for API calls, the same one ``tests/test_read_only.py`` spies on; the product is unchanged.
+JSON: one entry per call (service, region, operation, request parameters, retries, and for ``GetObject`` the
+bytes of the body), and one entry per download of a URL a call handed out (``"operation": "Download"``, its
+bytes). The hooks wrap botocore's single entry point for API calls, the same one ``tests/test_read_only.py``
+spies on, and the session's ``fetch``; the product is unchanged.
 """
 
 from __future__ import annotations
@@ -21,15 +23,27 @@ _real = botocore.client.BaseClient._make_api_call
 
 
 def _logged(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
-    retries = 0
+    retries, size = 0, 0
     try:
         response = _real(self, operation_name, api_params)
         retries = response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+        size = int(response.get("ContentLength") or 0) if "Body" in response else 0
         return response
     finally:
         with _lock:
             _calls.append({"service": self.meta.service_model.service_name, "region": self.meta.region_name,
-                           "operation": operation_name, "params": api_params, "retries": retries})
+                           "operation": operation_name, "params": api_params, "retries": retries, "bytes": size})
+
+
+def _fetch_logged(real: Any) -> Any:
+    def fetch(self: Any, url: str, max_bytes: int) -> bytes:
+        data = real(self, url, max_bytes)
+        with _lock:
+            _calls.append({"service": "download", "region": "", "operation": "Download", "params": {},
+                           "retries": 0, "bytes": len(data)})
+        return data
+
+    return fetch
 
 
 def _dump() -> None:
@@ -41,6 +55,9 @@ def _dump() -> None:
 
 if __name__ == "__main__":
     botocore.client.BaseClient._make_api_call = _logged
+    from auditpack.collect.session import AccountSession
+
+    AccountSession.fetch = _fetch_logged(AccountSession.fetch)  # type: ignore[method-assign]
     atexit.register(_dump)
     from auditpack.cli import run
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from auditpack.library.checks import Result, check
 from auditpack.models import Status
+from auditpack.resources.codebuild import ENVIRONMENT
 from auditpack.resources.inventory import InventoryView
 from auditpack.resources.key_owners import KeyOwner
 from auditpack.resources.secret_source import Category, Detection, SecretScan
@@ -20,7 +21,8 @@ from auditpack.resources.secret_source import Category, Detection, SecretScan
 Keep = Callable[[Detection], bool]
 
 
-def _owners(view: InventoryView, source: str) -> dict[str, KeyOwner]:
+def key_owners_of(view: InventoryView, source: str) -> dict[str, KeyOwner]:
+    """Who owns each access key id found in a source, by key id (``<source>.key_owners``)."""
     return {o.key_id: o for o in view.get(f"{source}.key_owners")}
 
 
@@ -75,6 +77,11 @@ def judge(resource: Any, scan: SecretScan | None, what: str, owners: dict[str, K
     return Result.of(Status.FAIL, resource, message + ".", evidence=evidence, details=details)
 
 
+def in_environment(d: Detection) -> bool:
+    """A CodeBuild detection in an environment variable (the project's source URLs are judged apart)."""
+    return d.field.startswith(ENVIRONMENT)
+
+
 def _aws(d: Detection) -> bool:
     return d.category.is_aws_key
 
@@ -98,7 +105,7 @@ def lambda_env_no_aws_keys(view: InventoryView, params: dict[str, Any]) -> Itera
     """Fails a function when an AWS access key id or secret access key is in the environment of $LATEST or of
     any published version, naming the IAM user who owns the key, whether it is active and when it was last
     used."""
-    owners = _owners(view, "lambda.functions")
+    owners = key_owners_of(view, "lambda.functions")
     for fn, scan in view.judged("lambda.functions"):
         yield judge(fn, scan, f"function {fn.name} ({fn.region})", owners, _aws, "AWS access key")
 
@@ -135,7 +142,7 @@ def lambda_env_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterat
 def ec2_user_data_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
     """Fails an instance or launch template when its user data (decoded, gunzipped, every template version)
     exports an AWS key, runs `aws configure set` with a secret, or passes a password on a command line."""
-    owners = _owners(view, "ec2.instance_user_data") | _owners(view, "ec2.launch_templates")
+    owners = key_owners_of(view, "ec2.instance_user_data") | key_owners_of(view, "ec2.launch_templates")
     for item, scan in view.judged("ec2.instance_user_data"):
         yield judge(item, scan, f"instance {item.name} ({item.region})", owners)
     for template, scan in view.judged("ec2.launch_templates"):
@@ -155,7 +162,7 @@ def ec2_user_data_no_secrets(view: InventoryView, params: dict[str, Any]) -> Ite
 def ecs_task_env_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
     """Fails an active task definition revision when a container's plain `environment` holds a credential;
     variables injected through `secrets`/`valueFrom` are the good practice and pass."""
-    owners = _owners(view, "ecs.task_definitions")
+    owners = key_owners_of(view, "ecs.task_definitions")
     for task, scan in view.judged("ecs.task_definitions"):
         yield judge(task, scan, f"task definition {task.name} ({task.region})", owners)
 
@@ -173,7 +180,7 @@ def ecs_task_env_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iter
 def ssm_parameter_secrets_secure(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
     """Fails a String or StringList parameter whose name or value says it is a credential; SecureString
     parameters pass without their value ever being read."""
-    owners = _owners(view, "ssm.parameters")
+    owners = key_owners_of(view, "ssm.parameters")
     for parameter, scan in view.judged("ssm.parameters"):
         if parameter.type == "SecureString":
             yield Result.of(Status.PASS, parameter, f"Parameter {parameter.name} ({parameter.region}) is a "
@@ -195,7 +202,7 @@ def ssm_parameter_secrets_secure(view: InventoryView, params: dict[str, Any]) ->
 def cloudformation_outputs_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
     """Fails a stack when an output, or a parameter not marked NoEcho (NoEcho values read as ****), holds a
     credential: both are shown to anyone with cloudformation:DescribeStacks."""
-    owners = _owners(view, "cloudformation.stacks")
+    owners = key_owners_of(view, "cloudformation.stacks")
     for stack, scan in view.judged("cloudformation.stacks"):
         yield judge(stack, scan, f"stack {stack.name} ({stack.region})", owners)
 
@@ -213,9 +220,9 @@ def cloudformation_outputs_no_secrets(view: InventoryView, params: dict[str, Any
 def codebuild_env_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
     """Fails a project when a PLAINTEXT environment variable holds a credential; PARAMETER_STORE and
     SECRETS_MANAGER variables are references and pass."""
-    owners = _owners(view, "codebuild.projects")
+    owners = key_owners_of(view, "codebuild.projects")
     for project, scan in view.judged("codebuild.projects"):
-        yield judge(project, scan, f"project {project.name} ({project.region})", owners)
+        yield judge(project, scan, f"project {project.name} ({project.region})", owners, in_environment)
 
 
 @check(
@@ -233,6 +240,6 @@ def autoscaling_launch_config_no_secrets(view: InventoryView, params: dict[str, 
     """Fails a launch configuration whose user data (decoded, gunzipped) exports an AWS key, runs `aws configure
     set` with a secret, or passes a password on a command line; a launch configuration cannot be changed, so the
     credential stays readable until it is deleted."""
-    owners = _owners(view, "autoscaling.launch_configurations")
+    owners = key_owners_of(view, "autoscaling.launch_configurations")
     for config, scan in view.judged("autoscaling.launch_configurations"):
         yield judge(config, scan, f"launch configuration {config.name} ({config.region})", owners)

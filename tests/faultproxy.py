@@ -117,7 +117,15 @@ def _rest_routes(signing_name: str) -> list[tuple[str, re.Pattern[str], int, str
 
 
 def operation_of(method: str, path: str, headers: Any, body: bytes) -> tuple[str, str]:
-    """(``service:Operation``, protocol) of a signed AWS request."""
+    """(``service:Operation``, protocol) of a signed AWS request. A presigned GET (a code package's Location) carries
+    its scope in the query and is named ``<service>:PresignedGetObject``: it needs no permission of the caller's, so
+    no deny rule names it, but transient faults apply to it as to any request."""
+    query = parse_qs(urlsplit(path).query)
+    if "Authorization" not in headers and "X-Amz-Credential" in query:
+        parts = query["X-Amz-Credential"][0].split("/")
+        service = parts[3] if len(parts) > 3 else "unknown"
+        model = _models().get(service)
+        return f"{service}:PresignedGetObject", model.protocol if model else "rest-xml"
     scope = _CREDENTIAL_SCOPE.search(headers.get("Authorization", ""))
     signing = scope.group(2) if scope else "unknown"
     model = _models().get(signing)

@@ -74,7 +74,7 @@ def api_calls(monkeypatch: pytest.MonkeyPatch, deny: dict[str, str] | None = Non
     real = botocore.client.BaseClient._make_api_call
 
     def spy(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
-        made.append((self.meta.service_model.signing_name, operation_name, dict(api_params)))
+        made.append((self.meta.service_model.service_name, operation_name, dict(api_params)))
         if deny and operation_name in deny:
             raise ClientError({"Error": {"Code": deny[operation_name], "Message": "denied"}}, operation_name)
         return real(self, operation_name, api_params)

@@ -9,7 +9,7 @@ import sys
 
 import boto3
 
-from auditpack.resources.base import COLLECTORS
+from auditpack.resources.base import COLLECTORS, calls_allowed_by
 from bench.needs import CHEAPER_SOURCE, plan_for_registered_checks
 from bench.run import floor_plan
 from bench.seed import SIZES, Size, seed, spread
@@ -23,8 +23,9 @@ def test_the_floor_accounts_for_every_permission_of_the_collectors_the_checks_us
     sources = {e.source for e in plan.enumerations}
     for rtype in sources & set(COLLECTORS):
         for permission in COLLECTORS[rtype].permissions:
-            assert (permission in enumerated or permission in plan.per_resource
-                    or permission in plan.avoided), permission
+            for service, operation in calls_allowed_by(permission, COLLECTORS[rtype].service):
+                call = f"{service}:{operation}"
+                assert (call in enumerated or call in plan.per_resource or permission in plan.avoided), permission
     for op, instead in plan.avoided.items():
         service, ops = CHEAPER_SOURCE[op]
         assert instead == f"{service}:{'+'.join(ops)}"
@@ -48,7 +49,8 @@ def test_sizes_spread_resources_over_their_regions():
 
 
 def test_seeding_creates_every_resource_type_of_a_size(aws):
-    tiny = Size("T", users=4, functions=3, secrets=3, instances=3, regions=("us-east-1", "us-west-2"))
+    tiny = Size("T", users=4, functions=3, secrets=3, instances=3, regions=("us-east-1", "us-west-2"), packages=2,
+                layers=6, buckets=2, large_bucket_keys=30, queues=4)
     seed(tiny)
     iam = boto3.client("iam", region_name="us-east-1")
     users = [u for u in iam.list_users()["Users"] if u["UserName"].startswith("bench-user-")]
@@ -64,6 +66,34 @@ def test_seeding_creates_every_resource_type_of_a_size(aws):
                     for i in res["Instances"]
                     if any(t["Key"] == "Name" and t["Value"].startswith("bench-") for t in i.get("Tags", [])))
     assert (functions, secrets, instances) == (3, 3, 3)
+    queues = sum(len(boto3.client("sqs", region_name=r).list_queues(QueueNamePrefix="bench-q-").get("QueueUrls", []))
+                 for r in tiny.regions)
+    assert queues == 4
+    from auditpack.resources.lambda_code import MAX_PACKAGE
+    from auditpack.resources.s3 import MAX_BYTES, MAX_KEYS
+    from bench.needs import downloads_needed
+
+    needs = downloads_needed(tiny.regions, {MAX_PACKAGE: 64 * 2**20, MAX_KEYS: 10_000, MAX_BYTES: 2**20})
+    bench_packages = {sha for (_r, name, _v), sha in needs.package_of.items() if name.startswith("bench-fn-")}
+    assert len(bench_packages) == 2, "three functions share two packages"
+    # per region: the large bucket's three .npmrc; the small bucket in us-east-1 adds .env, state and config.json
+    assert needs.objects >= 2 * 3 + 3 and needs.bytes > needs.package_bytes > 0
+    capped = downloads_needed(tiny.regions, {MAX_PACKAGE: 64 * 2**20, MAX_KEYS: 10, MAX_BYTES: 8})
+    assert capped.object_bytes <= 8 * capped.objects < 8 * needs.objects
+
+
+def test_the_floor_locates_each_package_once_however_many_versions_run_it():
+    from bench.needs import DownloadNeeds
+
+    plan = plan_for_registered_checks()
+    assert "lambda:GetFunction" in plan.per_resource and "lambda:GetFunction" not in plan.avoided
+    downloads = DownloadNeeds(package_of={("us-east-1", "a", "$LATEST"): "P", ("us-east-1", "a", "1"): "P",
+                                          ("us-east-1", "b", "$LATEST"): "Q"})
+    calls = [{"service": "lambda", "region": "us-east-1", "operation": "GetFunction",
+              "params": {"FunctionName": name, "Qualifier": version}} for name, version in
+             (("a", "$LATEST"), ("a", "1"), ("b", "$LATEST"))]
+    floor = floor_plan(plan, SIZES["S"], calls, max_workers=4, downloads=downloads)
+    assert [r["params"]["FunctionName"] for r in floor["requests"]] == ["a", "b"]
 
 
 def test_version_imports_no_heavy_library():
@@ -122,6 +152,13 @@ def test_the_report_gives_the_full_pack_its_own_figure(capsys):
     calls = Counter({"sts:GetCallerIdentity": 1})
     scan, floor = Measured(2.0, 110.0, calls, 0, 1, 220.0), Measured(1.5, 100.0, calls, 0, 0)
     full = Measured(6.5, 180.0, calls, 0, 1, 230.0)
-    figures = report(SIZES["S"], 5.0, scan, floor, SimpleNamespace(avoided={}), runs=7, full=full)
+    from bench.needs import DownloadNeeds
+
+    scan.downloaded, floor.downloaded = 2100, 2000
+    needed = DownloadNeeds(packages=3, package_bytes=1500, objects=4, object_bytes=500)
+    figures = report(SIZES["S"], 5.0, scan, floor, SimpleNamespace(avoided={}), runs=7, full=full, downloads=needed)
     assert (figures["scan_peak_mb"], figures["full_pack_peak_mb"], figures["full_pack_wall_s"]) == (110.0, 180.0, 6.5)
-    assert "full pack   180.0MB" in capsys.readouterr().out
+    assert (figures["bytes_downloaded"], figures["bytes_needed"]) == (2100, 2000)
+    out = capsys.readouterr().out
+    assert "full pack   180.0MB" in out
+    assert "bytes  scan     2,100  needed     2,000  1.05x" in out, out

@@ -445,7 +445,7 @@ def test_authorization_details_follow_every_page(tmp_path):
     for policy in second["Policies"]:
         for version in policy["PolicyVersionList"]:
             version["Document"] = quote(json.dumps(version["Document"]))
-    filters = {"Filter": ["User", "Group", "LocalManagedPolicy", "AWSManagedPolicy"]}
+    filters = {"Filter": ["User", "Group", "Role", "LocalManagedPolicy", "AWSManagedPolicy"]}
     stub.add_response("get_account_authorization_details", first, filters)
     stub.add_response("get_account_authorization_details", second, {**filters, "Marker": "m1"})
     with stub:

@@ -6,6 +6,14 @@ import re
 
 from tests.helpers import load_assessment, run_cli
 
+# The secret sources issue 15 added: the demo plants a leak in each, and its report shows them under IA-5(7).
+ISSUE_15_CHECKS = ("lambda_code_no_secrets", "lambda_layer_no_secrets", "ssm_document_no_secrets",
+                   "batch_job_definition_no_secrets", "stepfunctions_definition_no_secrets", "glue_job_no_secrets",
+                   "glue_connection_no_plaintext_password", "sagemaker_lifecycle_no_secrets",
+                   "apigateway_stage_variables_no_secrets", "codebuild_source_no_credentials",
+                   "elasticbeanstalk_env_no_secrets", "cloudformation_template_no_secrets",
+                   "resource_tags_no_secrets", "s3_no_credential_files")
+
 
 def test_demo_scans_an_emulated_organization_with_waivers_and_a_previous_run(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -23,6 +31,15 @@ def test_demo_scans_an_emulated_organization_with_waivers_and_a_previous_run(tmp
     # monitoring fixes GuardDuty and adds an unreviewed trail (2 failures); identity adds a console user without MFA
     assert len(comparison["resolved"]) == 1 and len(comparison["new_failures"]) == 3
     assert (tmp_path / "auditpack-demo-previous" / "assessment.json").is_file()
+    ia_5_7 = next(c for c in assessment["controls"] if c["id"] == "IA-5(7)")
+    failed = {r["check_id"]: r["failed"] for r in ia_5_7["check_results"]}
+    assert all(failed.get(check, 0) >= 1 for check in ISSUE_15_CHECKS), failed
+    from auditpack.render.report import anchor_for
+
+    html = (tmp_path / "auditpack-demo" / "report.html").read_text()
+    start = html.index(f'<section class="control" id="{anchor_for("IA-5(7)")}"')
+    section = html[start:html.index("</section>", start)]
+    assert all(f"<code>{check}</code>" in section for check in ISSUE_15_CHECKS), section[:2000]
 
     err = result.stderr
     # the terminal is never blank for long: seeding and last quarter's scan show their phases too

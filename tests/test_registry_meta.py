@@ -10,8 +10,10 @@ from auditpack.library.checks import check_problems, load_checks
 from auditpack.library.controls import load_controls
 from auditpack.resources.base import (
     COLLECTORS,
+    IAM_ACTIONS,
     READ_ONLY,
     collector_problems,
+    is_read_permission,
     required_collectors,
     secret_source_types,
 )
@@ -59,7 +61,8 @@ def test_check_has_tests(check_id):
 def test_every_collector_permission_is_a_read():
     for spec in COLLECTORS.values():
         for perm in spec.permissions:
-            assert READ_ONLY.match(perm.split(":", 1)[1]), perm
+            assert is_read_permission(perm), perm
+    assert all(READ_ONLY.match(call.split(":", 1)[1]) for call in IAM_ACTIONS)
 
 
 @pytest.mark.parametrize("rtype", sorted(COLLECTORS))

@@ -30,9 +30,73 @@ def one(value: str, name: str | None = None, script: bool = False):
 
 def test_a_lone_access_key_id_and_a_lone_secret_key_are_found_without_kingfisher():
     assert [d.category for d in one("AKIA2E3F4G5H6J7K2L3M", name="CONFIG")] == [Category.AWS_ACCESS_KEY_ID]
-    found = one(SECRET, name="VALUE")
+    found = one(SECRET, name="AWS_SECRET_ACCESS_KEY")
     assert [d.kind for d in found] == ["an AWS secret access key"]
     assert found[0].masked == "Zx9K…Hj4K" and found[0].fingerprint == FP(SECRET)
+
+
+@pytest.mark.parametrize(("value", "name", "script", "kind"), [
+    (SECRET, "VALUE", False, "a credential"),  # 40 characters, nothing says AWS
+    (SECRET, "UPLOAD_CREDENTIAL", False, "a credential"),
+    (SECRET, "S3_SECRET", False, "an AWS secret access key"),
+    (SECRET, "secretAccessKey", False, "an AWS secret access key"),
+    (f"export AWS_SECRET_ACCESS_KEY={SECRET}", None, True, "an AWS secret access key"),
+    (f"export UPLOAD_TOKEN={SECRET}", None, True, "a credential"),
+])
+def test_forty_characters_are_an_aws_secret_key_only_when_a_name_or_the_text_says_so(value, name, script, kind):
+    assert {d.kind for d in one(value, name=name, script=script)} == {kind}
+
+
+def test_forty_characters_beside_an_access_key_id_in_the_same_resource_are_its_secret():
+    from auditpack.resources.awslambda import LambdaFunction
+
+    fn = LambdaFunction(arn="arn:aws:lambda:us-east-1:1:function:f", name="f", account="1", region="us-east-1",
+                        environments={"$LATEST": {"KEY": "AKIA2E3F4G5H6J7K2L3M", "VALUE": SECRET}})
+    inventory = inventory_of(types={"lambda.functions": [fn]})
+    analyze_secrets(inventory, fingerprint_key=lambda: b"k" * 32, scanner=lambda values: [])
+    kinds = {d.field: d.kind for d in inventory.verdicts[("lambda.functions", fn.arn)].detections}
+    assert kinds == {"environment variable KEY": "an AWS access key id",
+                     "environment variable VALUE": "an AWS secret access key"}
+
+
+@pytest.mark.parametrize(("line", "secret"), [
+    ("echo 'admin:Adm1n-Pass-2024' | chpasswd", "Adm1n-Pass-2024"),
+    ("echo 'R00tPassw0rd!' | passwd --stdin root", "R00tPassw0rd!"),
+    ("net user svc Sup3rS3cret! /add", "Sup3rS3cret!"),
+    ('$p = ConvertTo-SecureString "P@ss-Win-99" -AsPlainText -Force', "P@ss-Win-99"),
+    ("aws rds create-db-instance --master-user-password 'Rds-Master-Pw-2024'", "Rds-Master-Pw-2024"),
+    ("openssl pkcs12 -export -passout pass:P12Export!Pw", "P12Export!Pw"),
+    ("kubectl create secret generic db --from-literal=password=K8sLiteralPw1", "K8sLiteralPw1"),
+    ('{"db": {"password": "JsonInScript-Pw1"}}', "JsonInScript-Pw1"),
+])
+def test_command_lines_and_config_lines_that_set_passwords(line, secret):
+    assert secret in {d.secret for d in one(line, script=True)}
+
+
+@pytest.mark.parametrize("line", [
+    "useradd -m -p '$6$rounds=5000$saltsalt$Jq6lM0b3s9pKx1Zq2Vw3Er4Ty5Ui6Op7' app",
+    "net user svc * /add",
+    'echo "$DB_PASSWORD" | passwd --stdin app',
+    "vault login -method=aws role=app",
+    'aws secretsmanager create-secret --name app --secret-string file://secret.json',
+])
+def test_command_lines_that_take_passwords_from_elsewhere_are_not_findings(line):
+    assert one(line, script=True) == []
+
+
+@pytest.mark.parametrize(("value", "kind"), [
+    ("https://hooks.slack.com/services/T0ABCDEF1/B0ABCDEF2/a1B2c3D4e5F6g7H8i9J0k1L2", "a Slack webhook URL"),
+    ("https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ/sendMessage", "a Telegram bot token"),
+    ("glpat-xYz12AbCdEfGhIjKlMn3", "a GitLab token"),
+    ("https://ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789@github.com/org/repo.git", "a token in a URL"),
+])
+def test_vendor_tokens_and_webhook_urls_need_no_name(value, kind):
+    assert kind in {d.kind for d in one(value, name="SETTING")}
+
+
+def test_an_authorization_header_yields_its_token_not_its_scheme():
+    [found] = one("Bearer 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b", name="Authorization")
+    assert found.secret == "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"
 
 
 def test_documentation_example_keys_are_informational():
@@ -164,11 +228,11 @@ def test_packed_values_map_hits_back_to_the_right_value_and_line():
 
 
 def test_a_kingfisher_only_detection_masks_and_fingerprints_the_whole_token():
-    token = "sk_live_4eC39HqLyjWDarjtT1zdp7dc9a8b7c6d5e4f"
-    (found,) = one(f"xx {token} yy", name="CONFIG")
-    assert found.detector == "kingfisher:betterleaks.stripe-access-token"
-    assert found.kind == "a stripe access token"
-    assert (found.masked, found.fingerprint) == ("sk_l…5e4f", FP(token))
+    token = "dapi0a1b2c3d4e5f60718293a4b5c6d7e8f9"  # a vendor our own rules do not know
+    (found,) = one(f'token = "{token}"', name="CONFIG")
+    assert found.detector == "kingfisher:betterleaks.databricks-api-token"
+    assert found.kind == "a databricks api token"
+    assert (found.masked, found.fingerprint) == ("dapi…e8f9", FP(token))
 
 
 @pytest.mark.parametrize(("value", "name", "script", "found"), [

@@ -41,7 +41,7 @@ from auditpack.render import FORMATS
 from auditpack.render.formats.assessment_json import read_assessment
 from auditpack.resources.base import required_collectors, secret_source_types
 from auditpack.resources.inventory import Inventory
-from auditpack.secrets.analysis import SecretJudging
+from auditpack.secrets.analysis import SecretJudging, found_secrets
 
 
 @dataclass
@@ -120,13 +120,14 @@ def assess_plan(
     progress.phase("Collecting")
     inventory = collect(plan.sessions, regions, resource_types, recorder,
                         max_workers=config.collection.max_workers, home_region=home_region, progress=progress,
-                        milestone=sources_collected)
+                        milestone=sources_collected, parameters=library.params.values)
     for account in plan.sessions:
         account.release_clients()
     mark_unreachable(inventory, plan, resource_types)
     settled()  # the inventory lives until the findings are made
     progress.phase("Judging secrets")
     judging.finish(inventory)
+    recorder.scrub(found_secrets(inventory))  # what was found leaves no trace in any evidence file
     progress.phase("Evaluating")
     return build_assessment(library, inventory, identity, started, run_id, previous)
 

@@ -12,15 +12,22 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from auditpack.collect.redaction import REDACTED
 from auditpack.models import EvidenceFile
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 EVIDENCE = "evidence/"
+
+
+def _encode(document: dict[str, Any]) -> bytes:
+    # Compact: json only uses its C encoder without indent, several times faster on the large list
+    # responses of big accounts (docs/performance.md); any JSON viewer re-indents a file for reading.
+    return json.dumps(document, sort_keys=True, default=_json_default).encode("utf-8")
 
 
 def _json_default(value: Any) -> Any:
@@ -76,9 +83,7 @@ class EvidenceRecorder:
         }
         if purpose:
             document["purpose"] = purpose
-        # Compact: json only uses its C encoder without indent, several times faster on the large list
-        # responses of big accounts (docs/performance.md); any JSON viewer re-indents a file for reading.
-        data = json.dumps(document, sort_keys=True, default=_json_default).encode("utf-8")
+        data = _encode(document)
         digest = hashlib.sha256(data).hexdigest()  # here, once: sealing and the reports reuse it
         with self._lock:  # held while writing, so that close() is a clean cut
             if self.closed:
@@ -91,6 +96,69 @@ class EvidenceRecorder:
             path.write_bytes(data)
             self.files[rel] = EvidenceFile(rel, digest, len(data), collected_at, purpose)
         return rel
+
+
+    def scrub(self, secrets: Iterable[str]) -> list[str]:
+        """Remove every one of ``secrets`` from every evidence file written so far; returns the files changed.
+
+        The second line of redaction, after the fields collectors declare (``collect.redaction``): a value the
+        detector judged a secret can also sit in a response no collector declared, such as an instance's tags
+        in ``DescribeInstances`` or a source URL in ``BatchGetProjects``. One pass of an Aho-Corasick automaton
+        over each file finds any of them in the form the file spells it (JSON-escaped, or base64 of the value
+        alone); a file that holds one is parsed and every string in it, keys included, has the value replaced,
+        so the file stays valid JSON. Call it once collection is over, before the pack is sealed.
+        """
+        values = sorted({s for s in secrets if s}, key=len, reverse=True)  # longest first: a value inside another
+        if not values:
+            return []
+        import ahocorasick
+
+        finder = ahocorasick.Automaton()
+        for value in values:
+            for form in _written_forms(value):
+                finder.add_word(form, value)
+        finder.make_automaton()
+        changed = []
+        with self._lock:
+            for rel, known in list(self.files.items()):
+                path = self.pack_dir / rel
+                text = path.read_text(encoding="utf-8")
+                found = {value for _end, value in finder.iter(text)}
+                if not found:
+                    continue
+                document = _replace_in_strings(json.loads(text), [v for v in values if v in found])
+                data = _encode(document)
+                path.write_bytes(data)
+                self.files[rel] = EvidenceFile(rel, hashlib.sha256(data).hexdigest(), len(data), known.collected_at,
+                                               known.purpose)
+                changed.append(rel)
+        return changed
+
+
+def _written_forms(value: str) -> set[str]:
+    """How an evidence file can spell ``value``: JSON-escaped as the recorder writes it, and base64 of it alone."""
+    import base64
+
+    return {json.dumps(value)[1:-1], base64.b64encode(value.encode("utf-8")).decode("ascii")}
+
+
+def _replace_in_strings(node: Any, values: list[str]) -> Any:
+    def clean(text: str) -> str:
+        for value in values:
+            for form in (value, *_written_forms(value)):
+                text = text.replace(form, REDACTED)
+        return text
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            return clean(item)
+        if isinstance(item, dict):
+            return {clean(k): walk(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [walk(v) for v in item]
+        return item
+
+    return walk(node)
 
 
 def evidence_in(pack: Path, known: Mapping[str, EvidenceFile] | None = None) -> dict[str, EvidenceFile]:

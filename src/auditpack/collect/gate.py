@@ -9,16 +9,21 @@ also allows ``sts:AssumeRole``.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from auditpack.collect.evidence import EvidenceRecorder
 from auditpack.collect.redaction import redact_request, redactor, sensitive_fields
+from auditpack.collect.session import DownloadFailed
 from auditpack.models import CollectionError
 from auditpack.resources.base import (
     GLOBAL_REGION,
@@ -28,11 +33,35 @@ from auditpack.resources.base import (
     CollectionCancelled,
     CollectorSpec,
     DependencyFailed,
+    Download,
     Response,
     WriteCallRefused,
 )
 
 ClientFactory = Callable[[str, str], Any]
+Fetch = Callable[[str, int], bytes]  # (url, max bytes) -> the bytes; raises DownloadFailed
+
+
+class ScanMemo:
+    """What collectors read once per scan (``Reader.once``): the first asker computes, the others wait for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._results: dict[Any, Future[Any]] = {}
+
+    def once(self, key: Any, read: Callable[[], Any]) -> Any:
+        with self._lock:
+            known = self._results.get(key)
+            if known is None:
+                mine: Future[Any] = Future()
+                self._results[key] = mine
+        if known is not None:
+            return known.result()
+        try:
+            mine.set_result(read())
+        except BaseException as exc:
+            mine.set_exception(exc)
+        return mine.result()
 
 
 def call_failed(exc: ClientError | BotoCoreError, service: str, operation: str) -> CallFailed:
@@ -67,6 +96,17 @@ class Gate:
     calls: list[str] = field(default_factory=list)
     cancelled: threading.Event = field(default_factory=threading.Event)
     fan_out: Callable[[Callable[[Any], Any], list[Any]], list[Any]] | None = None
+    fetch: Fetch | None = None  # how this account's session downloads a URL a read call handed out
+    memo: ScanMemo = field(default_factory=ScanMemo)  # shared by every job of a scan
+    parameters: Mapping[str, Any] = field(default_factory=dict)  # check parameters in force, by name
+
+    def once(self, key: Any, read: Callable[[], Any]) -> Any:
+        return self.memo.once(key, read)
+
+    def parameter(self, name: str) -> Any:
+        if name not in self.parameters:
+            raise KeyError(f"no check in this scan declares the parameter {name!r}")
+        return self.parameters[name]
 
     def each(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """``[fn(item) for item in items]``, run on the scheduler's fan-out pool when it lends one.
@@ -132,11 +172,53 @@ class Gate:
         except BotoCoreError as exc:
             raise call_failed(exc, service, api_name) from None
         owner = str(data.get(account_field) or "") if account_field else None
+        for key, value in list(data.items()):
+            if hasattr(value, "read") and hasattr(value, "close"):  # a streamed body (GetObject): read, bounded by
+                try:                                                 # the request's Range; evidence keeps its size
+                    data[key] = value.read()
+                except BotoCoreError as exc:
+                    raise call_failed(exc, service, api_name) from None
+                finally:
+                    value.close()
         return Response(data, self._record(where, service, api_name, params, data, as_text, owner))
 
-    def paginate(self, service: str, operation: str, **params: Any) -> Iterator[Response]:
+    def download(self, service: str, url: str, *, handed_out_by: str, max_bytes: int,
+                 sha256: str | None = None) -> Download:
+        """Fetch what ``handed_out_by`` (a read call of ``service``) gave a URL for, through this account's session.
+
+        Only an HTTPS URL, or one on the service's own endpoint (an emulator), is fetched. Evidence records where
+        from (without the query: a presigned URL's signature is a credential), the size and the SHA-256, checked
+        against ``sha256`` (AWS's base64 digest); never the content.
+        """
+        parts = urlsplit(url)
+        endpoint = urlsplit(str(self.client(service).meta.endpoint_url))
+        if parts.scheme != "https" and (parts.scheme, parts.hostname, parts.port) != (
+                endpoint.scheme, endpoint.hostname, endpoint.port):
+            raise CallFailed(service, "Download", "UntrustedLocation",
+                             f"{handed_out_by} handed out a URL that is neither HTTPS nor the service's endpoint")
+        if self.fetch is None:
+            raise CallFailed(service, "Download", "NoDownloader", "this gate cannot download")
+        self._stop_if_cancelled()
+        try:
+            data = self.fetch(url, max_bytes)
+        except DownloadFailed as exc:
+            raise CallFailed(service, "Download", exc.code, exc.message) from None
+        digest = hashlib.sha256(data).digest()
+        matches = sha256 is None or base64.b64encode(digest).decode("ascii") == sha256
+        evidence = self.recorder.record(
+            self.account, self.region, service, "Download",
+            {"url": f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}{parts.path}", "handed_out_by": handed_out_by},
+            {"bytes": len(data), "sha256": digest.hex(), "expected_sha256": sha256, "matches": matches},
+            purpose=self.purpose)
+        if not matches:
+            raise CallFailed(service, "Download", "ChecksumMismatch",
+                             f"what {handed_out_by} pointed to does not match its digest")
+        return Download(data, evidence)
+
+    def paginate(self, service: str, operation: str, *, in_region: str | None = None,
+                 **params: Any) -> Iterator[Response]:
         """Yield every page of a paginated read call, each recorded as its own evidence file."""
-        client = self.client(service)
+        client = self.client(service, in_region)
         api_name = self._admit(client, service, operation)
         pages = iter(client.get_paginator(operation).paginate(**params))
         while True:
@@ -148,7 +230,7 @@ class Gate:
             except (ClientError, BotoCoreError) as exc:
                 raise call_failed(exc, service, api_name) from None
             self.calls.append(f"{service}:{api_name}")
-            yield Response(page, self._record(self.region, service, api_name, params, page))
+            yield Response(page, self._record(in_region or self.region, service, api_name, params, page))
 
     def _stop_if_cancelled(self) -> None:
         if self.cancelled.is_set():

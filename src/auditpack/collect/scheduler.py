@@ -17,12 +17,13 @@ import heapq
 import itertools
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any
 
 from auditpack.collect.evidence import EvidenceRecorder
-from auditpack.collect.gate import Gate, collector_gate
+from auditpack.collect.gate import Gate, ScanMemo, collector_gate
 from auditpack.collect.session import AccountSession
 from auditpack.memory import limit_malloc_arenas
 from auditpack.models import CollectionError
@@ -122,7 +123,10 @@ def collect(
     home_region: str | None = None,
     progress: Progress = SILENT,
     milestone: Milestone | None = None,
+    parameters: Mapping[str, Any] | None = None,
 ) -> Inventory:
+    """Run every collector ``resource_types`` need; ``parameters`` are the check parameters in force, which bound
+    what some collectors read (``Reader.parameter``)."""
     specs = required_collectors(resource_types)
     home = home_region or regions[0]
     inventory = Inventory(
@@ -146,6 +150,7 @@ def collect(
     total = len(jobs)
     done = 0
     cancelled = threading.Event()
+    memo = ScanMemo()
 
     def fan_out(fn, items):
         return list(fan_pool.map(fn, items))
@@ -173,6 +178,9 @@ def collect(
             regions=tuple(regions),
             cancelled=cancelled,
             fan_out=fan_out,
+            fetch=job.account.fetch,
+            memo=memo,
+            parameters=parameters or {},
         )
 
     def run(job: Job, ctx: Gate) -> tuple[Job, list, CollectionError | None, list[str]]:

@@ -6,7 +6,13 @@ endpoint variables) because we only ever pass region and retry/timeout config; e
 
 from __future__ import annotations
 
+import random
+import re
+import ssl
 import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,6 +89,25 @@ class CallsCancelled(RuntimeError):
     """The scan was interrupted; raised before any further HTTP attempt, retries included."""
 
 
+class DownloadFailed(Exception):
+    """A URL handed out by a read call could not be fetched: ``code`` names why (HTTP status, S3 error code)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+# S3 answers a throttled GET with one of these codes (a 503 SlowDown mostly); they are retried like 5xx answers.
+THROTTLED = frozenset({"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests"})
+_ERROR_CODE = re.compile(rb"<Code>([^<]+)</Code>|\"__type\"\s*:\s*\"([^\"]+)\"")
+
+
+def _error_code(body: bytes) -> str:
+    match = _ERROR_CODE.search(body)
+    return (match.group(1) or match.group(2)).decode("utf-8", "replace") if match else ""
+
+
 @dataclass
 class AccountSession:
     """A boto3 session for one account and a thread-safe cache of its clients."""
@@ -112,6 +137,34 @@ class AccountSession:
                     RetryWatch(self.on_retry, self.settings.max_attempts).attach(client)
                 self._clients[key] = client
             return self._clients[key]
+
+    def fetch(self, url: str, max_bytes: int) -> bytes:
+        """GET a presigned URL (a code package's ``Location``) with the scan's timeouts and attempts: transport
+        errors, 5xx and throttling answers are retried with jittered backoff; AccessDenied and an expired URL are
+        not. The standard proxy variables and ``AWS_CA_BUNDLE`` apply, as for the clients."""
+        import os
+
+        context = ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE") or None)
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
+        last = DownloadFailed("NotAttempted", "no attempt was made")
+        for attempt in range(self.settings.max_attempts):
+            self._refuse_if_cancelled()
+            if attempt:
+                time.sleep(random.uniform(0, min(2.0, 0.1 * 2 ** attempt)))
+            try:
+                with opener.open(url, timeout=self.settings.read_timeout) as reply:
+                    data = reply.read(max_bytes + 1)
+                if len(data) > max_bytes:
+                    raise DownloadFailed("TooLarge", f"larger than {max_bytes} bytes")
+                return data
+            except urllib.error.HTTPError as exc:
+                code = _error_code(exc.read()) or f"HTTP{exc.code}"
+                last = DownloadFailed(code, f"HTTP {exc.code}")
+                if exc.code < 500 and exc.code != 429 and code not in THROTTLED:
+                    raise last from None
+            except (urllib.error.URLError, OSError) as exc:  # refused, reset, timed out
+                last = DownloadFailed(type(getattr(exc, "reason", exc)).__name__, "no answer")
+        raise last
 
     def release_clients(self) -> None:
         """Drop the cached clients once collection is over: with their service models they hold memory the

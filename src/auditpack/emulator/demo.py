@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from auditpack.emulator.seeding import identity, monitoring, secrets
+from auditpack.emulator.seeding import identity, monitoring, secret_sources, secrets
 from auditpack.emulator.seeding.organization import in_account
 from auditpack.progress import SILENT, Progress
 
@@ -76,11 +76,19 @@ def seed_secrets(account: DemoAccount) -> None:
         secrets.seed_secrets(account.regions[0])
 
 
+def seed_secret_sources(account: DemoAccount) -> None:
+    """Workload: a leak in each of the second round's sources (documents, job definitions, state machines, Glue,
+    SageMaker, API Gateway, CodeBuild source URLs, Beanstalk, templates, tags), each beside its good practice."""
+    if account.quarter == "previous" and not account.management:
+        secret_sources.seed_secret_sources(account.regions[0])
+
+
 # Every family's demo seeder, in order. A family adds itself with one line: ("name", seed_function).
 SEEDERS: list[tuple[str, Seeder]] = [
     ("monitoring", seed_monitoring),
     ("identity", seed_identity),
     ("secrets", seed_secrets),
+    ("secret-sources", seed_secret_sources),
 ]
 
 
@@ -90,6 +98,7 @@ def seed_sample_account(region: str = DEMO_REGIONS[0]) -> None:
     monitoring.seed_logging(region, guardduty_regions=(region,))
     identity.seed_identity(region)
     secrets.seed_secrets(region)
+    secret_sources.seed_secret_sources(region)
 
 
 def family_seed(quarter: str, account: str, family: str) -> int:

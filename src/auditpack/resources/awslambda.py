@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from auditpack.resources.base import AwsResource, Reader, collector
 from auditpack.resources.secret_source import Candidate
+
+
+class PackageRef(BaseModel):
+    """Which code a version runs: a zip package (by digest and size) or a container image."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    package_type: str = "Zip"
+    sha256: str = ""
+    size: int = 0
 
 
 class LambdaFunction(AwsResource):
@@ -19,6 +29,8 @@ class LambdaFunction(AwsResource):
 
     # version ("$LATEST", "1", ...) -> environment variables; raw values, memory only
     environments: dict[str, dict[str, str]] = Field(default_factory=dict, repr=False)
+    # version -> what its code is: "Zip" packages by CodeSha256 (read by lambda.code_packages), or "Image"
+    packages: dict[str, PackageRef] = Field(default_factory=dict)
 
     def secret_candidates(self) -> list[Candidate]:
         return [
@@ -28,7 +40,6 @@ class LambdaFunction(AwsResource):
             for name, value in variables.items()
             if isinstance(value, str)
         ]
-
 
 
 @collector("lambda.functions", service="lambda",
@@ -41,18 +52,26 @@ def functions(ctx: Reader) -> list[LambdaFunction]:
         raw, listing_evidence = item
         name = raw["FunctionName"]
         environments: dict[str, dict[str, str]] = {}
+        packages: dict[str, PackageRef] = {}
         evidence = [listing_evidence]
         for vpage in ctx.paginate("lambda", "list_versions_by_function", FunctionName=name):
             evidence.append(vpage.evidence)
             for version in vpage.data.get("Versions", []):
                 variables = (version.get("Environment") or {}).get("Variables") or {}
                 environments[str(version.get("Version", "$LATEST"))] = dict(variables)
+                packages[str(version.get("Version", "$LATEST"))] = _package(version)
         if not environments:
             environments["$LATEST"] = dict((raw.get("Environment") or {}).get("Variables") or {})
+            packages["$LATEST"] = _package(raw)
         return LambdaFunction(
             arn=raw.get("FunctionArn") or ctx.arn("lambda", f"function:{name}"),
             name=name, account=ctx.account, region=ctx.region, evidence=tuple(evidence),
-            environments=environments,
+            environments=environments, packages=packages,
         )
 
     return ctx.each(with_versions, listed)
+
+
+def _package(config: dict) -> PackageRef:
+    return PackageRef(package_type=str(config.get("PackageType") or "Zip"), sha256=str(config.get("CodeSha256") or ""),
+                      size=int(config.get("CodeSize") or 0))

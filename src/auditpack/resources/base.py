@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import typing
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar, Protocol
 
@@ -27,6 +27,39 @@ from auditpack.registry import Registry
 
 READ_ONLY = re.compile(r"^(List|Get|Describe|BatchGet|GenerateCredentialReport)")
 GLOBAL_REGION = "global"
+# API calls whose IAM action is not "<service>:<Operation>" (AWS's Service Authorization Reference), keyed by the
+# call as the gate makes it (boto3's service name, the API operation): the policy names the action.
+IAM_ACTIONS = {
+    "apigateway:GetRestApis": "apigateway:GET",
+    "apigateway:GetStages": "apigateway:GET",
+    "resourcegroupstaggingapi:GetResources": "tag:GetResources",
+    "stepfunctions:ListStateMachines": "states:ListStateMachines",
+    "stepfunctions:DescribeStateMachine": "states:DescribeStateMachine",
+    "s3:ListBuckets": "s3:ListAllMyBuckets",
+    "s3:ListObjectsV2": "s3:ListBucket",
+    "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+    "s3control:GetPublicAccessBlock": "s3:GetAccountPublicAccessBlock",
+}
+
+
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action that allows a call (``lambda``, ``GetFunction`` -> ``lambda:GetFunction``)."""
+    return IAM_ACTIONS.get(f"{service}:{operation}", f"{service}:{operation}")
+
+
+def calls_allowed_by(permission: str, service: str) -> list[tuple[str, str]]:
+    """The API calls (service, operation) that ``permission`` allows a collector of ``service`` to make."""
+    mapped = [tuple(call.split(":", 1)) for call, action in IAM_ACTIONS.items() if action == permission]
+    own = [c for c in mapped if c[0] == service]
+    return own or mapped or [(service, permission.split(":", 1)[1])]  # type: ignore[return-value]
+
+
+def is_read_permission(permission: str) -> bool:
+    """A read action by name, or one that only allows read calls (``apigateway:GET``)."""
+    action = permission.split(":", 1)[1]
+    mapped = [call for call, allowed in IAM_ACTIONS.items() if allowed == permission]
+    return bool(READ_ONLY.match(action)) or (bool(mapped) and all(
+        READ_ONLY.match(call.split(":", 1)[1]) for call in mapped))
 
 
 class AwsResource(BaseModel):
@@ -79,6 +112,15 @@ class DependencyFailed(RuntimeError):
 
 
 @dataclass
+class Download:
+    """A file fetched from a URL a read call handed out (a code package's presigned ``Location``): its bytes, in
+    memory only, and the evidence file that records the fetch (size and digest, never the content)."""
+
+    data: bytes = field(repr=False)
+    evidence: str
+
+
+@dataclass
 class Response:
     """A response and the evidence file that records it; ``absent`` is the error code of a call that found
     nothing to return (``NoSuchEntity``) when the collector said that is an answer, not a failure."""
@@ -104,12 +146,28 @@ class Reader(Protocol):
         bytes fields the evidence keeps as text."""
         ...
 
-    def paginate(self, service: str, operation: str, **params: Any) -> Iterator[Response]:
+    def paginate(self, service: str, operation: str, *, in_region: str | None = None,
+                 **params: Any) -> Iterator[Response]:
         """Every page of a paginated read call, each recorded as its own evidence file."""
+        ...
+
+    def download(self, service: str, url: str, *, handed_out_by: str, max_bytes: int,
+                 sha256: str | None = None) -> Download:
+        """Fetch what a read call of ``service`` handed out a URL for (``handed_out_by``: GetFunction), at most
+        ``max_bytes``; ``sha256`` is the digest AWS gave (base64), checked. Fails as ``CallFailed``."""
+        ...
+
+    def parameter(self, name: str) -> Any:
+        """The value in force of a check parameter that bounds collection (a size cap, keys listed)."""
         ...
 
     def each(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """``[fn(item) for item in items]``, on the scheduler's fan-out pool (per-resource calls)."""
+        ...
+
+    def once(self, key: Any, read: Callable[[], Any]) -> Any:
+        """``read()``, made once per scan for ``key``: later askers, in any partition, get the first one's result
+        (or its failure)."""
         ...
 
     def need(self, resource_type: str, *, optional: bool = False) -> list[AwsResource]:
@@ -176,8 +234,7 @@ def collector(
 
     def register(func: Collect) -> Collect:
         for perm in permissions:
-            action = perm.split(":", 1)[1]
-            if not READ_ONLY.match(action):
+            if not is_read_permission(perm):
                 raise WriteCallRefused(f"collector {resource_type} declares non-read permission {perm}")
         COLLECTORS.register(resource_type, CollectorSpec(
             resource_type, service, func, tuple(permissions), regional, tuple(needs or ()), tuple(secrets),

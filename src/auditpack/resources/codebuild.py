@@ -1,4 +1,6 @@
-"""CodeBuild projects and their PLAINTEXT environment variables (the other types are references)."""
+"""CodeBuild projects: their PLAINTEXT environment variables (the other types are references) and the URLs of their
+source and secondary sources, where a token written as ``https://user:token@host/...`` is a credential in clear
+(CodeBuild keeps repository credentials in a source credential or a CodeConnections connection instead)."""
 
 from __future__ import annotations
 
@@ -16,9 +18,21 @@ class BuildProject(AwsResource):
     cfn_type: ClassVar[str] = "AWS::CodeBuild::Project"
 
     plaintext: dict[str, str] = Field(default_factory=dict, repr=False)  # memory only
+    sources: dict[str, str] = Field(default_factory=dict, repr=False)  # "source" or its identifier -> location
 
     def secret_candidates(self) -> list[Candidate]:
-        return [Candidate(field=f"environment variable {k}", value=v, name=k) for k, v in self.plaintext.items()]
+        return [*(Candidate(field=f"{ENVIRONMENT} {k}", value=v, name=k) for k, v in self.plaintext.items()),
+                *(Candidate(field=f"{where} location", value=url) for where, url in self.sources.items())]
+
+
+ENVIRONMENT = "environment variable"  # how a variable's field begins: what each check keeps
+
+
+def _sources(raw: dict) -> dict[str, str]:
+    found = {"source": str((raw.get("source") or {}).get("location") or "")}
+    for extra in raw.get("secondarySources") or []:
+        found[f"secondary source {extra.get('sourceIdentifier', '')}".strip()] = str(extra.get("location") or "")
+    return {where: url for where, url in found.items() if url}
 
 
 @collector("codebuild.projects", service="codebuild",
@@ -37,5 +51,6 @@ def projects(ctx: Reader) -> list[BuildProject]:
                 evidence=(response.evidence,),
                 plaintext={v["name"]: str(v.get("value", "")) for v in variables
                            if v.get("type", "PLAINTEXT") == "PLAINTEXT"},
+                sources=_sources(raw),
             ))
     return out

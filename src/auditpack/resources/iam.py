@@ -332,16 +332,23 @@ def user_policies(pages: list[dict[str, Any]], *, account: str, evidence: tuple[
     return out
 
 
+AUTHORIZATION_FILTER = ["User", "Group", "Role", "LocalManagedPolicy", "AWSManagedPolicy"]
+
+
+def authorization_details(ctx: Reader) -> list[tuple[dict[str, Any], str]]:
+    """Every page of the account's authorization details, with its evidence: read once per scan and account,
+    whichever collector asks first (users' policies, principals' tags)."""
+    return ctx.once(("iam authorization details", ctx.account), lambda: [
+        (page.data, page.evidence)
+        for page in ctx.paginate("iam", "get_account_authorization_details", Filter=AUTHORIZATION_FILTER)])
+
+
 @collector("iam.user_policies", service="iam", permissions=["iam:GetAccountAuthorizationDetails"],
            regional=False)
 def user_policies_collector(ctx: Reader) -> list[UserPolicies]:
-    """One paginated call returns users, groups and the managed policies in use, with their documents."""
-    pages, refs = [], []
-    for page in ctx.paginate("iam", "get_account_authorization_details",
-                             Filter=["User", "Group", "LocalManagedPolicy", "AWSManagedPolicy"]):
-        pages.append(page.data)
-        refs.append(page.evidence)
-    return user_policies(pages, account=ctx.account, evidence=tuple(refs))
+    """One paginated call returns users, groups, roles and the managed policies in use, with their documents."""
+    pages = authorization_details(ctx)
+    return user_policies([data for data, _ in pages], account=ctx.account, evidence=tuple(e for _, e in pages))
 
 
 # --- instance profiles ---------------------------------------------------------------------------------------

@@ -70,6 +70,12 @@ class InventoryView:
         return [self.region] if self.region else list(self.inventory.regions)
 
     @property
+    def reports_global(self) -> bool:
+        """Whether account-wide resources (IAM) are reported here: in an account's view, or its first region's, so
+        that a check judging them with regional ones reports each once."""
+        return self.region is None or self.region == self.inventory.regions[0]
+
+    @property
     def now(self) -> datetime:
         """The scan's reference time: ages are measured from collection, so re-evaluation is repeatable."""
         return self.inventory.collected_at

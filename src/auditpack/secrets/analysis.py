@@ -25,7 +25,7 @@ from typing import Any
 from auditpack.resources.base import secret_source_types
 from auditpack.resources.inventory import Inventory
 from auditpack.resources.secret_source import Candidate, SecretScan
-from auditpack.secrets.engine import Scanner, detect
+from auditpack.secrets.engine import Scanner, beside_key_ids, detect
 from auditpack.secrets.fingerprint import Fingerprinter, load_fingerprint_key
 from auditpack.secrets.kingfisher import DetectorError, scan_values
 
@@ -46,19 +46,25 @@ def secret_sources(inventory: Inventory) -> list[Source]:
 def judge(resources: Sequence[Any], fingerprint_key: FingerprintKey = None,
           scanner: Scanner = scan_values) -> list[SecretScan]:
     """One ``SecretScan`` per resource, in order; reads nothing but ``resources`` (safe on another thread)."""
-    spans: list[tuple[int, int]] = []
-    candidates: list[Candidate] = []
+    # A value offered twice (a code package shared by functions, a document in two regions) is judged once.
+    offered: list[list[int]] = []
+    index: dict[Candidate, int] = {}
     for resource in resources:
-        mine = resource.secret_candidates()
-        spans.append((len(candidates), len(candidates) + len(mine)))
-        candidates.extend(mine)
+        offered.append([index.setdefault(c, len(index)) for c in resource.secret_candidates()])
+    candidates = list(index)
     try:
         key = fingerprint_key() if callable(fingerprint_key) else load_fingerprint_key(fingerprint_key)
         found = detect(candidates, Fingerprinter(key), scanner) if candidates else []
-        return [SecretScan(detections=tuple(d for ds in found[a:b] for d in ds)) for a, b in spans]
+        return [SecretScan(detections=beside_key_ids(tuple(d for i in mine for d in found[i]))) for mine in offered]
     except DetectorError as exc:
         log.warning("secret detection failed: %s", exc)
         return [SecretScan(error=f"the secret detector failed: {exc}") for _ in resources]
+
+
+def found_secrets(inventory: Inventory) -> set[str]:
+    """Every value the detector judged a secret (AWS's documentation keys are not): what evidence must not hold."""
+    return {d.secret for scan in inventory.verdicts.values() for d in scan.detections
+            if d.secret and not d.informational}
 
 
 def enter(inventory: Inventory, sources: Sequence[Source], scans: Sequence[SecretScan]) -> None:

@@ -30,6 +30,17 @@ def _span(value: str, hit: kingfisher.RuleHit) -> str:
     return span.strip() or line.strip() or value.strip()
 
 
+def beside_key_ids(detections: tuple[Detection, ...]) -> tuple[Detection, ...]:
+    """One resource's detections, where a 40-character credential beside an AWS access key id (in another
+    variable of the same environment, another line of the same script) is named as that key's secret."""
+    if not any(d.category is Category.AWS_ACCESS_KEY_ID for d in detections):
+        return detections
+    forty = f"auditpack:{rules.FORTY_CHARACTERS}"
+    return tuple(d.model_copy(update={"category": Category.AWS_SECRET_ACCESS_KEY, "kind": "an AWS secret access key",
+                                      "detector": "auditpack:aws-secret-access-key"}) if d.detector == forty else d
+                 for d in detections)
+
+
 def detect(candidates: Sequence[Candidate], fingerprint: Fingerprint,
            scanner: Scanner = kingfisher.scan_values) -> list[list[Detection]]:
     """Detections for each candidate, in order. Raises ``kingfisher.DetectorError`` if Kingfisher fails."""
@@ -43,7 +54,7 @@ def detect(candidates: Sequence[Candidate], fingerprint: Fingerprint,
         key = (line, secret)
         if key in found[i]:
             return
-        where = f"{cand.field} line {line}" if cand.script and line else cand.field
+        where = f"{cand.field} line {line}" if cand.script and line and "\n" in cand.value.strip() else cand.field
         found[i][key] = Detection(
             field=where, location=cand.location, kind=kind, category=category, detector=detector,
             masked=mask(secret), fingerprint=fingerprint(secret),
