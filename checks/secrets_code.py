@@ -45,6 +45,7 @@ def _versions(versions: list[str]) -> str:
 @check(
     id="lambda_code_no_secrets",
     title="Lambda function code packages hold no credentials",
+    problem="Lambda function code packages hold credentials",
     resources=["lambda.functions", "lambda.code_packages", "lambda.code_packages.key_owners"],
     severity="high",
     remediation="Rotate the credential, remove it from the source, and have the function read it at run time from "
@@ -94,6 +95,7 @@ def lambda_code_no_secrets(view: InventoryView, params: dict[str, Any]) -> Itera
 @check(
     id="lambda_layer_no_secrets",
     title="The account's own Lambda layers hold no credentials",
+    problem="The account's own Lambda layers hold credentials",
     resources=["lambda.layer_versions", "lambda.layer_versions.key_owners"],
     severity="high",
     remediation="Rotate the credential, publish a layer version without it and move functions to it, then delete "

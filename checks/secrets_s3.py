@@ -29,6 +29,7 @@ def _notes(bucket: Any, params: dict[str, Any]) -> list[str]:
 @check(
     id="s3_no_credential_files",
     title="S3 buckets hold no credential files",
+    problem="S3 buckets hold credential files",
     resources=["s3.credential_files", "s3.credential_files.key_owners"],
     severity="high",
     remediation="Rotate every credential in the file, delete the object and its earlier versions, and keep the "

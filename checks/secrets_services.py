@@ -26,6 +26,7 @@ def _in_source(d: Detection) -> bool:
 @check(
     id="ssm_document_no_secrets",
     title="SSM documents the account owns hold no credentials",
+    problem="SSM documents the account owns hold credentials",
     resources=["ssm.documents", "ssm.documents.key_owners"],
     severity="high",
     remediation="Rotate the credential, then have the document read it at run time (a SecureString parameter "
@@ -44,6 +45,7 @@ def ssm_document_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iter
 @check(
     id="batch_job_definition_no_secrets",
     title="AWS Batch job definitions pass credentials as secrets, not environment variables",
+    problem="AWS Batch job definitions pass credentials as plain environment variables",
     resources=["batch.job_definitions", "batch.job_definitions.key_owners"],
     severity="high",
     remediation="Move the value to Secrets Manager or an SSM SecureString and reference it from the container's "
@@ -61,6 +63,7 @@ def batch_job_definition_no_secrets(view: InventoryView, params: dict[str, Any])
 @check(
     id="stepfunctions_definition_no_secrets",
     title="Step Functions state machine definitions hold no literal credentials",
+    problem="Step Functions state machine definitions hold literal credentials",
     resources=["stepfunctions.state_machines", "stepfunctions.state_machines.key_owners"],
     severity="high",
     remediation="Give HTTP tasks an EventBridge connection (Authentication.ConnectionArn) and other tasks a "
@@ -79,6 +82,7 @@ def stepfunctions_definition_no_secrets(view: InventoryView, params: dict[str, A
 @check(
     id="glue_job_no_secrets",
     title="Glue jobs hold no credentials in their arguments",
+    problem="Glue jobs hold credentials in their arguments",
     resources=["glue.jobs", "glue.jobs.key_owners"],
     severity="high",
     remediation="Have the job read the credential at run time from Secrets Manager (or a Glue connection that "
@@ -96,6 +100,7 @@ def glue_job_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterator
 @check(
     id="glue_connection_no_plaintext_password",
     title="Glue connections reference a Secrets Manager secret instead of storing a password",
+    problem="Glue connections store a password instead of referencing a Secrets Manager secret",
     resources=["glue.connections", "glue.connections.key_owners"],
     severity="high",
     remediation="Store the password in Secrets Manager and set the connection's SECRET_ID (or its authentication "
@@ -128,6 +133,7 @@ def glue_connection_no_plaintext_password(view: InventoryView, params: dict[str,
 @check(
     id="sagemaker_lifecycle_no_secrets",
     title="SageMaker notebook lifecycle configurations hold no credentials",
+    problem="SageMaker notebook lifecycle configurations hold credentials",
     resources=["sagemaker.lifecycle_configs", "sagemaker.lifecycle_configs.key_owners"],
     severity="high",
     remediation="Have the script fetch the credential at run time from Secrets Manager with the notebook's "
@@ -145,6 +151,7 @@ def sagemaker_lifecycle_no_secrets(view: InventoryView, params: dict[str, Any]) 
 @check(
     id="apigateway_stage_variables_no_secrets",
     title="API Gateway stage variables hold no credentials",
+    problem="API Gateway stage variables hold credentials",
     resources=["apigateway.stages", "apigateway.stages.key_owners"],
     severity="high",
     remediation="Keep the backend's credential in Secrets Manager (read by a Lambda integration or an "
@@ -161,6 +168,7 @@ def apigateway_stage_variables_no_secrets(view: InventoryView, params: dict[str,
 @check(
     id="codebuild_source_no_credentials",
     title="CodeBuild source URLs carry no credentials",
+    problem="CodeBuild source URLs carry credentials",
     resources=["codebuild.projects"],
     severity="high",
     remediation="Remove the user and token from the URL and give CodeBuild a source credential "
@@ -177,6 +185,7 @@ def codebuild_source_no_credentials(view: InventoryView, params: dict[str, Any])
 @check(
     id="elasticbeanstalk_env_no_secrets",
     title="Elastic Beanstalk environment properties hold no credentials",
+    problem="Elastic Beanstalk environment properties hold credentials",
     resources=["elasticbeanstalk.environments", "elasticbeanstalk.environments.key_owners"],
     severity="high",
     remediation="Make the value an environment secret (a Secrets Manager secret or SSM parameter reference) "
@@ -194,6 +203,7 @@ def elasticbeanstalk_env_no_secrets(view: InventoryView, params: dict[str, Any])
 @check(
     id="cloudformation_template_no_secrets",
     title="CloudFormation stack templates hold no literal credentials",
+    problem="CloudFormation stack templates hold literal credentials",
     resources=["cloudformation.templates", "cloudformation.templates.key_owners"],
     severity="high",
     remediation="Replace the literal with a dynamic reference ({{resolve:secretsmanager:...}}) or a NoEcho "
@@ -212,6 +222,7 @@ def cloudformation_template_no_secrets(view: InventoryView, params: dict[str, An
 @check(
     id="resource_tags_no_secrets",
     title="Resource tags hold no credentials",
+    problem="Resource tags hold credentials",
     resources=["tagging.resources", "iam.principal_tags", "tagging.resources.key_owners",
                "iam.principal_tags.key_owners"],
     severity="high",
