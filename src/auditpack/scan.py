@@ -101,12 +101,12 @@ def assess_plan(
 
     The secret detector starts as soon as the last secret source is collected, while the rest is."""
     config = library.config
-    resource_types = sorted({r for spec in library.checks.values() for r in spec.resources})
+    resource_types = sorted({r for spec in library.checks.values() for r in spec.reads})
     judging = SecretJudging(config.fingerprint_key)
     sources_collected = Milestone(secret_source_types(required_collectors(resource_types)), judging.start)
     inventory = collect(plan.sessions, regions, resource_types, recorder,
                         max_workers=config.collection.max_workers, home_region=home_region, progress=progress,
-                        milestone=sources_collected)
+                        milestone=sources_collected, parameters=library.params.values)
     for account in plan.sessions:
         account.release_clients()
     mark_unreachable(inventory, plan, resource_types)

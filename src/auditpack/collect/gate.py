@@ -9,9 +9,11 @@ also allows ``sts:AssumeRole``.
 
 from __future__ import annotations
 
+import fnmatch
+import hashlib
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +69,7 @@ class Gate:
     calls: list[str] = field(default_factory=list)
     cancelled: threading.Event = field(default_factory=threading.Event)
     fan_out: Callable[[Callable[[Any], Any], list[Any]], list[Any]] | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)  # the organization-defined parameter values
 
     def each(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """``[fn(item) for item in items]``, run on the scheduler's fan-out pool when it lends one.
@@ -102,27 +105,30 @@ class Gate:
         return api_name
 
     def _record(self, where: str, service: str, api_name: str, params: dict[str, Any], data: dict[str, Any],
-                as_text: tuple[str, ...] = (), account: str | None = None) -> str:
+                as_text: tuple[str, ...] = (), account: str | None = None, streams: tuple[str, ...] = ()) -> str:
         data.pop("ResponseMetadata", None)
-        body = redactor(self.redacted)(_as_text(data, as_text))
+        body = redactor(self.redacted)(_digests(_as_text(data, as_text), streams))
         return self.recorder.record(account or self.account, where, service, api_name,
                                     redact_request(params, self.redacted), body, purpose=self.purpose)
 
     def call(self, service: str, operation: str, *, in_region: str | None = None, absent: tuple[str, ...] = (),
-             as_text: tuple[str, ...] = (), account_field: str | None = None, **params: Any) -> Response:
+             as_text: tuple[str, ...] = (), account_field: str | None = None, streams: tuple[str, ...] = (),
+             **params: Any) -> Response:
         """Make one read call (``operation`` in boto3's snake_case) and record it as evidence.
 
         ``in_region`` sends the call to another region than the job's, e.g. to a trail's home region.
         An error whose code is in ``absent`` means "there is none" (``NoSuchEntity``): it is recorded and
         returned as ``Response.absent`` instead of failing the collector. ``account_field`` names the response
         field that says whose evidence it is, for the one call made before the account is known (who am I).
+        ``streams`` names streamed fields (an S3 object's ``Body``): they are read whole and returned as bytes,
+        and the evidence records their size and SHA-256, not their content.
         """
         client = self.client(service, in_region)
         api_name = self._admit(client, service, operation)
         self.calls.append(f"{service}:{api_name}")
         where = in_region or self.region
         try:
-            data = getattr(client, operation)(**params)
+            data = _read_streams(getattr(client, operation)(**params), streams)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code")
             if code in absent:
@@ -132,11 +138,13 @@ class Gate:
         except BotoCoreError as exc:
             raise call_failed(exc, service, api_name) from None
         owner = str(data.get(account_field) or "") if account_field else None
-        return Response(data, self._record(where, service, api_name, params, data, as_text, owner))
+        return Response(data, self._record(where, service, api_name, params, data, as_text, owner, streams))
 
-    def paginate(self, service: str, operation: str, **params: Any) -> Iterator[Response]:
-        """Yield every page of a paginated read call, each recorded as its own evidence file."""
-        client = self.client(service)
+    def paginate(self, service: str, operation: str, *, in_region: str | None = None,
+                 **params: Any) -> Iterator[Response]:
+        """Yield every page of a paginated read call, each recorded as its own evidence file; ``in_region``
+        as for ``call``."""
+        client = self.client(service, in_region)
         api_name = self._admit(client, service, operation)
         pages = iter(client.get_paginator(operation).paginate(**params))
         while True:
@@ -148,7 +156,7 @@ class Gate:
             except (ClientError, BotoCoreError) as exc:
                 raise call_failed(exc, service, api_name) from None
             self.calls.append(f"{service}:{api_name}")
-            yield Response(page, self._record(self.region, service, api_name, params, page))
+            yield Response(page, self._record(in_region or self.region, service, api_name, params, page))
 
     def _stop_if_cancelled(self) -> None:
         if self.cancelled.is_set():
@@ -164,12 +172,33 @@ class Gate:
             raise DependencyFailed(self.needed_errors[resource_type])
         return self.needed.get(resource_type, [])
 
+    def need_matching(self, pattern: str) -> list[AwsResource]:
+        """Results of every collector this one reads ``after`` whose type matches ``pattern``; failed ones read
+        as empty (what comes after others is an enrichment of whatever they found)."""
+        return [r for rtype in sorted(self.needed) if fnmatch.fnmatchcase(rtype, pattern)
+                for r in self.need(rtype, optional=True)]
+
 
 def collector_gate(spec: CollectorSpec, **fields: Any) -> Gate:
     """The gate one job of ``spec`` calls through: a collector that declares secret or sensitive fields has
     every declared field redacted from its evidence (another service's secret field can appear in its
     responses too); the others have credentials redacted."""
     return Gate(redacted=sensitive_fields() if spec.redacted_fields else frozenset(), **fields)
+
+
+def _read_streams(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    for name in fields:
+        if hasattr(data.get(name), "read"):
+            data[name] = data[name].read()
+    return data
+
+
+def _digests(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """Evidence of a streamed body is its size and digest: a log file's content is the bucket's to keep."""
+    if not fields:
+        return data
+    return {k: ({"size": len(v), "sha256": hashlib.sha256(v).hexdigest()}
+                if k in fields and isinstance(v, bytes | bytearray) else v) for k, v in data.items()}
 
 
 def _as_text(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:

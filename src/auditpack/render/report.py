@@ -38,6 +38,9 @@ from auditpack.models import (
 )
 from auditpack.render import charts
 from auditpack.render.disclosure import shareable_details
+from auditpack.render.leaked_keys import CAPABILITY_WORDS, LeakedKeyView, leaked_keys
+from auditpack.resources.iam_policy import CAPABILITIES
+from auditpack.resources.key_activity import base_name
 
 FIX_FIRST = 5
 PDF_EVIDENCE_PER_CHECK = 6
@@ -109,6 +112,8 @@ class WorkloadLine:
 
 
 ROLE_CHECK, USER_DATA_CHECK = "ec2_instance_profile_attached", "ec2_user_data_no_secrets"
+# The control for embedded static authenticators: where the report says, per leaked key, what it could do and did.
+LEAKED_KEYS_CONTROL = "IA-5(7)"
 
 
 def workload_credentials(findings: Iterable[Finding]) -> list[WorkloadLine]:
@@ -158,6 +163,7 @@ class ControlView:
     errors: list[Finding]
     waived: list[Finding]
     workloads: list[WorkloadLine] = field(default_factory=list)
+    leaked_keys: list[LeakedKeyView] = field(default_factory=list)
 
     @property
     def status_label(self) -> str:
@@ -319,6 +325,8 @@ def build_report(assessment: Assessment, config: Config | None = None,
             waived=[f for f in mine if f.status == Status.WAIVED],
             workloads=(workload_credentials([*by_check.get(ROLE_CHECK, []), *by_check.get(USER_DATA_CHECK, [])])
                        if ROLE_CHECK in result.checks else []),
+            leaked_keys=(leaked_keys(f for f in mine if f.status in (Status.FAIL, Status.WAIVED))
+                         if result.id == LEAKED_KEYS_CONTROL else []),
         ))
 
     control_counts = Counter(c.status for c in assessment.controls)
@@ -449,13 +457,15 @@ def check_id_of(finding_id: str) -> str:
     return finding_id.rsplit("-", 1)[0]
 
 
-def _environment():
+def environment():
+    """The report templates' Jinja2 environment (the incident report uses it too): autoescape, strict."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     folder = resources.files("auditpack.reports")
     env = Environment(loader=FileSystemLoader(str(folder)), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(when=_when, value=_value, size=_size, details=safe_details, inline=_inline)
+    env.filters.update(when=_when, value=_value, size=_size, details=safe_details, inline=_inline,
+                       event_label=base_name)
     env.globals.update(
         CONTROL_STATUS_LABEL=CONTROL_STATUS_LABEL,
         FINDING_STATUS_LABEL=FINDING_STATUS_LABEL,
@@ -465,6 +475,8 @@ def _environment():
         check_id_of=check_id_of,
         PDF_EVIDENCE_PER_CHECK=PDF_EVIDENCE_PER_CHECK,
         PDF_EVIDENCE_INDEX_MAX=PDF_EVIDENCE_INDEX_MAX,
+        CAPABILITIES=CAPABILITIES,
+        CAPABILITY_WORDS=CAPABILITY_WORDS,
     )
     return env
 
@@ -479,6 +491,6 @@ def render_report_pieces(report: Report, medium: str) -> Iterator[str]:
     tens of MB at 60,000 findings)."""
     if medium not in ("html", "pdf"):
         raise ValueError(f"unknown medium {medium!r}")
-    template = _environment().get_template("report.html.j2")
+    template = environment().get_template("report.html.j2")
     return template.generate(r=report, a=report.assessment, medium=medium, pdf=medium == "pdf",
                              cap=report.settings.pdf_findings_per_control)
