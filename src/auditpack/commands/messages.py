@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from auditpack.errors import (
     AccountsOutsideOrganization,
+    DocumentationKey,
+    KeyOfAnotherAccount,
+    LookbackBeyondHistory,
     NoAccountInScope,
     NoCredentials,
+    NotAnAccessKeyId,
+    NotATrailLocation,
     OrganizationUnavailable,
     OutputIsInput,
     OutputNotAPack,
     OverlappingPacks,
     RegionsUnavailable,
+    TrailBucketNotFound,
     UserError,
 )
 
@@ -42,5 +48,13 @@ def describe(error: UserError) -> str:
             return f"{error}; give each machine a disjoint --accounts subset"
         case OutputIsInput():
             return f"{error.path}: --out must not be one of the packs being merged"
+        case NotAnAccessKeyId() | DocumentationKey():
+            return f"--access-key-id: {error}"
+        case KeyOfAnotherAccount():
+            return f"{error} (--profile)"
+        case LookbackBeyondHistory():
+            return f"--days: {error}; add --trail-bucket s3://BUCKET/PREFIX, or use --days {error.history} or less"
+        case NotATrailLocation() | TrailBucketNotFound():
+            return f"--trail-bucket: {error}"
         case _:
             return str(error)

@@ -34,10 +34,13 @@ from auditpack.render import RenderContext, chosen_formats, write_outputs
 
 
 class PackBuilder:
-    """One pack on its way to ``out``. Use as a context manager: leaving it by an exception abandons it."""
+    """One pack on its way to ``out``. Use as a context manager: leaving it by an exception abandons it.
 
-    def __init__(self, out: Path) -> None:
-        if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "assessment.json").exists())):
+    ``record`` names the file that makes a folder a pack of this kind (``assessment.json``; an incident pack's
+    ``incident.json``): an existing folder without it is never replaced."""
+
+    def __init__(self, out: Path, record: str = "assessment.json") -> None:
+        if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / record).exists())):
             raise OutputNotAPack(out)
         self.out = out
         self.path = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
@@ -108,12 +111,21 @@ class PackBuilder:
         self._producers.update(producers_from(written, self.path))
         return written
 
+    def wrote(self, paths: Iterable[Path], producer: str) -> None:
+        """Files a caller wrote into the pack itself (an incident pack's outputs), and what produced them."""
+        self._producers.update({Path(p).resolve().relative_to(self.path.resolve()).as_posix(): producer
+                                for p in paths})
+
     def seal(self, assessment: Assessment, sealed_by: str) -> dict[str, Any]:
         """``manifest.json`` and ``SHA256SUMS`` over every file, reusing the digests already known."""
+        return self.seal_run(assessment.run.id, assessment.tool.version, sealed_by)
+
+    def seal_run(self, run_id: str, tool_version: str, sealed_by: str) -> dict[str, Any]:
+        """The seal of any pack: its run and the tool that made it, then every file's digest."""
         for stale in (MANIFEST, SUMS):
             (self.path / stale).unlink(missing_ok=True)
         return seal(self.path, self._producers, known={**self._known, **self.recorder.files},
-                    run_id=assessment.run.id, tool_version=assessment.tool.version, sealed_by=sealed_by)
+                    run_id=run_id, tool_version=tool_version, sealed_by=sealed_by)
 
     def publish(self) -> Path:
         """Move the finished pack into place. A pack already there is set aside first and deleted only once
