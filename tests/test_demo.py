@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from tests.helpers import load_assessment, run_cli
@@ -20,6 +21,19 @@ def test_demo_scans_an_emulated_organization_with_waivers_and_a_previous_run(tmp
     assert [w["state"] for w in assessment["waivers"]] == ["active", "expired", "stale"]
     assert any(f["status"] == "waived" for f in assessment["findings"])
     comparison = assessment["comparison"]
-    # monitoring fixes GuardDuty and adds an unreviewed trail (2 failures); identity adds a console user without MFA
-    assert len(comparison["resolved"]) == 1 and len(comparison["new_failures"]) == 3
+    # monitoring fixes GuardDuty and adds an unreviewed trail (2 failures); identity adds a console user without
+    # MFA; the leaked key is used (its activity fails) and the user it created is an administrator
+    findings = {f["id"]: (f["check_id"], f["resource"]["name"]) for f in assessment["findings"]}
+    new = {findings[i][0] for i in comparison["new_failures"]}
+    assert len(comparison["resolved"]) == 1 and len(comparison["new_failures"]) == 5
+    assert {"leaked_key_no_suspicious_activity", "iam_user_no_direct_admin"} <= new
     assert (tmp_path / "auditpack-demo-previous" / "assessment.json").is_file()
+
+    incident_pack = tmp_path / "auditpack-demo-incident"
+    assert "Incident pack: auditpack-demo-incident (verdict flagged" in result.stderr
+    assert run_cli(capsys, "verify", str(incident_pack)).code == 0
+    incident = json.loads((incident_pack / "incident.json").read_text())
+    assert incident["owner"]["user"] == "ci-deployer" and incident["trail_logs"] == "s3://org-trail-logs"
+    compute = [e for e in incident["timeline"] if e["flag"] == "compute-in-unused-region"]
+    assert {e["region"] for e in compute} == {"ap-southeast-1"} and len(compute) == 2
+    assert [f["name"] for f in incident["followed"] if f["kind"] == "user"] == ["backup-svc"]
