@@ -256,3 +256,32 @@ def test_service_control_policies_narrow_a_member_accounts_blast_radius(aws, out
     assert held(found) == set(CAPABILITIES) - {"launch-compute"}, "the SCP denies every launch action"
     [radius] = found["details"]["blast_radius"]
     assert any(s.startswith("service control policy no-compute") for s in radius["evaluated"])
+
+
+def test_the_reports_ia_5_7_section_shows_each_leaked_keys_reach_and_activity(aws, out_dir, capsys):
+    story = Story()
+    story.leak("deployer", doc({"Effect": "Allow", "Action": ["iam:CreateAccessKey", "ec2:RunInstances"],
+                                "Resource": "*"}))
+    story.leak("reader", doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}))
+    bot = story.caller("deployer", "198.51.100.23")
+    seed_history([record(bot, "CreateAccessKey", source="iam", region=REGION, request={"userName": "deployer"},
+                         when=datetime.now(UTC) - timedelta(days=2))])
+
+    result = scan(out_dir, capsys, formats="json,html")
+
+    assert result.code == 1, result.stderr
+    html = (out_dir / "report.html").read_text()
+    section = html[html.index("Leaked access keys: what each could do, and what it did"):]
+    section = section[:section.index("Failing resources")]
+    for name in ("deployer", "reader"):
+        masked = f"{story.keys[name][:4]}…{story.keys[name][-4:]}"
+        assert f"Access key <span class=\"mono\">{masked}</span>" in section, f"{name}'s key has its own block"
+    deployer = section[section.index(f"{story.keys['deployer'][-4:]}</span>"):]
+    deployer = deployer[:deployer.index("</div>")]
+    assert "1 flagged" in deployer and "CreateAccessKey" in deployer and "198.51.100.23" in deployer
+    yes = deployer.count('class="cap-yes"')
+    assert yes == 2, "create-principals-or-keys and launch-compute, nothing else"
+    reader = section[section.index(f"{story.keys['reader'][-4:]}</span>"):]
+    reader = reader[:reader.index("</div>")]
+    assert "flagged</span>" not in reader and reader.count('class="cap-yes"') == 1
+    assert_never_written(story.secrets, out_dir, texts=[result.stdout, result.stderr])
