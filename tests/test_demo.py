@@ -5,7 +5,17 @@ from __future__ import annotations
 import json
 import re
 
+from pypdf import PdfReader
+
+from auditpack.emulator.seeding import secrets
 from tests.helpers import load_assessment, run_cli
+from tests.secretsearch import assert_never_written
+
+# Every made-up secret the demo plants, and the shape of any access key id written whole (the leaked key, the
+# key the bot created: random ids the test cannot know, so it looks for the class).
+PLANTED = [v for k, v in vars(secrets).items() if k.isupper() and isinstance(v, str) and len(v) >= 16
+           and k not in ("DOC_KEY_ID", "ROLE_POLICY")]
+WHOLE_KEY_ID = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
 
 
 def test_demo_scans_an_emulated_organization_with_waivers_and_a_previous_run(tmp_path, capsys, monkeypatch):
@@ -37,3 +47,11 @@ def test_demo_scans_an_emulated_organization_with_waivers_and_a_previous_run(tmp
     compute = [e for e in incident["timeline"] if e["flag"] == "compute-in-unused-region"]
     assert {e["region"] for e in compute} == {"ap-southeast-1"} and len(compute) == 2
     assert [f["name"] for f in incident["followed"] if f["kind"] == "user"] == ["backup-svc"]
+
+    pdf_text = " ".join(page.extract_text() for pdf in sorted(tmp_path.rglob("*.pdf"))
+                        for page in PdfReader(pdf).pages)  # their streams are compressed: search their text
+    assert "Containment checklist" in pdf_text, "the incident PDF was read"
+    assert_never_written(PLANTED, tmp_path, texts=[result.stdout, result.stderr, pdf_text])
+    whole = [str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()
+             and WHOLE_KEY_ID.search(p.read_bytes().decode("utf-8", "replace"))]
+    assert not whole and not WHOLE_KEY_ID.search(result.stdout + result.stderr + pdf_text), whole

@@ -110,7 +110,7 @@ def test_the_incident_pack_tells_what_the_key_could_do_did_and_created(leaked, o
     for heading in ("Summary", "Timeline", "What the key can do", "What it created", "Containment checklist"):
         assert heading in text
     assert f"launched compute where the account runs none (in {story.UNUSED_REGION}: " in " ".join(text.split())
-    assert_never_written(key.planted, out_dir, texts=[result.stdout, result.stderr])
+    assert_never_written(key.planted, out_dir, texts=[result.stdout, result.stderr, text])  # PDF: its text
 
 
 def test_a_key_of_another_account_is_named_and_refused(aws, out_dir, capsys):
