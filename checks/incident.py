@@ -18,6 +18,7 @@ from auditpack.resources.base import secret_source_types
 from auditpack.resources.iam import AccessKey, UserPolicies
 from auditpack.resources.inventory import InventoryView
 from auditpack.resources.key_activity import LOOKBACK_DAYS, MAX_FLAGGED_LISTED
+from auditpack.resources.key_owners import KeyOwner
 from auditpack.resources.leaked_keys import LeakedKey
 
 QUARANTINE_POLICIES = tuple(f"arn:aws:iam::aws:policy/{name}" for name in (
@@ -86,7 +87,9 @@ def _flagged_words(key: LeakedKey) -> str:
 @check(
     id="leaked_key_no_suspicious_activity",
     title="Leaked access keys show no sign of abuse in CloudTrail",
-    resources=["iam.leaked_keys", *sorted(f"{source}.key_owners" for source in secret_source_types())],
+    # The secret sources too: an account where no key was found cites what was searched.
+    resources=["iam.leaked_keys", *sorted(f"{source}.key_owners" for source in secret_source_types()),
+               *sorted(secret_source_types())],
     severity="critical",
     remediation="Treat the key as used by an attacker: deactivate it, then follow the containment checklist of "
     "auditpack incident --access-key-id ... (replace the key, delete it, remove what it created, review the "
@@ -99,11 +102,24 @@ def leaked_key_no_suspicious_activity(view: InventoryView, params: dict[str, Any
     creation (CreateUser, CreateAccessKey, CreateLoginProfile, CreateRole, Attach/Put*Policy), compute in a
     region where no other identity launches any (RunInstances, CreateFunction), defense evasion (StopLogging,
     DeleteTrail, UpdateTrail, DeleteDetector, PutEventSelectors), or GetCallerIdentity from an address the key
-    had not used before. A key whose history could not be read in some region is an error, never a pass."""
+    had not used before. A key whose history could not be read in some region is an error, never a pass; so is
+    a leaked key that neither sts:GetAccessKeyInfo nor the IAM lookup could place in an account."""
     keys = [k for k in view.get("iam.leaked_keys") if isinstance(k, LeakedKey)]
-    if not keys:
+    read = {k.key_id for k in keys}
+    unplaced: dict[str, KeyOwner] = {}  # whose key is unknown: neither STS nor IAM could say
+    for source in sorted(secret_source_types()):
+        for owner in view.get(f"{source}.key_owners"):
+            if (isinstance(owner, KeyOwner) and owner.lookup_error and owner.owner_account is None
+                    and owner.key_id not in read):
+                unplaced.setdefault(owner.key_id, owner)
+    for owner in unplaced.values():
+        yield Result.of(Status.ERROR, owner, f"Leaked key {owner.name} could not be placed: sts:GetAccessKeyInfo "
+                        f"and the IAM lookup failed ({owner.lookup_error}), so whether it is this account's key, "
+                        "and what it did, are unknown.")
+    if not keys and not unplaced:
+        searched = sorted({e for source in secret_source_types() for r in view.get(source) for e in r.evidence})
         yield Result(Status.NOT_APPLICABLE, _account(view), "No access key of this account was found leaked in "
-                     "the secret sources scanned.", "global")
+                     "the secret sources scanned.", "global", evidence=searched)
         return
     for key in keys:
         activity = key.activity
@@ -114,14 +130,14 @@ def leaked_key_no_suspicious_activity(view: InventoryView, params: dict[str, Any
         if activity.flagged_count:
             listed = "" if activity.flagged_count <= MAX_FLAGGED_LISTED else " (the first are listed in details)"
             also = f"; its history could not be read in {unread}" if unread else ""
-            yield Result.of(Status.FAIL, key, f"Leaked key {key.name} of IAM user {key.user} made "
+            yield Result.of(Status.FAIL, key, f"Leaked key {key.name} of {key.who} made "
                             f"{activity.flagged_count} flagged call{'s' if activity.flagged_count != 1 else ''} "
                             f"{window}{listed}: {_flagged_words(key)}{also}.", details=details)
         elif unread:
-            yield Result.of(Status.ERROR, key, f"The activity of leaked key {key.name} of IAM user {key.user} could "
+            yield Result.of(Status.ERROR, key, f"The activity of leaked key {key.name} of {key.who} could "
                             f"not be read in {unread}; {activity.event_count} call(s) read elsewhere, none flagged.",
                             details=details)
         else:
-            yield Result.of(Status.PASS, key, f"Leaked key {key.name} of IAM user {key.user} made "
+            yield Result.of(Status.PASS, key, f"Leaked key {key.name} of {key.who} made "
                             f"{activity.event_count} call(s) {window} in the regions read "
                             f"({', '.join(activity.regions_read)}), none flagged.", details=details)

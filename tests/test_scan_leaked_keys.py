@@ -285,3 +285,23 @@ def test_the_reports_ia_5_7_section_shows_each_leaked_keys_reach_and_activity(aw
     reader = reader[:reader.index("</div>")]
     assert "flagged</span>" not in reader and reader.count('class="cap-yes"') == 1
     assert_never_written(story.secrets, out_dir, texts=[result.stdout, result.stderr])
+
+
+def test_a_key_no_lookup_can_place_is_an_error_and_a_denied_user_lookup_still_reads_its_history(
+        aws, out_dir, tmp_path, capsys, monkeypatch):
+    story = Story()
+    story.leak("deployer", doc({"Effect": "Allow", "Action": "iam:CreateUser", "Resource": "*"}))
+    seed_history([record(story.caller("deployer", "198.51.100.23"), "CreateUser", source="iam", region=REGION,
+                         request={"userName": "x"}, when=datetime.now(UTC) - timedelta(days=2))])
+
+    with api_calls(monkeypatch, deny={"GetAccessKeyLastUsed": "AccessDenied"}):
+        scan(out_dir, capsys, control="IR-4")
+    [used] = findings_of(out_dir, "leaked_key_no_suspicious_activity").values()
+    assert used["status"] == "fail" and "of an IAM user that could not be looked up (AccessDenied) made 1 flagged" \
+        in used["message"]
+
+    with api_calls(monkeypatch, deny={"GetAccessKeyLastUsed": "AccessDenied", "GetAccessKeyInfo": "AccessDenied"}):
+        result = scan(tmp_path / "unplaced", capsys, control="IR-4")
+    [unplaced] = findings_of(tmp_path / "unplaced", "leaked_key_no_suspicious_activity").values()
+    assert unplaced["status"] == "error" and "could not be placed" in unplaced["message"]
+    assert_never_written(story.secrets, out_dir, tmp_path, texts=[result.stdout, result.stderr])

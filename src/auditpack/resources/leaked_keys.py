@@ -46,8 +46,16 @@ class LeakedKey(AwsResource):
     cfn_type: ClassVar[str] = "AWS::IAM::AccessKey"
 
     key_id: str = Field(repr=False, exclude=True)  # joins with detections in memory; never written
-    user: str
+    user: str  # empty when the IAM lookup failed but sts:GetAccessKeyInfo placed the key in this account
     activity: KeyActivity
+    lookup_error: str | None = None  # why the user is unknown
+
+    @property
+    def who(self) -> str:
+        """Whose key, for a finding's message: the user, or why the user is unknown."""
+        if self.user:
+            return f"IAM user {self.user}"
+        return f"an IAM user that could not be looked up ({self.lookup_error or 'unknown'})"
 
 
 def lookback_days(ctx: Reader) -> int:
@@ -72,7 +80,10 @@ def activity_of(ctx: Reader, key_id: str, start: datetime, end: datetime, days: 
 def leaked_keys(ctx: Reader) -> list[LeakedKey]:
     owners: dict[str, KeyOwner] = {}
     for owner in ctx.need_matching("*.key_owners"):
-        if isinstance(owner, KeyOwner) and owner.user and owner.owner_account in (None, ctx.account):
+        # A key of this account: its user is known, or sts:GetAccessKeyInfo said so when the IAM lookup failed
+        # (its history is read by key id, so a denied user lookup does not hide what the key did).
+        if isinstance(owner, KeyOwner) and owner.owner_account in (None, ctx.account) and (
+                owner.user or owner.owner_account == ctx.account):
             owners.setdefault(owner.key_id, owner)
     days = lookback_days(ctx)
     end = datetime.now(UTC)
@@ -81,7 +92,8 @@ def leaked_keys(ctx: Reader) -> list[LeakedKey]:
     for key_id, owner in sorted(owners.items()):
         activity, evidence = activity_of(ctx, key_id, start, end, days)
         out.append(LeakedKey(arn=owner.arn, name=owner.name, account=ctx.account, region=GLOBAL_REGION,
-                             evidence=tuple(evidence), key_id=key_id, user=owner.user or "", activity=activity))
+                             evidence=tuple(evidence), key_id=key_id, user=owner.user or "", activity=activity,
+                             lookup_error=None if owner.user else owner.lookup_error))
     return out
 
 
