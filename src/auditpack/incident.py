@@ -82,6 +82,7 @@ class IncidentOptions:
     trail_bucket: str | None = None
     out: Path = Path("auditpack-incident")
     profile: str | None = None
+    overwrite: bool = False  # replace an incident pack already at ``out`` (as ``scan --overwrite``)
 
 
 def policy(location: trail_logs.TrailLocation | None = None) -> dict[str, Any]:
@@ -365,7 +366,8 @@ def run_incident(options: IncidentOptions, say: Say = lambda _line: None) -> tup
     key_id, location = validated(options)
     settings = CollectionSettings()
     started = datetime.now(UTC)
-    with PackBuilder(options.out, record=JSON) as pack:  # before any AWS call: every call is evidence
+    # Before any AWS call: every call is evidence.
+    with PackBuilder(options.out, overwrite=options.overwrite, record=JSON) as pack:
         session = open_session(options.profile)
         home = session.region_name or "us-east-1"
 

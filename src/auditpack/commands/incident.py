@@ -33,6 +33,8 @@ def arguments(p: argparse.ArgumentParser) -> None:
                    help="also read the trail's delivered log files there (older history, data events)")
     p.add_argument("--out", type=Path, default=Path("auditpack-incident"), metavar="DIR",
                    help="where to write the incident pack (default: ./auditpack-incident)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an incident pack already at --out (never a folder that is not one)")
     p.add_argument("--profile", metavar="P", help="AWS profile of the key's account (default: the standard chain)")
     p.add_argument("--quiet", action="store_true", help="print the containment checklist only")
 
@@ -52,14 +54,19 @@ def print_checklist(incident, stream=None) -> None:
          "what it did in every region (and in the trail's log files with --trail-bucket), what it created, and "
          "the containment steps; writes a sealed incident pack. Exit 0 nothing flagged, 1 flagged activity, 2 bad "
          "input (a malformed key id, a key of another account, a bad bucket URL), 3 the activity could not be "
-         "read in full.", arguments=arguments)
+         "read in full.",
+         examples=("auditpack incident --access-key-id AKIA... --out incident-2026-11-28",
+                   "auditpack incident --access-key-id AKIA... --days 180 --trail-bucket s3://org-trail-logs",
+                   "auditpack permissions --incident > incident-policy.json"),
+         arguments=arguments)
 def run(args: argparse.Namespace) -> int:
     from auditpack.commands.exitcodes import incident_exit_code
     from auditpack.incident import IncidentOptions, run_incident
 
     console = Console(quiet=args.quiet)
     options = IncidentOptions(access_key_id=args.access_key_id, days=args.days, regions=args.region,
-                              trail_bucket=args.trail_bucket, out=args.out, profile=args.profile)
+                              trail_bucket=args.trail_bucket, out=args.out, profile=args.profile,
+                              overwrite=args.overwrite)
     incident, pack = run_incident(options, console.line)
     console.line(f"\nVerdict: {incident.verdict.value}: {incident.activity.event_count} call(s) of {incident.key} "
                  f"read, {incident.activity.flagged_count} flagged"

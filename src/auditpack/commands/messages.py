@@ -9,7 +9,10 @@ from __future__ import annotations
 from auditpack.errors import (
     AccountsOutsideOrganization,
     DocumentationKey,
+    KeyFilesExist,
     KeyOfAnotherAccount,
+    KeyTooOpen,
+    KeyUnusable,
     LookbackBeyondHistory,
     NoAccountInScope,
     NoCredentials,
@@ -18,7 +21,10 @@ from auditpack.errors import (
     OrganizationUnavailable,
     OutputIsInput,
     OutputNotAPack,
+    OutputUnusable,
     OverlappingPacks,
+    PackExists,
+    PreviousPackAltered,
     RegionsUnavailable,
     TrailBucketNotFound,
     UserError,
@@ -42,8 +48,10 @@ def describe(error: UserError) -> str:
             return f"--accounts: {error}"
         case NoAccountInScope():
             return "no account left to scan: --accounts selects none of the accounts in scope"
-        case OutputNotAPack():
+        case OutputNotAPack() | OutputUnusable():
             return f"{error}; choose another --out"
+        case PackExists():
+            return f"{error}; pass --overwrite to replace it, or choose another --out"
         case OverlappingPacks():
             return f"{error}; give each machine a disjoint --accounts subset"
         case OutputIsInput():
@@ -56,5 +64,15 @@ def describe(error: UserError) -> str:
             return f"--days: {error}; add --trail-bucket s3://BUCKET/PREFIX, or use --days {error.history} or less"
         case NotATrailLocation() | TrailBucketNotFound():
             return f"--trail-bucket: {error}"
+        case KeyTooOpen():
+            return f"--sign-key: {error}; chmod 600 {error.path}"
+        case KeyUnusable(role="private"):
+            return f"--sign-key: {error}"
+        case KeyUnusable():
+            return f"--key: {error}"
+        case KeyFilesExist():
+            return f"{error}; choose another DIR"
+        case PreviousPackAltered():
+            return f"--previous: {error}"
         case _:
             return str(error)

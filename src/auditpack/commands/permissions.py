@@ -51,7 +51,14 @@ def incident_policy(trail_bucket: str | None) -> int:
     return 0
 
 
-@command("permissions", help="print the read-only IAM policy a scan needs", arguments=arguments)
+@command("permissions", help="print the read-only IAM policy a scan needs (--incident: what auditpack incident needs)",
+         description="Print the IAM policy a scan needs, derived from what each check's collectors call: only "
+         "read operations. With --org, also what the management account needs to list the Organization and "
+         "assume the role in each account. With --incident, the policy of 'auditpack incident' instead.",
+         examples=("auditpack permissions > auditpack-policy.json", "auditpack permissions --control 'IA-5(7)'",
+                   "auditpack permissions --org --role-name AuditRole",
+                   "auditpack permissions --incident --trail-bucket s3://org-trail-logs"),
+         arguments=arguments)
 def run(args: argparse.Namespace) -> int:
     if args.incident:
         return incident_policy(args.trail_bucket)

@@ -12,7 +12,11 @@ def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--incident", action="store_true", help="the schema of an incident pack's incident.json")
 
 
-@command("schema", help="print the JSON Schema of assessment.json (--incident: of incident.json)", arguments=arguments)
+@command("schema", help="print the JSON Schema of assessment.json (--incident: of incident.json)",
+         description="Print the JSON Schema (draft 2020-12) of assessment.json, for a GRC system that ingests it; "
+         "with --incident, of an incident pack's incident.json.",
+         examples=("auditpack schema > assessment.schema.json", "auditpack schema --incident > incident.schema.json"),
+         arguments=arguments)
 def run(args: argparse.Namespace) -> int:
     if args.incident:
         from auditpack.render.incident import json_schema

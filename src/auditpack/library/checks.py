@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from cerberus import SchemaError, Validator
 
+from auditpack.library.yamlfile import Problem
 from auditpack.models import ResourceRef, Severity, Status
 from auditpack.registry import Registry
 from auditpack.resources.base import COLLECTORS, permissions_for
@@ -74,6 +75,14 @@ class CheckSpec:
     def permissions(self) -> tuple[str, ...]:
         """The IAM actions its collectors call, dependencies first: what ``auditpack permissions`` grants."""
         return permissions_for(self.reads)
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        """The AWS services whose resources it judges (``lambda``): what ``--service`` selects on. A lookup
+        that enriches another resource it reads (who owns a key found in a function) is not one of them."""
+        specs = [COLLECTORS[r] for r in self.resources if r in COLLECTORS]
+        judged = [s for s in specs if not set(s.needs) & set(self.resources)]
+        return tuple(dict.fromkeys(s.service for s in judged))
 
     @property
     def module(self) -> str:
@@ -169,3 +178,19 @@ def check_problems(spec: CheckSpec) -> list[str]:
         if not valid:
             problems.append(f"{where}: the default of parameter {name} does not meet its own schema")
     return problems
+
+
+def parameter_schemas(specs: Iterable[CheckSpec], problems: list[Problem]) -> dict[str, dict[str, Any]]:
+    """Each parameter's schema by name. Checks may share a parameter (one inactivity period for keys and
+    secrets), and then it is one fact: two checks declaring it differently is a problem."""
+    schemas: dict[str, dict[str, Any]] = {}
+    owner: dict[str, str] = {}
+    for spec in specs:
+        for name, rule in spec.params.items():
+            if name in schemas and schemas[name] != rule:
+                problems.append(Problem(f"check {spec.id} ({spec.module}): parameter {name} is declared "
+                                        f"differently by check {owner[name]}"))
+                continue
+            schemas.setdefault(name, rule)
+            owner.setdefault(name, spec.id)
+    return schemas

@@ -18,11 +18,13 @@ from types import TracebackType
 from typing import Any
 
 from auditpack.collect.evidence import EvidenceRecorder, evidence_in
-from auditpack.errors import OutputNotAPack
+from auditpack.errors import OutputNotAPack, OutputUnusable, PackExists
 from auditpack.library.config import Config
 from auditpack.models import Assessment, EvidenceFile
+from auditpack.pack.chain import ChainLink
 from auditpack.pack.seal import (
     MANIFEST,
+    SIGNATURE,
     SUMS,
     evidence_from_manifest,
     producers_from,
@@ -30,21 +32,46 @@ from auditpack.pack.seal import (
     seal,
     sha256_file,
 )
+from auditpack.pack.signing import SigningKey, write_signature
+from auditpack.progress import SILENT, Progress
 from auditpack.render import RenderContext, chosen_formats, write_outputs
+
+
+def check_destination(out: Path, overwrite: bool, record: str = "assessment.json") -> None:
+    """Refuse a destination that cannot take the pack, with the reason; a pack already there needs
+    ``overwrite``. ``record`` names the file that makes a folder a pack of this kind (``assessment.json``; an
+    incident pack's ``incident.json``): a folder without it is never replaced."""
+    if out.exists() and not out.is_dir():
+        raise OutputNotAPack(out, "is a file, not a folder")
+    parent = next((p for p in [out, *out.parents] if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise OutputUnusable(out, f"{parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputUnusable(out, f"{parent} is not writable")
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / record).exists():
+            raise OutputNotAPack(out)
+        if not overwrite:
+            manifest = read_manifest(out) or {}
+            raise PackExists(out, manifest.get("run_id") or None, manifest.get("sealed_at") or None)
 
 
 class PackBuilder:
     """One pack on its way to ``out``. Use as a context manager: leaving it by an exception abandons it.
 
-    ``record`` names the file that makes a folder a pack of this kind (``assessment.json``; an incident pack's
-    ``incident.json``): an existing folder without it is never replaced."""
+    Whether ``out`` can take a pack is settled here, before anything is collected: a file or a foreign folder
+    in the way, a folder that cannot be written, or a pack already there (replaced only with ``overwrite``)
+    is a ``UserError`` naming the problem. ``record`` names the file that makes a folder a pack of this kind
+    (``check_destination``)."""
 
-    def __init__(self, out: Path, record: str = "assessment.json") -> None:
-        if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / record).exists())):
-            raise OutputNotAPack(out)
+    def __init__(self, out: Path, *, overwrite: bool = False, record: str = "assessment.json") -> None:
         self.out = out
+        check_destination(out, overwrite, record)
         self.path = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
-        self.path.mkdir(parents=True, exist_ok=False)
+        try:
+            self.path.mkdir(parents=True, exist_ok=False)
+        except OSError as exc:
+            raise OutputUnusable(out, exc.strerror or type(exc).__name__) from None
         self.recorder = EvidenceRecorder(self.path)
         self._known: dict[str, EvidenceFile] = {}  # carried or found files, with their digests
         self._producers: dict[str, str] = {}
@@ -96,7 +123,8 @@ class PackBuilder:
     # -- write, seal, publish ----------------------------------------------------------------------------
 
     def write(self, assessment: Assessment, config: Config, formats: list[str] | None,
-              extras: dict[str, Any] | None = None) -> dict[str, list[Path]]:
+              extras: dict[str, Any] | None = None, previous: Assessment | None = None,
+              progress: Progress = SILENT) -> dict[str, list[Path]]:
         """Run the named writers (``json`` always) into the pack; returns what each wrote.
 
         The files those writers produce are removed first: a file carried by a hard link is shared with the
@@ -107,7 +135,8 @@ class PackBuilder:
                 self._known.pop(name, None)
         evidence = self.evidence()
         written = write_outputs(assessment, RenderContext(pack=self.path, config=config, evidence=evidence,
-                                                          extras=extras or {}), formats)
+                                                          extras=extras or {}, previous=previous), formats,
+                                 progress)
         self._producers.update(producers_from(written, self.path))
         return written
 
@@ -116,16 +145,33 @@ class PackBuilder:
         self._producers.update({Path(p).resolve().relative_to(self.path.resolve()).as_posix(): producer
                                 for p in paths})
 
-    def seal(self, assessment: Assessment, sealed_by: str) -> dict[str, Any]:
-        """``manifest.json`` and ``SHA256SUMS`` over every file, reusing the digests already known."""
-        return self.seal_run(assessment.run.id, assessment.tool.version, sealed_by)
+    def seal(self, assessment: Assessment, sealed_by: str, *, sign_with: SigningKey | None = None,
+             follows: ChainLink | None = None) -> dict[str, Any]:
+        """``manifest.json`` (with the link to the pack this one follows) and ``SHA256SUMS`` over every file,
+        reusing the digests already known; then, given a key, ``pack.sig.json`` over all of them. A signature
+        carried from an older state of the pack never survives a new seal."""
+        manifest = self.seal_run(assessment.run.id, assessment.tool.version, sealed_by, follows=follows)
+        if sign_with is not None:
+            digests = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
+            digests.update({name: sha256_file(self.path / name) for name in (MANIFEST, SUMS)})
+            write_signature(self.path / SIGNATURE, sign_with, digests, {
+                "run_id": assessment.run.id,
+                "tool": manifest["tool"],
+                "sealed_by": sealed_by,
+                "sealed_at": manifest["sealed_at"],
+                "previous": manifest.get("previous"),
+            })
+        return manifest
 
-    def seal_run(self, run_id: str, tool_version: str, sealed_by: str) -> dict[str, Any]:
-        """The seal of any pack: its run and the tool that made it, then every file's digest."""
-        for stale in (MANIFEST, SUMS):
+    def seal_run(self, run_id: str, tool_version: str, sealed_by: str, *,
+                 follows: ChainLink | None = None) -> dict[str, Any]:
+        """The seal of any pack (an incident pack has no assessment): its run and the tool that made it, then
+        every file's digest. Whatever was sealed before, its signature included, is removed first."""
+        for stale in (MANIFEST, SUMS, SIGNATURE):
             (self.path / stale).unlink(missing_ok=True)
         return seal(self.path, self._producers, known={**self._known, **self.recorder.files},
-                    run_id=run_id, tool_version=tool_version, sealed_by=sealed_by)
+                    run_id=run_id, tool_version=tool_version, sealed_by=sealed_by,
+                    follows=follows.record() if follows else None)
 
     def publish(self) -> Path:
         """Move the finished pack into place. A pack already there is set aside first and deleted only once

@@ -2,7 +2,7 @@
 
 A check may put any fact in ``Finding.details``; the pack's own JSON keeps them all for programs. Anything
 else a person or another system reads (the HTML and PDF report, OSCAL, OCSF, ASFF, CSV) gets only details
-whose key says what they are *and* whose value has that shape: a masked form (``AKIA…MPLE`` or eight stars),
+whose key says what they are *and* whose value has that shape: a masked form (``AKIA…MPLE``, ``…MPLE`` or eight stars),
 a keyed fingerprint (``hmac-sha256:`` and 32 hex digits) or a plain number for a count or an age. A value
 that merely claims to be masked is left out, so a check that forgets to mask cannot leak through a report
 or into a SIEM. The secrets checks nest one entry per secret; those masked forms and fingerprints are lifted
@@ -18,9 +18,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from auditpack.leak import BlastRadius, KeyActivity
-from auditpack.resources.secret_source import ACCESS_KEY_ID, mask
+from auditpack.resources.secret_source import ACCESS_KEY_ID, MASKED_SHAPE, mask
 
-MASKED = re.compile(r"^(.{4}….{4}|\*{8})$", re.DOTALL)
 FINGERPRINT = re.compile(r"^hmac-sha256:[0-9a-f]{32}$")
 NUMERIC_SUFFIXES = ("_days", "_hours", "_count", "_age", "_percent")
 MAX_LISTED = 20
@@ -38,7 +37,7 @@ def _safe_value(key: str, value: Any) -> bool:
     if isinstance(value, list):
         return bool(value) and len(value) <= MAX_LISTED and all(_safe_value(key, v) for v in value)
     if _is_masked_key(key):
-        return isinstance(value, str) and bool(MASKED.match(value))
+        return isinstance(value, str) and bool(MASKED_SHAPE.match(value))
     if _is_fingerprint_key(key):
         return isinstance(value, str) and bool(FINGERPRINT.match(value))
     if key.endswith(NUMERIC_SUFFIXES):
@@ -104,7 +103,8 @@ def leaked_key_facts(details: dict[str, Any]) -> list[tuple[str, BlastRadius | N
     for name, model, into in (("blast_radius", BlastRadius, radii), ("activity", KeyActivity, activities)):
         entries = details.get(name)
         for entry in entries if isinstance(entries, list) else []:
-            if not isinstance(entry, dict) or not isinstance(entry.get("key"), str) or not MASKED.match(entry["key"]):
+            key = entry.get("key") if isinstance(entry, dict) else None
+            if not isinstance(key, str) or not MASKED_SHAPE.match(key):
                 continue  # judged as written: a key id where its mask belongs is left out, not repaired
             try:
                 parsed = model.model_validate(_scrubbed(entry))
