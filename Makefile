@@ -56,4 +56,4 @@ bench: sysdeps $(BIN)/.installed
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) auditpack-demo auditpack-demo-previous build dist *.egg-info src/*.egg-info
+	rm -rf $(VENV) auditpack-demo auditpack-demo-previous auditpack-demo-incident build dist *.egg-info src/*.egg-info

@@ -99,7 +99,7 @@ def plan_for_registered_checks() -> NeedsPlan:
     from auditpack.resources.base import calls_allowed_by, required_collectors
 
     library = load_library(None, None, formats=FORMATS.names())
-    resource_types = sorted({r for spec in library.checks.values() for r in spec.resources})
+    resource_types = sorted({r for spec in library.checks.values() for r in spec.reads})
     plan = NeedsPlan()
     seen_replacements: set[tuple[str, tuple[str, ...]]] = set()
     for spec in required_collectors(resource_types):

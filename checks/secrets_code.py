@@ -16,6 +16,7 @@ from auditpack.library.checks import Result, check
 from auditpack.models import Status
 from auditpack.resources.inventory import InventoryView
 from auditpack.resources.lambda_code import MAX_MEMBER, MAX_PACKAGE, MAX_TEXT
+from auditpack.resources.leaked_keys import ENRICHMENT, leaks_of
 from auditpack.resources.secret_source import SecretScan
 
 from .secrets import judge, key_owners_of
@@ -47,6 +48,7 @@ def _versions(versions: list[str]) -> str:
     title="Lambda function code packages hold no credentials",
     problem="Lambda function code packages hold credentials",
     resources=["lambda.functions", "lambda.code_packages", "lambda.code_packages.key_owners"],
+    enriched_by=ENRICHMENT,
     severity="high",
     remediation="Rotate the credential, remove it from the source, and have the function read it at run time from "
     "Secrets Manager with its execution role; publish a new version and delete the published versions whose "
@@ -58,6 +60,7 @@ def lambda_code_no_secrets(view: InventoryView, params: dict[str, Any]) -> Itera
     """Fails a function when a text file of the package of $LATEST or of any published version holds a credential;
     functions deployed as container images are not applicable (Lambda keeps no package of them)."""
     owners = key_owners_of(view, "lambda.code_packages")
+    leaked = leaks_of(view)
     packages = {p.sha256: (p, scan) for p, scan in view.judged("lambda.code_packages")}
     for fn in view.get("lambda.functions"):
         zips: dict[str, list[str]] = {}
@@ -87,7 +90,7 @@ def lambda_code_no_secrets(view: InventoryView, params: dict[str, Any]) -> Itera
                 skipped.append(f"{where}: {note}" if where and len(found) > 1 else note)
         merged = SecretScan(detections=tuple(detections), error=error)
         evidence = sorted({e for (p, _), _ in found for e in p.evidence})  # type: ignore[misc]
-        result = judge(fn, merged, what, owners)
+        result = judge(fn, merged, what, owners, leaked=leaked)
         result.evidence = sorted({*result.evidence, *evidence})
         yield _note(result, "; ".join(skipped))
 
@@ -97,6 +100,7 @@ def lambda_code_no_secrets(view: InventoryView, params: dict[str, Any]) -> Itera
     title="The account's own Lambda layers hold no credentials",
     problem="The account's own Lambda layers hold credentials",
     resources=["lambda.layer_versions", "lambda.layer_versions.key_owners"],
+    enriched_by=ENRICHMENT,
     severity="high",
     remediation="Rotate the credential, publish a layer version without it and move functions to it, then delete "
     "the layer versions that hold it (functions keep a deleted version until they are updated).",
@@ -107,9 +111,11 @@ def lambda_layer_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iter
     """Fails a layer version of the account when a text file of its content holds a credential; each distinct
     content (CodeSha256) is read once."""
     owners = key_owners_of(view, "lambda.layer_versions")
+    leaked = leaks_of(view)
     for layer, scan in view.judged("lambda.layer_versions"):
         what = f"layer version {layer.name} ({layer.region})"
         if layer.not_read:
             yield Result.of(Status.ERROR, layer, f"Could not judge {what}: {layer.not_read}.")
             continue
-        yield _note(judge(layer, scan, what, owners), layer.text.describe_skipped(params[MAX_MEMBER], params[MAX_TEXT]))
+        skipped = layer.text.describe_skipped(params[MAX_MEMBER], params[MAX_TEXT])
+        yield _note(judge(layer, scan, what, owners, leaked=leaked), skipped)

@@ -9,6 +9,7 @@ from typing import Any
 from auditpack.library.checks import Result, check
 from auditpack.models import Status
 from auditpack.resources.inventory import InventoryView
+from auditpack.resources.leaked_keys import ENRICHMENT, leaks_of
 from auditpack.resources.s3 import MAX_BYTES, MAX_KEYS
 
 from .secrets import judge, key_owners_of
@@ -31,6 +32,7 @@ def _notes(bucket: Any, params: dict[str, Any]) -> list[str]:
     title="S3 buckets hold no credential files",
     problem="S3 buckets hold credential files",
     resources=["s3.credential_files", "s3.credential_files.key_owners"],
+    enriched_by=ENRICHMENT,
     severity="high",
     remediation="Rotate every credential in the file, delete the object and its earlier versions, and keep the "
     "values in Secrets Manager (Terraform state in a private, encrypted backend); turn Block Public Access on if "
@@ -43,12 +45,13 @@ def s3_no_credential_files(view: InventoryView, params: dict[str, Any]) -> Itera
     *.tfstate, .npmrc, .pypirc, .git-credentials, config.json ...) whose content holds a credential, saying whether
     the bucket is publicly readable; a listing that reached the cap is said in the result, never passed silently."""
     owners = key_owners_of(view, "s3.credential_files")
+    leaked = leaks_of(view)
     for bucket, scan in view.judged("s3.credential_files"):
         what = f"bucket {bucket.name} ({bucket.region})"
         if bucket.read_error:
             yield Result.of(Status.ERROR, bucket, f"Could not judge {what}: {bucket.read_error}.")
             continue
-        result = judge(bucket, scan, what, owners)
+        result = judge(bucket, scan, what, owners, leaked=leaked)
         if result.status is Status.PASS and not bucket.files and not bucket.binary:
             result.message = (f"No object named like a credential file among the {bucket.keys_listed} keys listed "
                               f"in {what}.")

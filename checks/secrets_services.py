@@ -14,6 +14,7 @@ from typing import Any
 from auditpack.library.checks import Result, check
 from auditpack.models import Status
 from auditpack.resources.inventory import InventoryView
+from auditpack.resources.leaked_keys import ENRICHMENT, leaks_of
 from auditpack.resources.secret_source import Detection
 
 from .secrets import in_environment, judge, key_owners_of
@@ -28,6 +29,7 @@ def _in_source(d: Detection) -> bool:
     title="SSM documents the account owns hold no credentials",
     problem="SSM documents the account owns hold credentials",
     resources=["ssm.documents", "ssm.documents.key_owners"],
+    enriched_by=ENRICHMENT,
     severity="high",
     remediation="Rotate the credential, then have the document read it at run time (a SecureString parameter "
     "through {{ssm-secure:...}}, or Secrets Manager with the instance role) and publish a new default version; "
@@ -38,8 +40,9 @@ def ssm_document_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iter
     """Fails a document of the account whose default version holds a credential in a command, a script or a
     parameter's default; a parameter resolved from a SecureString or Secrets Manager passes."""
     owners = key_owners_of(view, "ssm.documents")
+    leaked = leaks_of(view)
     for doc, scan in view.judged("ssm.documents"):
-        yield judge(doc, scan, f"document {doc.name} ({doc.region})", owners)
+        yield judge(doc, scan, f"document {doc.name} ({doc.region})", owners, leaked=leaked)
 
 
 @check(
@@ -47,6 +50,7 @@ def ssm_document_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iter
     title="AWS Batch job definitions pass credentials as secrets, not environment variables",
     problem="AWS Batch job definitions pass credentials as plain environment variables",
     resources=["batch.job_definitions", "batch.job_definitions.key_owners"],
+    enriched_by=ENRICHMENT,
     severity="high",
     remediation="Move the value to Secrets Manager or an SSM SecureString and reference it from the container's "
     "`secrets` (valueFrom); register a new revision, deregister the old ones and rotate the credential.",
@@ -56,8 +60,9 @@ def batch_job_definition_no_secrets(view: InventoryView, params: dict[str, Any])
     """Fails an active job definition revision whose container, ECS or EKS properties carry a credential in a
     plain environment variable; `secrets` that reference Secrets Manager or SSM pass."""
     owners = key_owners_of(view, "batch.job_definitions")
+    leaked = leaks_of(view)
     for job, scan in view.judged("batch.job_definitions"):
-        yield judge(job, scan, f"job definition {job.name} ({job.region})", owners)
+        yield judge(job, scan, f"job definition {job.name} ({job.region})", owners, leaked=leaked)
 
 
 @check(
@@ -65,6 +70,7 @@ def batch_job_definition_no_secrets(view: InventoryView, params: dict[str, Any])
     title="Step Functions state machine definitions hold no literal credentials",
     problem="Step Functions state machine definitions hold literal credentials",
     resources=["stepfunctions.state_machines", "stepfunctions.state_machines.key_owners"],
+    enriched_by=ENRICHMENT,
     severity="high",
     remediation="Give HTTP tasks an EventBridge connection (Authentication.ConnectionArn) and other tasks a "
     "Secrets Manager lookup instead of literal values; update the state machine and rotate the credential, which "
@@ -75,8 +81,9 @@ def stepfunctions_definition_no_secrets(view: InventoryView, params: dict[str, A
     """Fails a state machine whose definition writes a credential into a task's parameters or arguments, an HTTP
     task's headers or its authentication; values taken from the input (`.$` paths) pass."""
     owners = key_owners_of(view, "stepfunctions.state_machines")
+    leaked = leaks_of(view)
     for machine, scan in view.judged("stepfunctions.state_machines"):
-        yield judge(machine, scan, f"state machine {machine.name} ({machine.region})", owners)
+        yield judge(machine, scan, f"state machine {machine.name} ({machine.region})", owners, leaked=leaked)
 
 
 @check(
@@ -84,6 +91,7 @@ def stepfunctions_definition_no_secrets(view: InventoryView, params: dict[str, A
     title="Glue jobs hold no credentials in their arguments",
     problem="Glue jobs hold credentials in their arguments",
     resources=["glue.jobs", "glue.jobs.key_owners"],
+    enriched_by=ENRICHMENT,
     severity="high",
     remediation="Have the job read the credential at run time from Secrets Manager (or a Glue connection that "
     "references one) instead of an argument; update the job and rotate the credential.",
@@ -93,8 +101,9 @@ def glue_job_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterator
     """Fails a job whose default or non-overridable arguments hold a credential: both are shown by glue:GetJobs
     and passed to every run."""
     owners = key_owners_of(view, "glue.jobs")
+    leaked = leaks_of(view)
     for job, scan in view.judged("glue.jobs"):
-        yield judge(job, scan, f"job {job.name} ({job.region})", owners)
+        yield judge(job, scan, f"job {job.name} ({job.region})", owners, leaked=leaked)
 
 
 @check(
@@ -102,6 +111,7 @@ def glue_job_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterator
     title="Glue connections reference a Secrets Manager secret instead of storing a password",
     problem="Glue connections store a password instead of referencing a Secrets Manager secret",
     resources=["glue.connections", "glue.connections.key_owners"],
+    enriched_by=ENRICHMENT,
     severity="high",
     remediation="Store the password in Secrets Manager and set the connection's SECRET_ID (or its authentication "
     "configuration's secret) instead of a password; rotate the password the connection held.",
@@ -112,9 +122,10 @@ def glue_connection_no_plaintext_password(view: InventoryView, params: dict[str,
     reference), or whose other properties (a JDBC URL) carry a credential; read with HidePassword, so the password
     itself is never read."""
     owners = key_owners_of(view, "glue.connections")
+    leaked = leaks_of(view)
     for conn, scan in view.judged("glue.connections"):
         what = f"connection {conn.name} ({conn.region})"
-        judged = judge(conn, scan, what, owners)
+        judged = judge(conn, scan, what, owners, leaked=leaked)
         if not conn.stores_password or judged.status is Status.ERROR:
             if judged.status is Status.PASS and conn.secret_reference:
                 judged.message = f"Connection {conn.name} ({conn.region}) references a Secrets Manager secret."
@@ -135,6 +146,7 @@ def glue_connection_no_plaintext_password(view: InventoryView, params: dict[str,
     title="SageMaker notebook lifecycle configurations hold no credentials",
     problem="SageMaker notebook lifecycle configurations hold credentials",
     resources=["sagemaker.lifecycle_configs", "sagemaker.lifecycle_configs.key_owners"],
+    enriched_by=ENRICHMENT,
     severity="high",
     remediation="Have the script fetch the credential at run time from Secrets Manager with the notebook's "
     "execution role; update the lifecycle configuration and rotate the credential.",
@@ -144,8 +156,9 @@ def sagemaker_lifecycle_no_secrets(view: InventoryView, params: dict[str, Any]) 
     """Fails a lifecycle configuration whose OnCreate or OnStart script (base64-decoded) exports a key, sets a
     password or passes one on a command line."""
     owners = key_owners_of(view, "sagemaker.lifecycle_configs")
+    leaked = leaks_of(view)
     for config, scan in view.judged("sagemaker.lifecycle_configs"):
-        yield judge(config, scan, f"lifecycle configuration {config.name} ({config.region})", owners)
+        yield judge(config, scan, f"lifecycle configuration {config.name} ({config.region})", owners, leaked=leaked)
 
 
 @check(
@@ -153,6 +166,7 @@ def sagemaker_lifecycle_no_secrets(view: InventoryView, params: dict[str, Any]) 
     title="API Gateway stage variables hold no credentials",
     problem="API Gateway stage variables hold credentials",
     resources=["apigateway.stages", "apigateway.stages.key_owners"],
+    enriched_by=ENRICHMENT,
     severity="high",
     remediation="Keep the backend's credential in Secrets Manager (read by a Lambda integration or an "
     "authorizer) instead of a stage variable; update the stage and rotate the credential.",
@@ -161,8 +175,9 @@ def sagemaker_lifecycle_no_secrets(view: InventoryView, params: dict[str, Any]) 
 def apigateway_stage_variables_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
     """Fails a REST API stage whose stage variables hold a credential."""
     owners = key_owners_of(view, "apigateway.stages")
+    leaked = leaks_of(view)
     for stage, scan in view.judged("apigateway.stages"):
-        yield judge(stage, scan, f"stage {stage.name} ({stage.region})", owners)
+        yield judge(stage, scan, f"stage {stage.name} ({stage.region})", owners, leaked=leaked)
 
 
 @check(
@@ -187,6 +202,7 @@ def codebuild_source_no_credentials(view: InventoryView, params: dict[str, Any])
     title="Elastic Beanstalk environment properties hold no credentials",
     problem="Elastic Beanstalk environment properties hold credentials",
     resources=["elasticbeanstalk.environments", "elasticbeanstalk.environments.key_owners"],
+    enriched_by=ENRICHMENT,
     severity="high",
     remediation="Make the value an environment secret (a Secrets Manager secret or SSM parameter reference) "
     "instead of a plain environment property; update the environment and rotate the credential.",
@@ -196,8 +212,10 @@ def elasticbeanstalk_env_no_secrets(view: InventoryView, params: dict[str, Any])
     """Fails an environment whose environment properties (namespace aws:elasticbeanstalk:application:environment)
     hold a credential."""
     owners = key_owners_of(view, "elasticbeanstalk.environments")
+    leaked = leaks_of(view)
     for env, scan in view.judged("elasticbeanstalk.environments"):
-        yield judge(env, scan, f"environment {env.name} of application {env.application} ({env.region})", owners)
+        what = f"environment {env.name} of application {env.application} ({env.region})"
+        yield judge(env, scan, what, owners, leaked=leaked)
 
 
 @check(
@@ -205,6 +223,7 @@ def elasticbeanstalk_env_no_secrets(view: InventoryView, params: dict[str, Any])
     title="CloudFormation stack templates hold no literal credentials",
     problem="CloudFormation stack templates hold literal credentials",
     resources=["cloudformation.templates", "cloudformation.templates.key_owners"],
+    enriched_by=ENRICHMENT,
     severity="high",
     remediation="Replace the literal with a dynamic reference ({{resolve:secretsmanager:...}}) or a NoEcho "
     "parameter without a default, update the stack, and rotate the credential: GetTemplate keeps showing the "
@@ -215,8 +234,9 @@ def cloudformation_template_no_secrets(view: InventoryView, params: dict[str, An
     """Fails a stack whose template writes a credential as text (a MasterUserPassword, a SecretString, a
     parameter's default, a cfn-init command); Refs to NoEcho parameters and dynamic references pass."""
     owners = key_owners_of(view, "cloudformation.templates")
+    leaked = leaks_of(view)
     for template, scan in view.judged("cloudformation.templates"):
-        yield judge(template, scan, f"the template of stack {template.name} ({template.region})", owners)
+        yield judge(template, scan, f"the template of stack {template.name} ({template.region})", owners, leaked=leaked)
 
 
 @check(
@@ -225,6 +245,7 @@ def cloudformation_template_no_secrets(view: InventoryView, params: dict[str, An
     problem="Resource tags hold credentials",
     resources=["tagging.resources", "iam.principal_tags", "tagging.resources.key_owners",
                "iam.principal_tags.key_owners"],
+    enriched_by=ENRICHMENT,
     severity="high",
     remediation="Remove the tag (tags are metadata, copied into billing and inventory tools), rotate the "
     "credential, and keep it in Secrets Manager; tag the resource with the secret's name if it needs a pointer.",
@@ -234,8 +255,9 @@ def resource_tags_no_secrets(view: InventoryView, params: dict[str, Any]) -> Ite
     """Fails a resource whose tag keys or values hold a credential: every resource the Resource Groups Tagging
     API lists in the region, and IAM users and roles (reported once, with the scan's first region)."""
     owners = key_owners_of(view, "tagging.resources") | key_owners_of(view, "iam.principal_tags")
+    leaked = leaks_of(view)
     for resource, scan in view.judged("tagging.resources"):
-        yield judge(resource, scan, f"{resource.ref().name} ({resource.region})", owners)
+        yield judge(resource, scan, f"{resource.ref().name} ({resource.region})", owners, leaked=leaked)
     if view.reports_global:
         for principal, scan in view.judged("iam.principal_tags"):
-            yield judge(principal, scan, principal.ref().name, owners)
+            yield judge(principal, scan, principal.ref().name, owners, leaked=leaked)

@@ -42,6 +42,27 @@ def test_the_report_labels_what_the_exports_key():
         ("age days", "3"), ("masked values", "q8Vd…e4Ri")]
 
 
+def test_a_leaked_keys_radius_and_activity_are_shown_only_in_their_own_shape_and_scrubbed():
+    from auditpack.render.disclosure import leaked_key_facts
+
+    key_id = "AKIAQYLPMN5HHHFPZAM2"
+    activity = {"key": "AKIA…ZAM2", "window_days": 90, "start": "2026-09-01T00:00:00Z", "end": "2026-11-30T00:00:00Z",
+                "user_agents": [f"leaky-tool/1.0 key={key_id}"], "flagged_count": 1,
+                "flagged": [{"time": "2026-11-28T02:15:00Z", "name": "CreateUser", "service": "iam",
+                             "region": "us-east-1", "key": "AKIA…ZAM2", "flag": "identity-creation",
+                             "reason": f"made by {key_id}"}]}
+    details = {
+        "blast_radius": [{"key": "AKIA…ZAM2", "capabilities": [{"name": "pass-role", "granted_by": ["s1"]}]},
+                         {"key": key_id, "capabilities": []},  # a key id where a mask belongs: left out
+                         {"key": "AKIA…XXXX", "capabilities": "everything"}],  # not the model's shape: left out
+        "activity": [activity, {"key": "AKIA…ZAM2", "secret": SECRET}],
+    }
+    [(key, radius, read)] = leaked_key_facts(details)
+    assert key == "AKIA…ZAM2" and [c.name for c in radius.capabilities] == ["pass-role"]
+    assert read.user_agents == ["leaky-tool/1.0 key=AKIA…ZAM2"] and read.flagged[0].reason == "made by AKIA…ZAM2"
+    assert SECRET not in repr(leaked_key_facts(details)) and key_id not in repr(leaked_key_facts(details))
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=64))
 def test_a_mask_reveals_at_most_four_characters_of_a_secret_shorter_than_32(value):

@@ -48,7 +48,7 @@ def test_check_declares_what_it_needs(check_id):
 @pytest.mark.parametrize("check_id", sorted(CHECKS))
 def test_a_checks_permissions_are_its_collectors(check_id):
     spec = CHECKS[check_id]
-    needed = {p for c in required_collectors(spec.resources) for p in c.permissions}
+    needed = {p for c in required_collectors(spec.reads) for p in c.permissions}
     assert set(spec.permissions) == needed
 
 

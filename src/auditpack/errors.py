@@ -157,6 +157,49 @@ class OverlappingPacks(UserError):
         self.account = account
 
 
+class NotAnAccessKeyId(UserError):
+    """What was given is not shaped like an access key id; it is never repeated (it may be a secret key)."""
+
+    def __init__(self) -> None:
+        super().__init__("not an AWS access key id: 20 letters and digits starting with AKIA (an IAM user's key) "
+                         "or ASIA (temporary credentials)")
+
+
+class DocumentationKey(UserError):
+    def __init__(self) -> None:
+        super().__init__("that is AWS's documentation example key, not a key of any account")
+
+
+class KeyOfAnotherAccount(UserError):
+    """The key belongs to another account than the caller's: its history is that account's to read."""
+
+    def __init__(self, owner: str, caller: str) -> None:
+        super().__init__(f"the key belongs to account {owner}, not to {caller} whose credentials are in use; "
+                         f"investigate it with credentials of account {owner}")
+        self.owner = owner
+        self.caller = caller
+
+
+class LookbackBeyondHistory(UserError):
+    def __init__(self, days: int, history: int) -> None:
+        super().__init__(f"{days} days reach beyond the {history} days of CloudTrail's event history: older "
+                         "events are only in the trail's log files")
+        self.days = days
+        self.history = history
+
+
+class NotATrailLocation(UserError):
+    def __init__(self, url: str) -> None:
+        super().__init__(f"{url!r} is not an S3 location (s3://bucket or s3://bucket/prefix)")
+        self.url = url
+
+
+class TrailBucketNotFound(UserError):
+    def __init__(self, bucket: str, code: str) -> None:
+        super().__init__(f"the trail bucket {bucket} cannot be found ({code})")
+        self.bucket = bucket
+
+
 class KeyUnusable(UserError):
     """A key file that cannot be read, or is not an Ed25519 key of the kind asked for."""
 

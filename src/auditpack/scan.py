@@ -114,7 +114,7 @@ def assess_plan(
 
     The secret detector starts as soon as the last secret source is collected, while the rest is."""
     config = library.config
-    resource_types = sorted({r for spec in library.checks.values() for r in spec.resources})
+    resource_types = sorted({r for spec in library.checks.values() for r in spec.reads})
     judging = SecretJudging(config.fingerprint_key)
     sources_collected = Milestone(secret_source_types(required_collectors(resource_types)), judging.start)
     progress.phase("Collecting")

@@ -3,7 +3,9 @@
 A file per call keeps provenance exact (operation, region, account, time, request) and lets a finding cite the
 very response it was judged on. The gate hands over requests and responses already redacted
 (``auditpack.collect.redaction``); the recorder writes them and keeps each file's SHA-256, computed from
-the bytes it wrote, for the seal and the reports.
+the bytes it wrote, for the seal and the reports. Whatever the call, an access key id is never written whole:
+CloudTrail events name the key behind every call (and the keys a leaked key created), so every id in any
+evidence file is masked as findings mask it.
 """
 
 from __future__ import annotations
@@ -19,15 +21,25 @@ from typing import Any
 
 from auditpack.collect.redaction import REDACTED
 from auditpack.models import EvidenceFile
+from auditpack.resources.secret_source import ACCESS_KEY_ID, mask
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 EVIDENCE = "evidence/"
+_KEY_PREFIXES = (b"AKIA", b"ASIA", b"ABIA", b"ACCA")
+_KEY_ID_BYTES = re.compile(ACCESS_KEY_ID.pattern.encode())
+
+
+def mask_key_ids(data: bytes) -> bytes:
+    """``data`` with every access key id masked (``AKIA…WXYZ``); most documents hold none, and are not searched."""
+    if not any(prefix in data for prefix in _KEY_PREFIXES):
+        return data
+    return _KEY_ID_BYTES.sub(lambda m: mask(m.group(1).decode()).encode(), data)
 
 
 def _encode(document: dict[str, Any]) -> bytes:
     # Compact: json only uses its C encoder without indent, several times faster on the large list
     # responses of big accounts (docs/performance.md); any JSON viewer re-indents a file for reading.
-    return json.dumps(document, sort_keys=True, default=_json_default).encode("utf-8")
+    return mask_key_ids(json.dumps(document, sort_keys=True, default=_json_default).encode("utf-8"))
 
 
 def _json_default(value: Any) -> Any:

@@ -10,6 +10,7 @@ also allows ``sts:AssumeRole``.
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import re
 import threading
@@ -142,27 +143,30 @@ class Gate:
         return api_name
 
     def _record(self, where: str, service: str, api_name: str, params: dict[str, Any], data: dict[str, Any],
-                as_text: tuple[str, ...] = (), account: str | None = None) -> str:
+                as_text: tuple[str, ...] = (), account: str | None = None, streams: tuple[str, ...] = ()) -> str:
         data.pop("ResponseMetadata", None)
-        body = redactor(self.redacted)(_as_text(data, as_text))
+        body = redactor(self.redacted)(_digests(_as_text(data, as_text), streams))
         return self.recorder.record(account or self.account, where, service, api_name,
                                     redact_request(params, self.redacted), body, purpose=self.purpose)
 
     def call(self, service: str, operation: str, *, in_region: str | None = None, absent: tuple[str, ...] = (),
-             as_text: tuple[str, ...] = (), account_field: str | None = None, **params: Any) -> Response:
+             as_text: tuple[str, ...] = (), account_field: str | None = None, streams: tuple[str, ...] = (),
+             **params: Any) -> Response:
         """Make one read call (``operation`` in boto3's snake_case) and record it as evidence.
 
         ``in_region`` sends the call to another region than the job's, e.g. to a trail's home region.
         An error whose code is in ``absent`` means "there is none" (``NoSuchEntity``): it is recorded and
         returned as ``Response.absent`` instead of failing the collector. ``account_field`` names the response
         field that says whose evidence it is, for the one call made before the account is known (who am I).
+        ``streams`` names streamed fields (an S3 object's ``Body``): they are read whole and returned as bytes,
+        and the evidence records their size and SHA-256, not their content.
         """
         client = self.client(service, in_region)
         api_name = self._admit(client, service, operation)
         self.calls.append(f"{service}:{api_name}")
         where = in_region or self.region
         try:
-            data = getattr(client, operation)(**params)
+            data = _read_streams(getattr(client, operation)(**params), streams)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code")
             if code in absent:
@@ -180,7 +184,7 @@ class Gate:
                     raise call_failed(exc, service, api_name) from None
                 finally:
                     value.close()
-        return Response(data, self._record(where, service, api_name, params, data, as_text, owner))
+        return Response(data, self._record(where, service, api_name, params, data, as_text, owner, streams))
 
     def download(self, service: str, url: str, *, handed_out_by: str, max_bytes: int,
                  sha256: str | None = None) -> Download:
@@ -217,7 +221,8 @@ class Gate:
 
     def paginate(self, service: str, operation: str, *, in_region: str | None = None,
                  **params: Any) -> Iterator[Response]:
-        """Yield every page of a paginated read call, each recorded as its own evidence file."""
+        """Yield every page of a paginated read call, each recorded as its own evidence file; ``in_region``
+        as for ``call``."""
         client = self.client(service, in_region)
         api_name = self._admit(client, service, operation)
         pages = iter(client.get_paginator(operation).paginate(**params))
@@ -246,12 +251,33 @@ class Gate:
             raise DependencyFailed(self.needed_errors[resource_type])
         return self.needed.get(resource_type, [])
 
+    def need_matching(self, pattern: str) -> list[AwsResource]:
+        """Results of every collector this one reads ``after`` whose type matches ``pattern``; failed ones read
+        as empty (what comes after others is an enrichment of whatever they found)."""
+        return [r for rtype in sorted(self.needed) if fnmatch.fnmatchcase(rtype, pattern)
+                for r in self.need(rtype, optional=True)]
+
 
 def collector_gate(spec: CollectorSpec, **fields: Any) -> Gate:
     """The gate one job of ``spec`` calls through: a collector that declares secret or sensitive fields has
     every declared field redacted from its evidence (another service's secret field can appear in its
     responses too); the others have credentials redacted."""
     return Gate(redacted=sensitive_fields() if spec.redacted_fields else frozenset(), **fields)
+
+
+def _read_streams(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    for name in fields:
+        if hasattr(data.get(name), "read"):
+            data[name] = data[name].read()
+    return data
+
+
+def _digests(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """Evidence of a streamed body is its size and digest: a log file's content is the bucket's to keep."""
+    if not fields:
+        return data
+    return {k: ({"size": len(v), "sha256": hashlib.sha256(v).hexdigest()}
+                if k in fields and isinstance(v, bytes | bytearray) else v) for k, v in data.items()}
 
 
 def _as_text(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:

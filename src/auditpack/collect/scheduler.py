@@ -78,11 +78,16 @@ class Job:
         return self.spec.resource_type, self.account.account, self.region
 
 
-def _prerequisites(job: Job, regions: list[str]) -> list[tuple[str, str, str]]:
-    """The jobs whose results ``job`` reads: its needs in the same account, in its own region (a regional job),
+def _inputs(spec: CollectorSpec, scanned: list[str]) -> list[str]:
+    """What a job reads: its needs, and the types it comes ``after`` that this scan collects."""
+    return [*spec.needs, *spec.comes_after(scanned)]
+
+
+def _prerequisites(job: Job, regions: list[str], scanned: list[str]) -> list[tuple[str, str, str]]:
+    """The jobs whose results ``job`` reads: its inputs in the same account, in its own region (a regional job),
     in every region (a global job needing regional results) or globally (a global need)."""
     keys = []
-    for dep in job.spec.needs:
+    for dep in _inputs(job.spec, scanned):
         spec = COLLECTORS[dep]
         if not spec.regional:
             keys.append((dep, job.account.account, GLOBAL_REGION))
@@ -125,9 +130,11 @@ def collect(
     milestone: Milestone | None = None,
     parameters: Mapping[str, Any] | None = None,
 ) -> Inventory:
-    """Run every collector ``resource_types`` need; ``parameters`` are the check parameters in force, which bound
-    what some collectors read (``Reader.parameter``)."""
+    """Run every collector ``resource_types`` need over ``accounts`` and ``regions``; ``parameters`` are the
+    check and organization-defined parameters in force, which bound what some collectors read (a size cap, how
+    far back to look: ``Reader.parameter``)."""
     specs = required_collectors(resource_types)
+    scanned = [spec.resource_type for spec in specs]
     home = home_region or regions[0]
     inventory = Inventory(
         accounts=[a.account for a in accounts],
@@ -142,7 +149,7 @@ def collect(
     ]
     first = _feeding(specs, milestone.resource_types) if milestone else set()
     to_milestone = sum(1 for job in jobs if milestone and job.spec.resource_type in milestone.resource_types)
-    waiting_on = {job.key: set(_prerequisites(job, regions)) for job in jobs}
+    waiting_on = {job.key: set(_prerequisites(job, regions, scanned)) for job in jobs}
     dependents: dict[tuple[str, str, str], list[Job]] = {}
     for job in jobs:
         for key in waiting_on[job.key]:
@@ -160,7 +167,7 @@ def collect(
         inventory while they are read."""
         partition_region = None if job.region == GLOBAL_REGION else job.region
         needed, needed_errors = {}, {}
-        for dep in job.spec.needs:
+        for dep in _inputs(job.spec, scanned):
             dep_errors = inventory.errors_for((dep,), job.account.account, partition_region)
             if dep_errors:
                 needed_errors[dep] = dep_errors[0]

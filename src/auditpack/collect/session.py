@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from auditpack.collect.ratelimit import Pacer, pace
 from auditpack.errors import ProfileNotFound
 from auditpack.library.config import CollectionSettings
 
@@ -121,6 +122,8 @@ class AccountSession:
     on_retry: Notify | None = field(default=None, repr=False)  # told of each retried call (RetryWatch)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Quotas are per account and region: every client of this account in a region shares one pacer per operation.
+    _pacers: dict[tuple[str, str, str], Pacer] = field(default_factory=dict, repr=False)
 
     def _refuse_if_cancelled(self, **_kwargs: Any) -> None:
         if self.cancelled.is_set():
@@ -133,6 +136,7 @@ class AccountSession:
             if key not in self._clients:
                 client = self.session.client(service, region_name=region, config=client_config(self.settings))
                 client.meta.events.register("before-send", self._refuse_if_cancelled)
+                pace(client, service, self._pacers, region)
                 if self.on_retry is not None:
                     RetryWatch(self.on_retry, self.settings.max_attempts).attach(client)
                 self._clients[key] = client

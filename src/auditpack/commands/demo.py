@@ -21,7 +21,8 @@ from auditpack.progress import Progress
 
 def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("auditpack-demo"), metavar="DIR",
-                   help="where to write this quarter's pack (last quarter's goes beside it, DIR-previous)")
+                   help="where to write this quarter's pack (last quarter's goes beside it, DIR-previous, and the "
+                        "leaked key's incident pack, DIR-incident)")
     p.add_argument("--control", action="append", default=[], metavar="ID",
                    help="assess only this control (NIST or OSCAL id); repeatable")
     p.add_argument("--controls-dir", type=Path, metavar="DIR",
@@ -57,9 +58,33 @@ def run_demo(out: Path, console: Console, control_ids: list[str] | None = None,
         console.line(f"Last quarter's pack: {previous}\nThis quarter's scan of the Organization "
                      f"({management} and {members[demo.MEMBER]}, {', '.join(demo.DEMO_REGIONS)}):")
         code = scan(ScanOptions(out=out, previous=previous, **chosen), console)
+        _investigate(out.parent / f"{out.name}-incident", members[demo.MEMBER], console)
     _print_changes(out, previous, console)
     _print_next_steps(out, code, console)
     return code
+
+
+def _investigate(out: Path, member: str, console: Console) -> None:
+    """What a responder runs next: ``auditpack incident`` on the leaked key, with the workload account's
+    credentials, every region, and the trail's log files for the older half of the window."""
+    from auditpack.emulator import demo
+    from auditpack.emulator.seeding.incident import leaked_key
+    from auditpack.emulator.seeding.organization import account_environment, in_account
+    from auditpack.incident import IncidentOptions, run_incident
+
+    with in_account(member):
+        key = leaked_key(demo.DEMO_REGIONS[0])
+    console.line(f"\nThe scan found a leaked key; investigating it as a responder would (auditpack incident "
+                 f"--access-key-id {key.key_id[:4]}…{key.key_id[-4:]} --days {demo.INCIDENT_DAYS} "
+                 f"--trail-bucket s3://{demo.TRAIL_BUCKET}):")
+    with account_environment(member):
+        incident, pack = run_incident(IncidentOptions(access_key_id=key.key_id, days=demo.INCIDENT_DAYS,
+                                                      trail_bucket=f"s3://{demo.TRAIL_BUCKET}", out=out,
+                                                      overwrite=True),
+                                      lambda line: console.line(f"  {line}"))
+    flagged = sum(1 for e in incident.timeline if e.flag)
+    console.line(f"Incident pack: {pack} (verdict {incident.verdict.value}: {flagged} flagged call(s), "
+                 f"{len(incident.followed)} identities or keys it created; read incident.pdf first)")
 
 
 class _Prefixed:

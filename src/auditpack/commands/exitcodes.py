@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from auditpack.leak import Incident
     from auditpack.models import Assessment
 
 OK, NOT_SATISFIED, USAGE, NOT_ASSESSED = 0, 1, 2, 3
@@ -37,3 +38,10 @@ def exit_code(assessment: Assessment) -> int:
     if ControlStatus.NOT_ASSESSED in statuses or any(f.status == Status.ERROR for f in assessment.findings):
         return NOT_ASSESSED
     return OK
+
+
+def incident_exit_code(incident: Incident) -> int:
+    """0 nothing flagged, 1 flagged activity, 3 the activity could not be read in full (never a clean 0)."""
+    from auditpack.leak import Verdict
+
+    return {Verdict.CLEAN: OK, Verdict.FLAGGED: NOT_SATISFIED, Verdict.INCOMPLETE: NOT_ASSESSED}[incident.verdict]

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from auditpack.errors import (
     AccountsOutsideOrganization,
+    DocumentationKey,
     KeyFilesExist,
+    KeyOfAnotherAccount,
     KeyTooOpen,
     KeyUnusable,
+    LookbackBeyondHistory,
     NoAccountInScope,
     NoCredentials,
+    NotAnAccessKeyId,
+    NotATrailLocation,
     OrganizationUnavailable,
     OutputIsInput,
     OutputNotAPack,
@@ -21,6 +26,7 @@ from auditpack.errors import (
     PackExists,
     PreviousPackAltered,
     RegionsUnavailable,
+    TrailBucketNotFound,
     UserError,
 )
 
@@ -50,6 +56,14 @@ def describe(error: UserError) -> str:
             return f"{error}; give each machine a disjoint --accounts subset"
         case OutputIsInput():
             return f"{error.path}: --out must not be one of the packs being merged"
+        case NotAnAccessKeyId() | DocumentationKey():
+            return f"--access-key-id: {error}"
+        case KeyOfAnotherAccount():
+            return f"{error} (--profile)"
+        case LookbackBeyondHistory():
+            return f"--days: {error}; add --trail-bucket s3://BUCKET/PREFIX, or use --days {error.history} or less"
+        case NotATrailLocation() | TrailBucketNotFound():
+            return f"--trail-bucket: {error}"
         case KeyTooOpen():
             return f"--sign-key: {error}; chmod 600 {error.path}"
         case KeyUnusable(role="private"):

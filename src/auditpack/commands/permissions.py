@@ -17,6 +17,9 @@ def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--role-name", metavar="NAME", help="role assumed in other accounts (for --org)")
     p.add_argument("--account-role", dest="account_roles", action="append", default=[], metavar="ARN",
                    help="also allow assuming this role ARN; repeatable")
+    p.add_argument("--incident", action="store_true",
+                   help="instead, what 'auditpack incident' needs (with --trail-bucket: reading that location)")
+    p.add_argument("--trail-bucket", metavar="s3://B/prefix", help="with --incident: the trail's log location")
 
 
 def policy(checks, *, org: bool = False, role_arns: list[str] | None = None) -> dict:
@@ -36,14 +39,29 @@ def policy(checks, *, org: bool = False, role_arns: list[str] | None = None) -> 
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-@command("permissions", help="print the read-only IAM policy a scan needs",
+def incident_policy(trail_bucket: str | None) -> int:
+    from auditpack.errors import NotATrailLocation
+    from auditpack.incident import policy as incident
+    from auditpack.resources.trail_logs import parse_location
+
+    location = parse_location(trail_bucket) if trail_bucket else None
+    if trail_bucket and location is None:
+        raise NotATrailLocation(trail_bucket)
+    print(json.dumps(incident(location), indent=2))
+    return 0
+
+
+@command("permissions", help="print the read-only IAM policy a scan needs (--incident: what auditpack incident needs)",
          description="Print the IAM policy a scan needs, derived from what each check's collectors call: only "
          "read operations. With --org, also what the management account needs to list the Organization and "
-         "assume the role in each account.",
+         "assume the role in each account. With --incident, the policy of 'auditpack incident' instead.",
          examples=("auditpack permissions > auditpack-policy.json", "auditpack permissions --control 'IA-5(7)'",
-                   "auditpack permissions --org --role-name AuditRole"),
+                   "auditpack permissions --org --role-name AuditRole",
+                   "auditpack permissions --incident --trail-bucket s3://org-trail-logs"),
          arguments=arguments)
 def run(args: argparse.Namespace) -> int:
+    if args.incident:
+        return incident_policy(args.trail_bucket)
     from auditpack.collect.accounts import parse_role_arns
     from auditpack.library.validation import load_library
     from auditpack.render import FORMATS

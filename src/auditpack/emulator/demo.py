@@ -15,12 +15,14 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from auditpack.emulator.seeding import identity, monitoring, secret_sources, secrets
+from auditpack.emulator.seeding import identity, incident, monitoring, secret_sources, secrets
 from auditpack.emulator.seeding.organization import in_account
 from auditpack.progress import SILENT, Progress
 
 DEMO_REGIONS = ("us-east-1", "us-west-2")
 MEMBER = "workload"
+TRAIL_BUCKET = "org-trail-logs"  # the workload trail's bucket (seed_monitoring): where its log files go
+INCIDENT_DAYS = 180  # the demo incident reads half a year: the older half from the trail's log files
 STALE_FINDING = "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS"
 # The seed of the emulator's id generator before the Organization is made: its account ids are the same on
 # every run. Each family's seeder gets a seed of its own (``family_seed``), so the ids one family's resources
@@ -83,12 +85,32 @@ def seed_secret_sources(account: DemoAccount) -> None:
         secret_sources.seed_secret_sources(account.regions[0])
 
 
+def seed_incident(account: DemoAccount) -> None:
+    """The leaked CI key's story. Management: SCPs on, with a guardrail that keeps logging on in member
+    accounts. Workload: last quarter, the CI deploys with the key weekly (months of it, the older part only in
+    the trail's log files, and a first probe from an unknown address 95 days ago); this quarter the bot comes
+    back, creates a user with AdministratorAccess and a key, and launches instances in ap-southeast-1."""
+    if account.management:
+        if account.quarter == "previous":
+            incident.guardrail_scp()
+        return
+    key = incident.leaked_key(account.regions[0])
+    if account.quarter == "previous":
+        incident.ci_permissions()
+        records = incident.ci_history(key, account.regions[0])
+    else:
+        records, _created = incident.attack(key)
+    incident.deliver(TRAIL_BUCKET, records)
+    incident.seed_recent(records)
+
+
 # Every family's demo seeder, in order. A family adds itself with one line: ("name", seed_function).
 SEEDERS: list[tuple[str, Seeder]] = [
     ("monitoring", seed_monitoring),
     ("identity", seed_identity),
     ("secrets", seed_secrets),
     ("secret-sources", seed_secret_sources),
+    ("incident", seed_incident),
 ]
 
 

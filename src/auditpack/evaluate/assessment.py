@@ -120,7 +120,7 @@ def build_assessment(
         controls=results,
         checks=[
             CheckInfo(id=s.id, title=s.title, problem=s.problem, description=s.description, severity=s.severity,
-                      remediation=s.remediation, resource_types=list(s.resources), permissions=list(s.permissions))
+                      remediation=s.remediation, resource_types=list(s.reads), permissions=list(s.permissions))
             for s in checks.values()
         ],
         findings=findings,

@@ -59,6 +59,12 @@ class CheckSpec:
     remediation: str
     params: dict[str, Any]
     scope: Literal["account", "region"]
+    enriched_by: tuple[str, ...] = ()  # read when collected; a failure leaves them empty, not the check in error
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """Every resource type the check reads: what it judges, then what enriches it."""
+        return tuple(dict.fromkeys((*self.resources, *self.enriched_by)))
 
     @property
     def description(self) -> str:
@@ -69,7 +75,7 @@ class CheckSpec:
     @property
     def permissions(self) -> tuple[str, ...]:
         """The IAM actions its collectors call, dependencies first: what ``auditpack permissions`` grants."""
-        return permissions_for(self.resources)
+        return permissions_for(self.reads)
 
     @property
     def services(self) -> tuple[str, ...]:
@@ -109,6 +115,7 @@ def check(
     remediation: str,
     params: dict[str, Any] | None = None,
     scope: Literal["account", "region"] = "account",
+    enriched_by: list[str] | None = None,
 ) -> Callable[[CheckFunc], CheckFunc]:
     """Register a check.
 
@@ -116,6 +123,10 @@ def check(
     region then only affects that region); ``"account"`` once per account with every region's resources.
     ``params`` is a cerberus schema whose rules carry a ``default``. ``title`` states what passes and
     ``problem`` what fails: a list of things to fix reads wrong when titled by the condition already met.
+    ``enriched_by`` names resource types that add detail to the results without deciding them (a leaked
+    key's blast radius and activity): they are collected and permitted like ``resources``, but when their
+    collection fails the check still runs, and says what it could not add (``InventoryView.errors``).
+    Enrichment degrades; it never hides a finding.
     """
 
     def register(func: CheckFunc) -> CheckFunc:
@@ -129,6 +140,7 @@ def check(
             remediation=remediation.strip(),
             params=dict(params or {}),
             scope=scope,
+            enriched_by=tuple(enriched_by or ()),
         ))
         return func
 
@@ -159,7 +171,7 @@ def check_problems(spec: CheckSpec) -> list[str]:
         problems.append(f"{where}: its problem repeats its title; say what fails (\"The root user has no MFA\")")
     if not spec.resources:
         problems.append(f"{where}: names no resource type to read")
-    unknown = [r for r in spec.resources if r not in COLLECTORS]
+    unknown = [r for r in spec.reads if r not in COLLECTORS]
     if unknown:
         problems.append(f"{where}: no collector makes {', '.join(unknown)} (known: {', '.join(COLLECTORS.names())})")
     for name, rule in spec.params.items():

@@ -37,9 +37,10 @@ from auditpack.progress import SILENT, Progress
 from auditpack.render import RenderContext, chosen_formats, write_outputs
 
 
-def check_destination(out: Path, overwrite: bool) -> None:
+def check_destination(out: Path, overwrite: bool, record: str = "assessment.json") -> None:
     """Refuse a destination that cannot take the pack, with the reason; a pack already there needs
-    ``overwrite``."""
+    ``overwrite``. ``record`` names the file that makes a folder a pack of this kind (``assessment.json``; an
+    incident pack's ``incident.json``): a folder without it is never replaced."""
     if out.exists() and not out.is_dir():
         raise OutputNotAPack(out, "is a file, not a folder")
     parent = next((p for p in [out, *out.parents] if p.exists()), Path("."))
@@ -48,7 +49,7 @@ def check_destination(out: Path, overwrite: bool) -> None:
     if not os.access(parent, os.W_OK | os.X_OK):
         raise OutputUnusable(out, f"{parent} is not writable")
     if out.is_dir() and any(out.iterdir()):
-        if not (out / "assessment.json").exists():
+        if not (out / record).exists():
             raise OutputNotAPack(out)
         if not overwrite:
             manifest = read_manifest(out) or {}
@@ -60,11 +61,12 @@ class PackBuilder:
 
     Whether ``out`` can take a pack is settled here, before anything is collected: a file or a foreign folder
     in the way, a folder that cannot be written, or a pack already there (replaced only with ``overwrite``)
-    is a ``UserError`` naming the problem."""
+    is a ``UserError`` naming the problem. ``record`` names the file that makes a folder a pack of this kind
+    (``check_destination``)."""
 
-    def __init__(self, out: Path, *, overwrite: bool = False) -> None:
+    def __init__(self, out: Path, *, overwrite: bool = False, record: str = "assessment.json") -> None:
         self.out = out
-        check_destination(out, overwrite)
+        check_destination(out, overwrite, record)
         self.path = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
         try:
             self.path.mkdir(parents=True, exist_ok=False)
@@ -138,16 +140,17 @@ class PackBuilder:
         self._producers.update(producers_from(written, self.path))
         return written
 
+    def wrote(self, paths: Iterable[Path], producer: str) -> None:
+        """Files a caller wrote into the pack itself (an incident pack's outputs), and what produced them."""
+        self._producers.update({Path(p).resolve().relative_to(self.path.resolve()).as_posix(): producer
+                                for p in paths})
+
     def seal(self, assessment: Assessment, sealed_by: str, *, sign_with: SigningKey | None = None,
              follows: ChainLink | None = None) -> dict[str, Any]:
         """``manifest.json`` (with the link to the pack this one follows) and ``SHA256SUMS`` over every file,
         reusing the digests already known; then, given a key, ``pack.sig.json`` over all of them. A signature
         carried from an older state of the pack never survives a new seal."""
-        for stale in (MANIFEST, SUMS, SIGNATURE):
-            (self.path / stale).unlink(missing_ok=True)
-        manifest = seal(self.path, self._producers, known={**self._known, **self.recorder.files},
-                        run_id=assessment.run.id, tool_version=assessment.tool.version, sealed_by=sealed_by,
-                        follows=follows.record() if follows else None)
+        manifest = self.seal_run(assessment.run.id, assessment.tool.version, sealed_by, follows=follows)
         if sign_with is not None:
             digests = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
             digests.update({name: sha256_file(self.path / name) for name in (MANIFEST, SUMS)})
@@ -159,6 +162,16 @@ class PackBuilder:
                 "previous": manifest.get("previous"),
             })
         return manifest
+
+    def seal_run(self, run_id: str, tool_version: str, sealed_by: str, *,
+                 follows: ChainLink | None = None) -> dict[str, Any]:
+        """The seal of any pack (an incident pack has no assessment): its run and the tool that made it, then
+        every file's digest. Whatever was sealed before, its signature included, is removed first."""
+        for stale in (MANIFEST, SUMS, SIGNATURE):
+            (self.path / stale).unlink(missing_ok=True)
+        return seal(self.path, self._producers, known={**self._known, **self.recorder.files},
+                    run_id=run_id, tool_version=tool_version, sealed_by=sealed_by,
+                    follows=follows.record() if follows else None)
 
     def publish(self) -> Path:
         """Move the finished pack into place. A pack already there is set aside first and deleted only once

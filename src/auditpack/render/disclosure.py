@@ -15,7 +15,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from auditpack.resources.secret_source import MASKED_SHAPE
+from pydantic import ValidationError
+
+from auditpack.leak import BlastRadius, KeyActivity
+from auditpack.resources.secret_source import ACCESS_KEY_ID, MASKED_SHAPE, mask
 
 FINGERPRINT = re.compile(r"^hmac-sha256:[0-9a-f]{32}$")
 NUMERIC_SUFFIXES = ("_days", "_hours", "_count", "_age", "_percent")
@@ -75,3 +78,37 @@ def shareable_details(details: dict[str, Any]) -> dict[str, str]:
     if prints:
         shown.setdefault("fingerprints", ", ".join(prints))
     return shown
+
+
+# -- a leaked key's blast radius and activity --------------------------------------------------------------
+
+
+def _scrubbed(value: Any) -> Any:
+    """Every string of a parsed detail with access key ids masked: a defence should a writer forget to."""
+    if isinstance(value, str):
+        return ACCESS_KEY_ID.sub(lambda m: mask(m.group(1)), value)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v) for v in value]
+    return value
+
+
+def leaked_key_facts(details: dict[str, Any]) -> list[tuple[str, BlastRadius | None, KeyActivity | None]]:
+    """Per leaked key, its blast radius and activity as the report may show them: ``details.blast_radius`` and
+    ``details.activity`` entries that parse as the models that define them, whose key is a mask's shape, with
+    every string scrubbed of key ids. Anything else is left out (and stays in ``assessment.json``)."""
+    radii: dict[str, BlastRadius] = {}
+    activities: dict[str, KeyActivity] = {}
+    for name, model, into in (("blast_radius", BlastRadius, radii), ("activity", KeyActivity, activities)):
+        entries = details.get(name)
+        for entry in entries if isinstance(entries, list) else []:
+            key = entry.get("key") if isinstance(entry, dict) else None
+            if not isinstance(key, str) or not MASKED_SHAPE.match(key):
+                continue  # judged as written: a key id where its mask belongs is left out, not repaired
+            try:
+                parsed = model.model_validate(_scrubbed(entry))
+            except ValidationError:
+                continue
+            into.setdefault(parsed.key, parsed)  # type: ignore[arg-type]
+    return [(key, radii.get(key), activities.get(key)) for key in dict.fromkeys([*radii, *activities])]

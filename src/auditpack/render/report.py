@@ -39,6 +39,9 @@ from auditpack.models import (
 )
 from auditpack.render import charts
 from auditpack.render.disclosure import shareable_details
+from auditpack.render.leaked_keys import CAPABILITY_WORDS, LeakedKeyView, leaked_keys
+from auditpack.resources.iam_policy import CAPABILITIES
+from auditpack.resources.key_activity import base_name
 
 FIX_FIRST = 5
 
@@ -108,6 +111,8 @@ class WorkloadLine:
 
 
 ROLE_CHECK, USER_DATA_CHECK = "ec2_instance_profile_attached", "ec2_user_data_no_secrets"
+# The control for embedded static authenticators: where the report says, per leaked key, what it could do and did.
+LEAKED_KEYS_CONTROL = "IA-5(7)"
 
 
 def workload_credentials(findings: Iterable[Finding]) -> list[WorkloadLine]:
@@ -157,6 +162,7 @@ class ControlView:
     errors: list[Finding]
     waived: list[Finding]
     workloads: list[WorkloadLine] = field(default_factory=list)
+    leaked_keys: list[LeakedKeyView] = field(default_factory=list)
 
     @property
     def status_label(self) -> str:
@@ -381,6 +387,8 @@ def build_report(assessment: Assessment, config: Config | None = None,
             waived=[f for f in mine if f.status == Status.WAIVED],
             workloads=(workload_credentials([*by_check.get(ROLE_CHECK, []), *by_check.get(USER_DATA_CHECK, [])])
                        if ROLE_CHECK in result.checks else []),
+            leaked_keys=(leaked_keys(f for f in mine if f.status in (Status.FAIL, Status.WAIVED))
+                         if result.id == LEAKED_KEYS_CONTROL else []),
         ))
 
     control_counts = Counter(c.status for c in assessment.controls)
@@ -550,7 +558,9 @@ def check_id_of(finding_id: str) -> str:
     return finding_id.rsplit("-", 1)[0]
 
 
-def _environment(medium: str):
+def environment(medium: str):
+    """The report templates' Jinja2 environment for ``medium`` (the incident report uses it too): autoescape,
+    strict, and filters that mark where identifiers may break in that medium."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     folder = resources.files("auditpack.reports")
@@ -558,7 +568,8 @@ def _environment(medium: str):
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(when=_when, value=_value, size=_size, details=safe_details, inline=_inline,
                        arn=lambda text: _break_after(text, ":/", medium),
-                       identifier=lambda text: _break_after(text, "_:/", medium))  # check and finding ids
+                       identifier=lambda text: _break_after(text, "_:/", medium),  # check and finding ids
+                       event_label=base_name)
     env.globals.update(
         CONTROL_STATUS_LABEL=CONTROL_STATUS_LABEL,
         FINDING_STATUS_LABEL=FINDING_STATUS_LABEL,
@@ -568,6 +579,8 @@ def _environment(medium: str):
         is_local_evidence=_is_local_evidence,
         check_id_of=check_id_of,
         calls_of=calls_of,
+        CAPABILITIES=CAPABILITIES,
+        CAPABILITY_WORDS=CAPABILITY_WORDS,
     )
     return env
 
@@ -582,6 +595,6 @@ def render_report_pieces(report: Report, medium: str) -> Iterator[str]:
     tens of MB at 60,000 findings)."""
     if medium not in ("html", "pdf"):
         raise ValueError(f"unknown medium {medium!r}")
-    template = _environment(medium).get_template("report.html.j2")
+    template = environment(medium).get_template("report.html.j2")
     return template.generate(r=report, a=report.assessment, medium=medium, pdf=medium == "pdf",
                              cap=report.settings.pdf_findings_per_control)

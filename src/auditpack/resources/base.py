@@ -13,9 +13,10 @@ and waits for, the redaction of those fields in evidence, and the lookup of who 
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import typing
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar, Protocol
@@ -25,7 +26,9 @@ from pydantic import BaseModel, ConfigDict
 from auditpack.models import CollectionError, ResourceRef
 from auditpack.registry import Registry
 
-READ_ONLY = re.compile(r"^(List|Get|Describe|BatchGet|GenerateCredentialReport)")
+# Reads by name; CloudTrail's LookupEvents (its event history) and the credential report's generation are the
+# two reads whose names do not say so.
+READ_ONLY = re.compile(r"^(List|Get|Describe|BatchGet|GenerateCredentialReport$|LookupEvents$)")
 GLOBAL_REGION = "global"
 # API calls whose IAM action is not "<service>:<Operation>" (AWS's Service Authorization Reference), keyed by the
 # call as the gate makes it (boto3's service name, the API operation): the policy names the action.
@@ -138,12 +141,14 @@ class Reader(Protocol):
     partition: str
     home_region: str
     regions: tuple[str, ...]
+    parameters: Mapping[str, Any]  # organization-defined parameter values, by name (for a window to read)
 
     def call(self, service: str, operation: str, *, in_region: str | None = None,
-             absent: tuple[str, ...] = (), as_text: tuple[str, ...] = (), **params: Any) -> Response:
+             absent: tuple[str, ...] = (), as_text: tuple[str, ...] = (), streams: tuple[str, ...] = (),
+             **params: Any) -> Response:
         """One read call (boto3's snake_case name), recorded as evidence; ``in_region`` sends it elsewhere
         than the job's region, ``absent`` names error codes that mean "there is none", ``as_text`` names
-        bytes fields the evidence keeps as text."""
+        bytes fields the evidence keeps as text, ``streams`` streamed fields read whole (evidence: a digest)."""
         ...
 
     def paginate(self, service: str, operation: str, *, in_region: str | None = None,
@@ -174,6 +179,10 @@ class Reader(Protocol):
         """Results of a collector named in ``needs``: this account, and this region if regional."""
         ...
 
+    def need_matching(self, pattern: str) -> list[AwsResource]:
+        """Results of the collectors named by an ``after`` pattern that this scan runs (failed ones: empty)."""
+        ...
+
     def arn(self, service: str, resource: str, *, region: str | None = None, account: str | None = None) -> str:
         ...
 
@@ -195,6 +204,12 @@ class CollectorSpec:
     needs: tuple[str, ...] = ()
     secrets: tuple[str, ...] = ()  # response fields that hold secret values: its resources are secret sources
     redact: tuple[str, ...] = ()  # other response fields that evidence must not show (a looked-up key id)
+    after: tuple[str, ...] = ()  # type patterns read if the scan collects them, never collected for this one
+
+    def comes_after(self, resource_types: Iterable[str]) -> list[str]:
+        """Which of ``resource_types`` (those a scan collects) this collector waits for and reads."""
+        return sorted(t for t in resource_types if t != self.resource_type
+                      and any(fnmatch.fnmatchcase(t, pattern) for pattern in self.after))
 
     @property
     def is_secret_source(self) -> bool:
@@ -223,8 +238,13 @@ def collector(
     needs: list[str] | None = None,
     secrets: tuple[str, ...] = (),
     redact: tuple[str, ...] = (),
+    after: tuple[str, ...] = (),
 ) -> Callable[[Collect], Collect]:
     """Register a collector; ``permissions`` are the IAM actions it may call (``service:Operation``).
+
+    ``after`` names resource types (``fnmatch`` patterns) it enriches: when a scan collects them for other
+    reasons, this collector waits for them and reads them (``Reader.need_matching``); they are never collected
+    for its sake, so a check that reads it pulls in nothing more than its own sources.
 
     ``secrets`` declares the resource type a secret source: its resources offer candidate values to the
     detector (``secret_candidates``), the named response fields are redacted in evidence, and a companion
@@ -238,7 +258,7 @@ def collector(
                 raise WriteCallRefused(f"collector {resource_type} declares non-read permission {perm}")
         COLLECTORS.register(resource_type, CollectorSpec(
             resource_type, service, func, tuple(permissions), regional, tuple(needs or ()), tuple(secrets),
-            tuple(redact)))
+            tuple(redact), tuple(after)))
         return func
 
     return register

@@ -98,6 +98,16 @@ class InventoryView:
                 out.extend(resources)
         return out
 
+    def anywhere(self, resource_type: str) -> list[Any]:
+        """Resources of a type from every account of the scan: for facts one account reads for all (the
+        service control policies, which only the organization's management account can read)."""
+        return self.inventory.all(resource_type)
+
+    def errors(self, resource_type: str) -> list[CollectionError]:
+        """Why a type could not be collected in this partition (empty when it was): a check enriched by it
+        says so instead of erring."""
+        return self.inventory.errors_for((resource_type,), self.account, self.region)
+
     def judged(self, resource_type: str) -> list[tuple[Any, SecretScan | None]]:
         """Each secret source of a type in this partition with the detector's verdict (None: not judged)."""
         verdicts = self.inventory.verdicts

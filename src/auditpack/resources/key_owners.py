@@ -1,7 +1,9 @@
-"""Who owns a leaked access key: the IAM user, whether the key is active, when it was last used.
+"""Who owns a leaked access key: the account, the IAM user, whether the key is active, when it was last used.
 
 That is the first thing the person responding needs. The lookup is made only for key ids found in a secret
-source (never per user): iam:GetAccessKeyLastUsed names the user, iam:ListAccessKeys gives the key's status.
+source (never per user): sts:GetAccessKeyInfo names the account the key belongs to (decoded from the id, so
+it answers for any account), iam:GetAccessKeyLastUsed names the user, iam:ListAccessKeys gives the key's status.
+A key of another account is said to be one, and not looked up further.
 Every secret source gets its own lookup collector (``<source>.key_owners``, registered with the source), so
 each source's checks depend on that source alone. A failed lookup is data ("owner unknown: AccessDenied"),
 never a reason to hide the leak. Key ids are redacted from evidence.
@@ -18,7 +20,7 @@ from auditpack.registry import Registry
 from auditpack.resources.base import COLLECTORS, AwsResource, CallFailed, CollectorSpec, Reader
 from auditpack.resources.secret_source import access_key_ids, mask
 
-PERMISSIONS = ("iam:GetAccessKeyLastUsed", "iam:ListAccessKeys")
+PERMISSIONS = ("sts:GetAccessKeyInfo", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys")
 
 
 class KeyOwner(AwsResource):
@@ -27,6 +29,7 @@ class KeyOwner(AwsResource):
     cfn_type: ClassVar[str] = "AWS::IAM::AccessKey"
 
     key_id: str = Field(repr=False, exclude=True)  # joins with detections in memory; never written
+    owner_account: str | None = None  # the account the key belongs to (None: sts:GetAccessKeyInfo failed)
     user: str | None = None
     status: str | None = None  # Active / Inactive
     last_used: datetime | None = None
@@ -35,6 +38,8 @@ class KeyOwner(AwsResource):
 
     def describe(self) -> str:
         """One clause for a finding's message."""
+        if self.owner_account and self.owner_account != self.account:
+            return f"belongs to another AWS account ({self.owner_account})"
         if self.lookup_error:
             return f"owner unknown: the IAM lookup failed with {self.lookup_error}"
         if not self.user:
@@ -57,6 +62,15 @@ def lookup(ctx: Reader, key_id: str) -> KeyOwner:
     base = dict(arn=ctx.arn("iam", f"access-key/{mask(key_id)}", region=""), name=mask(key_id),
                 account=ctx.account, region=ctx.region, key_id=key_id)
     evidence: list[str] = []
+    owner_account = None
+    try:  # a denied GetAccessKeyInfo leaves the account unknown; the IAM lookup below still names the user
+        info = ctx.call("sts", "get_access_key_info", in_region=ctx.home_region, AccessKeyId=key_id)
+        evidence.append(info.evidence)
+        owner_account = info.data.get("Account")
+    except CallFailed:
+        pass
+    if owner_account and owner_account != ctx.account:
+        return KeyOwner(**base, evidence=tuple(evidence), owner_account=owner_account)
     try:
         used = ctx.call("iam", "get_access_key_last_used", in_region=ctx.home_region, AccessKeyId=key_id)
         evidence.append(used.evidence)
@@ -69,8 +83,8 @@ def lookup(ctx: Reader, key_id: str) -> KeyOwner:
             status = next((k.get("Status") for k in listed.data.get("AccessKeyMetadata", [])
                            if k.get("AccessKeyId") == key_id), None)
     except CallFailed as exc:  # never the message: AWS error messages can quote the key id
-        return KeyOwner(**base, evidence=tuple(evidence), lookup_error=exc.code)
-    return KeyOwner(**base, evidence=tuple(evidence), user=user, status=status,
+        return KeyOwner(**base, evidence=tuple(evidence), owner_account=owner_account, lookup_error=exc.code)
+    return KeyOwner(**base, evidence=tuple(evidence), owner_account=owner_account, user=user, status=status,
                     last_used=last.get("LastUsedDate"), last_service=last.get("ServiceName"))
 
 

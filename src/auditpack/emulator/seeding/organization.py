@@ -8,6 +8,7 @@ seeder (which calls ``boto3.client(...)``) works unchanged in a member account.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -48,3 +49,24 @@ def in_account(account_id: str, role_name: str = ROLE_NAME) -> Iterator[None]:
         yield
     finally:
         boto3.DEFAULT_SESSION = saved
+
+
+@contextmanager
+def account_environment(account_id: str, role_name: str = ROLE_NAME) -> Iterator[None]:
+    """Within the block, the standard credential variables hold credentials of ``account_id``: a command run
+    in this process (``auditpack incident``) then works in that account, as with a profile of its own."""
+    guard()
+    creds = boto3.client("sts", region_name="us-east-1").assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}", RoleSessionName="auditpack-responder")["Credentials"]
+    names = {"AWS_ACCESS_KEY_ID": "AccessKeyId", "AWS_SECRET_ACCESS_KEY": "SecretAccessKey",
+             "AWS_SESSION_TOKEN": "SessionToken"}
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update({name: creds[field] for name, field in names.items()})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
