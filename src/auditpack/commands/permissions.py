@@ -23,9 +23,10 @@ def policy(checks, *, org: bool = False, role_arns: list[str] | None = None) -> 
     """The read-only statement every scanned account's role needs; with ``org`` or ``role_arns``, a second
     statement the caller needs to reach the other accounts."""
     from auditpack.collect.accounts import ASSUME_PERMISSIONS, ORG_PERMISSIONS
+    from auditpack.resources.base import iam_actions
 
-    actions = sorted({perm for spec in checks.values() for perm in spec.permissions} | {"sts:GetCallerIdentity",
-                                                                                       "ec2:DescribeRegions"})
+    actions = iam_actions({perm for spec in checks.values() for perm in spec.permissions}
+                          | {"sts:GetCallerIdentity", "ec2:DescribeRegions"})
     statements = [{"Sid": "AuditpackReadOnly", "Effect": "Allow", "Action": actions, "Resource": "*"}]
     if org:
         statements.append({"Sid": "AuditpackListOrganization", "Effect": "Allow",

@@ -35,6 +35,9 @@ class Result:
     evidence: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     account: str = ""  # stamped by the engine with the partition's account; checks leave it empty
+    # A finding more severe than the check's own severity, when the resource's context makes it worse (a public
+    # function URL on a function that holds a secret); None keeps the check's severity.
+    severity: Severity | None = None
 
     @classmethod
     def of(cls, status: Status, resource: Any, message: str, **kw: Any) -> Result:

@@ -27,6 +27,22 @@ from auditpack.registry import Registry
 
 READ_ONLY = re.compile(r"^(List|Get|Describe|BatchGet|GenerateCredentialReport)")
 GLOBAL_REGION = "global"
+# Collectors declare the operations they call (``service:Operation``: what the gate, the bench and the tests
+# count). For these the IAM action that allows the operation has another name (AWS's service authorization
+# reference), and the least-privilege policy must grant the action.
+IAM_ACTIONS: dict[str, tuple[str, ...]] = {
+    "s3:ListBuckets": ("s3:ListAllMyBuckets",),
+    "s3:GetPublicAccessBlock": ("s3:GetBucketPublicAccessBlock",),
+    "s3control:GetPublicAccessBlock": ("s3:GetAccountPublicAccessBlock",),
+    "budgets:DescribeBudgets": ("budgets:ViewBudget",),
+    "budgets:DescribeNotificationsForBudget": ("budgets:ViewBudget",),
+    "budgets:DescribeSubscribersForNotification": ("budgets:ViewBudget",),
+}
+
+
+def iam_actions(operations: Iterable[str]) -> list[str]:
+    """The IAM actions that allow ``operations`` (``service:Operation``), each once, sorted."""
+    return sorted({action for op in operations for action in IAM_ACTIONS.get(op, (op,))})
 
 
 class AwsResource(BaseModel):
