@@ -157,3 +157,45 @@ def test_console_passwords_unused_beyond_the_limit_fail():
     assert "200 days ago" in results["departed"].message
     assert "never signed in" in results["never"].message
     assert run_check_on("iam_user_console_unused", inv, credential_inactive_days=365)[1].status is Status.PASS
+
+
+
+
+# --- lambda_url_auth_required -----------------------------------------------------------------------------
+
+
+def _function_url(name: str, auth: str, role: str | None = None):
+    from auditpack.resources.awslambda import FunctionUrl
+
+    arn = f"arn:aws:lambda:us-east-1:{ACCT}:function:{name}"
+    return FunctionUrl(arn=arn, name=name, account=ACCT, region="us-east-1", url=f"https://{name}.lambda-url",
+                       url_arn=arn, auth_type=auth, role=role)
+
+
+def test_a_public_url_is_critical_when_any_secret_source_of_the_function_holds_a_secret():
+    """The verdict may come from any source keyed to the function's ARN: a code-package source added later
+    (here ``lambda.code``, which no collector makes yet) is read without a change to the check."""
+    from auditpack.resources.secret_source import Category, Detection, SecretScan
+
+    leak = Detection(field="file config.py", kind="a password", category=Category.CREDENTIAL,
+                     detector="auditpack:test", masked="********", fingerprint="hmac-sha256:00")
+    urls = [_function_url("leaky", "NONE"), _function_url("plain", "NONE"), _function_url("iam", "AWS_IAM")]
+    inv = inventory_of(types={"lambda.function_urls": urls, "lambda.code": [urls[0]]}, regions=("us-east-1",))
+    inv.verdicts[("lambda.code", urls[0].arn)] = SecretScan(detections=(leak,))
+    results = by_name(run_check_on("lambda_url_auth_required", inv))
+    assert results["leaky"].status is Status.FAIL and results["leaky"].severity == "critical"
+    assert "a password in file config.py" in results["leaky"].message
+    assert results["plain"].status is Status.FAIL and results["plain"].severity is None, "the check's own: high"
+    assert results["iam"].status is Status.PASS
+
+
+def test_a_public_url_is_critical_when_the_functions_role_is_admin_equivalent():
+    admin = role("fn-admin", inline=ALLOW_ALL, trust_policy=EC2_TRUST)
+    pages = [{"RoleDetailList": [admin]}]
+    url = _function_url("api", "NONE", role=admin["Arn"])
+    inv = inventory_of(types={"lambda.function_urls": [url],
+                              "iam.roles": roles(pages, account=ACCT, evidence=("evidence/gaad.json",))},
+                       regions=("us-east-1",))
+    [result] = run_check_on("lambda_url_auth_required", inv)
+    assert result.severity == "critical" and "role fn-admin is admin-equivalent" in result.message
+    assert "evidence/gaad.json" in result.evidence

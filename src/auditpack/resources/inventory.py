@@ -92,6 +92,10 @@ class InventoryView:
                 out.extend(resources)
         return out
 
+    def judged_types(self) -> list[str]:
+        """Every secret source type the detector gave verdicts on in this scan, whichever check asked for it."""
+        return sorted({rtype for rtype, _arn in self.inventory.verdicts})
+
     def judged(self, resource_type: str) -> list[tuple[Any, SecretScan | None]]:
         """Each secret source of a type in this partition with the detector's verdict (None: not judged)."""
         verdicts = self.inventory.verdicts
