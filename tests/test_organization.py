@@ -9,6 +9,7 @@ import pytest
 
 from auditpack.emulator.seeding.monitoring import guardduty, seed_logging, trail
 from auditpack.emulator.seeding.organization import create_organization, in_account
+from auditpack.emulator.seeding.prevention import metric_alerts
 from auditpack.pack.verify import verify
 from auditpack.resources.base import iam_actions
 from tests.helpers import api_calls, load_assessment, run_cli
@@ -105,6 +106,7 @@ def test_waivers_match_expire_and_go_stale_and_waived_only_failures_satisfy(aws,
 
 def test_diff_across_two_scans_shows_the_fixed_and_the_added_violation(aws, tmp_path, capsys):
     seed_logging("us-east-1", guardduty_regions=("us-east-1",))
+    metric_alerts("us-east-1")  # IR-4 also needs alerts that reach someone; they are there in both quarters
     first, second = tmp_path / "q1", tmp_path / "q2"
     scan = ["scan", *REGIONS, "--quiet", "--format", "json", "--control", "IR-4", "--control", "AU-9"]
     assert run_cli(capsys, *scan, "--out", str(first)).code == 1
