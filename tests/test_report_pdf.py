@@ -73,7 +73,9 @@ def test_pdf_of_a_seeded_scan_shows_cover_facts_statuses_and_every_failing_resou
             assert flat(finding["message"]) in section, (title, finding["message"])
             assert flat(finding["remediation"]) in section
 
-    index = pages[marks[next(t for t in marks if t.endswith("Evidence index"))]]
+    start = marks[next(t for t in marks if t.endswith("Evidence index"))]
+    after = [p for p in marks.values() if p > start]
+    index = " ".join(pages[start:min(after) if after else len(pages)])  # the index may span several pages
     for path in (out_dir / "evidence").rglob("*.json"):
         assert sha256(path.read_bytes()).hexdigest() in index, path
         assert path.name in index

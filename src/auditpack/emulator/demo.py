@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from auditpack.emulator.seeding import identity, monitoring, secrets
+from auditpack.emulator.seeding import identity, monitoring, prevention, secrets
 from auditpack.emulator.seeding.organization import in_account
 
 DEMO_REGIONS = ("us-east-1", "us-west-2")
@@ -75,11 +75,20 @@ def seed_secrets(account: DemoAccount) -> None:
         secrets.seed_secrets(account.regions[0])
 
 
+def seed_prevention(account: DemoAccount) -> None:
+    """Workload: every weakness of least privilege beyond users, exposure and alerting beside its good twin (an
+    administrator CI role, a role anyone can assume, public secret, key, buckets and function URL, an IMDSv1
+    launch template, Config in one region only, alerts that reach nobody, a budget that tells no one)."""
+    if account.quarter == "previous" and not account.management:
+        prevention.seed_prevention(account.regions)
+
+
 # Every family's demo seeder, in order. A family adds itself with one line: ("name", seed_function).
 SEEDERS: list[tuple[str, Seeder]] = [
     ("monitoring", seed_monitoring),
     ("identity", seed_identity),
     ("secrets", seed_secrets),
+    ("prevention", seed_prevention),
 ]
 
 
@@ -89,6 +98,7 @@ def seed_sample_account(region: str = DEMO_REGIONS[0]) -> None:
     monitoring.seed_logging(region, guardduty_regions=(region,))
     identity.seed_identity(region)
     secrets.seed_secrets(region)
+    prevention.seed_prevention((region,))
 
 
 def family_seed(quarter: str, account: str, family: str) -> int:
