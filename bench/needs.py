@@ -49,6 +49,9 @@ CHEAPER_SOURCE: dict[str, tuple[str, tuple[str, ...]]] = {
     # DescribeInstances carries MetadataOptions and the instance profile
     "ec2:DescribeIamInstanceProfileAssociations": ("ec2", ("DescribeInstances",)),
 }
+# Per-resource reads botocore cannot mark as such: the operation needs one of two inputs (an id or a name), so
+# neither is "required" in the model, and without either AWS answers nothing useful. One per template.
+PER_RESOURCE: frozenset[str] = frozenset({"ec2:DescribeLaunchTemplateVersions"})
 IDENTITY = ("sts", "GetCallerIdentity")
 
 
@@ -108,7 +111,7 @@ def plan_for_registered_checks() -> NeedsPlan:
                     plan.enumerations.append(Enumeration(replacement[0], replacement[1], spec.regional, permission))
                 continue
             required = _required_inputs(service, operation)
-            if required:
+            if required or f"{service}:{operation}" in PER_RESOURCE:
                 plan.per_resource.add(f"{service}:{operation}")
             else:
                 enumerated.append(operation)
