@@ -132,7 +132,8 @@ def _held_secrets(verdicts: list[tuple[str, SecretScan | None]]) -> tuple[list[s
 @check(
     id="lambda_url_auth_required",
     title="Lambda function URLs require IAM authentication",
-    resources=["lambda.function_urls", "lambda.functions", "iam.roles"],
+    resources=["lambda.function_urls", "lambda.functions"],
+    context=["iam.roles"],
     severity="high",
     remediation="Set the function URL's AuthType to AWS_IAM (and sign requests), or delete the URL and put the "
     "function behind API Gateway with an authorizer; if the function holds a credential or runs with broad "

@@ -199,3 +199,14 @@ def test_a_public_url_is_critical_when_the_functions_role_is_admin_equivalent():
     [result] = run_check_on("lambda_url_auth_required", inv)
     assert result.severity == "critical" and "role fn-admin is admin-equivalent" in result.message
     assert "evidence/gaad.json" in result.evidence
+
+
+def test_the_execution_role_is_context_collected_but_not_a_service_the_url_check_judges():
+    """``--service iam`` selects checks that judge IAM resources; the URL check only looks the role up."""
+    from auditpack.library.checks import load_checks
+    from auditpack.resources.base import permissions_for
+
+    spec = load_checks()["lambda_url_auth_required"]
+    assert spec.services == ("lambda",)
+    assert "iam.roles" in spec.resources and spec.context == ("iam.roles",)
+    assert "iam:GetAccountAuthorizationDetails" in permissions_for(spec.resources)

@@ -23,3 +23,14 @@ def test_demo_scans_an_emulated_organization_with_waivers_and_a_previous_run(tmp
     # monitoring fixes GuardDuty and adds an unreviewed trail (2 failures); identity adds a console user without MFA
     assert len(comparison["resolved"]) == 1 and len(comparison["new_failures"]) == 3
     assert (tmp_path / "auditpack-demo-previous" / "assessment.json").is_file()
+
+    err = result.stderr
+    # the terminal is never blank for long: seeding and last quarter's scan show their phases too
+    for phase in ("Starting the AWS emulator", "Seeding last quarter's emulated Organization",
+                  "Last quarter: Collecting", "Last quarter: Writing report.pdf", "Seeding this quarter's changes"):
+        assert phase in err, phase
+    assert "could not be evaluated" not in err, "the emulator answers every call the demo makes"
+    closing = err[err.index("Demo pack written to auditpack-demo."):]
+    assert "Open auditpack-demo/report.pdf or auditpack-demo/report.html" in closing
+    assert "The scan's exit code was 1: at least one control is not satisfied." in closing
+    assert "auditpack verify auditpack-demo" in closing

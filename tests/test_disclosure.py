@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
 from auditpack.render.disclosure import shareable_details
 from auditpack.render.report import safe_details
+from auditpack.resources.secret_source import ACCESS_KEY_ID, MASKED_SHAPE, mask
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzSECRETKEY"
 PRINT = "hmac-sha256:" + "0f" * 16
@@ -36,3 +40,23 @@ def test_nested_masked_forms_and_fingerprints_are_lifted_and_shape_checked():
 def test_the_report_labels_what_the_exports_key():
     assert safe_details({"age_days": 3, "secrets": [{"masked": "q8Vd…e4Ri"}]}) == [
         ("age days", "3"), ("masked values", "q8Vd…e4Ri")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=64))
+def test_a_mask_reveals_at_most_four_characters_of_a_secret_shorter_than_32(value):
+    assume(not ACCESS_KEY_ID.fullmatch(value))  # the one exception, below
+    masked = mask(value)
+    assert MASKED_SHAPE.match(masked)
+    shown = masked.replace("…", "").replace("*", "")
+    if len(value) < 32:
+        assert len(shown) <= 4
+    else:
+        assert shown == value[:4] + value[-4:]
+
+
+@given(st.sampled_from(["AKIA", "ASIA"]), st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", min_size=16,
+                                                  max_size=16))
+def test_an_access_key_id_keeps_its_public_prefix_and_its_last_four(prefix, rest):
+    key_id = prefix + rest
+    assert mask(key_id) == f"{prefix}…{rest[-4:]}"

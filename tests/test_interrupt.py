@@ -24,7 +24,9 @@ INTERRUPTED = "auditpack: interrupted; no pack was written"
 
 
 def start_scan(out: Path, env: dict[str, str], config: Path) -> subprocess.Popen[str]:
-    args = [sys.executable, "-m", "auditpack.cli", "scan", "--out", str(out), "--config", str(config), "--quiet"]
+    # --overwrite: one test interrupts a scan over an earlier pack, which must survive the interrupt
+    args = [sys.executable, "-m", "auditpack.cli", "scan", "--out", str(out), "--config", str(config), "--quiet",
+            "--overwrite"]
     for region in DEMO_REGIONS:
         args += ["--region", region]
     return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

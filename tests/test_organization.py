@@ -113,7 +113,7 @@ def test_diff_across_two_scans_shows_the_fixed_and_the_added_violation(aws, tmp_
 
     guardduty("us-west-2")  # fixed: GuardDuty now on in us-west-2
     trail("audit-extra", kms=True)  # added: a second trail that does not validate its log files
-    assert run_cli(capsys, *scan, "--out", str(second), "--previous", str(first)).code == 1
+    assert run_cli(capsys, *scan, "--out", str(second), "--previous", str(first), "--format", "json,html").code == 1
 
     q1, q2 = load_assessment(first), load_assessment(second)
     ids = {(f["check_id"], f["region"], f["resource"]["name"]): f["id"] for f in q1["findings"] + q2["findings"]}
@@ -135,7 +135,25 @@ def test_diff_across_two_scans_shows_the_fixed_and_the_added_violation(aws, tmp_
     resolved_section = text.stdout.split("\nResolved:\n")[1].split("\n\n")[0]
     assert "trail/audit-extra" in new_section and new_section.count("\n") == 0
     assert "guardduty_enabled" in resolved_section and "us-west-2" in resolved_section
-    assert "IR-4       not-satisfied -> satisfied" in text.stdout
+    assert "IR-4  not-satisfied  ->  satisfied" in text.stdout
+    persisting = text.stdout.split("\nPersisting failures:\n")[1].split("\n\n")[0].splitlines()
+    assert len(persisting) > 1 and len({line.index(MANAGEMENT) for line in persisting}) == 1, "columns align"
+    assert "scopes differ" not in text.stdout
+
+    # the report names the account and region of a resolved failure whose finding is gone from this run
+    html = (second / "report.html").read_text()
+    resolved_rows = html.split("Resolved since the previous run")[1].split("</table>")[0]
+    assert "guardduty_enabled" in resolved_rows and MANAGEMENT in resolved_rows and "us-west-2" in resolved_rows
+
+    assert run_cli(capsys, "diff", "--fail-on-new", str(first), str(second)).code == 1
+    assert run_cli(capsys, "diff", "--fail-on-new", str(second), str(second)).code == 0
+
+    narrower = tmp_path / "q2-east"
+    run_cli(capsys, *scan[:1], "--region", "us-east-1", *scan[5:], "--out", str(narrower))
+    warned = run_cli(capsys, "diff", str(second), str(narrower))
+    assert "Warning: the two runs' scopes differ" in warned.stdout
+    assert "regions only in the previous run: us-west-2" in warned.stdout
+    assert "scopes differ" in run_cli(capsys, "diff", "--json", str(second), str(narrower)).stderr
 
     as_json = run_cli(capsys, "diff", "--json", str(first), str(second))
     assert as_json.code == 0
@@ -226,7 +244,8 @@ def test_org_scan_calls_only_what_permissions_org_allows(aws, out_dir, capsys, m
 
 def test_org_mistakes_are_one_line_usage_errors(aws, out_dir, capsys):
     result = run_cli(capsys, "scan", "--org", "--region", "us-east-1", "--out", str(out_dir))
-    assert result.code == 2 and result.stderr.startswith("auditpack: --org: cannot list the Organization's accounts")
+    assert result.code == 2  # after the phase it was in (Planning...), one line says why
+    assert result.stderr.splitlines()[-1].startswith("auditpack: --org: cannot list the Organization's accounts")
     create_organization("workload")
     result = run_cli(capsys, "scan", "--org", "--accounts", "999999999999", "--region", "us-east-1",
                      "--out", str(out_dir))

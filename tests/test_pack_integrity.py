@@ -105,6 +105,25 @@ def test_editing_a_file_and_its_checksum_line_is_still_caught_by_the_manifest(pa
     assert "assessment.json" in json.loads(result.stdout)["altered"]
 
 
+def test_an_edited_manifest_is_blamed_not_the_untouched_file_it_misrecords(pack, capsys):
+    manifest = json.loads((pack / "manifest.json").read_text())
+    entry = next(f for f in manifest["files"] if f["path"].startswith("evidence/"))
+    entry["sha256"] = "0" * 64  # the manifest now disagrees with SHA256SUMS about a file nobody touched
+    (pack / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    result = json.loads(run_cli(capsys, "verify", str(pack), "--json").stdout)
+    assert result["altered"] == ["manifest.json"]
+    assert any(entry["path"] in p and "manifest.json was edited" in p for p in result["problems"])
+
+
+def test_an_edited_checksum_line_is_blamed_on_sha256sums(pack, capsys):
+    sums = parse_sums((pack / "SHA256SUMS").read_text())[0]
+    sums["report.html"] = "f" * 64
+    (pack / "SHA256SUMS").write_text(format_sums(sums))
+    result = json.loads(run_cli(capsys, "verify", str(pack), "--json").stdout)
+    assert result["altered"] == ["SHA256SUMS"]
+    assert any("report.html" in p and "SHA256SUMS was edited" in p for p in result["problems"])
+
+
 def test_verify_of_a_folder_that_is_not_a_pack_is_a_usage_error(tmp_path, capsys):
     (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8")
     result = run_cli(capsys, "verify", str(tmp_path))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -48,8 +49,8 @@ def test_unknown_key_unknown_check_and_bad_ids_are_all_reported(tmp_path, capsys
     assert result.code == 2
     err = result.stderr
     assert "au-9.yaml:5: sumary: unknown field" in err
-    assert "ia-5.7.yaml: checks[0]: unknown check id 'no_such_check'" in err
-    assert "bad.yaml:1: id: value does not match regex" in err
+    assert "ia-5.7.yaml:6: checks[0]: unknown check id 'no_such_check'" in err
+    assert "bad.yaml:1: id: 'AU9' is not a NIST control id such as AC-2 or IA-5(7)" in err
     assert "Traceback" not in err
 
 
@@ -71,15 +72,88 @@ def test_parameter_value_failing_the_checks_schema(tmp_path, capsys):
     config = write(tmp_path, "auditpack.yaml", "parameters:\n  high_finding_max_age_days: -3\n")
     result = run_cli(capsys, "validate", "--config", str(config))
     assert result.code == 2
-    assert f"{config}: parameters.high_finding_max_age_days: min value is 0" in result.stderr
+    assert f"{config}:2: parameters.high_finding_max_age_days: must be at least 0 (not -3)" in result.stderr
 
 
 def test_control_default_failing_the_checks_schema(tmp_path, capsys):
     shutil.copy(builtin_controls_dir() / "ir-4.yaml", tmp_path / "ir-4.yaml")
     text = (tmp_path / "ir-4.yaml").read_text().replace("default: 7", "default: seven")
-    write(tmp_path / "c", "ir-4.yaml", text)
+    path = write(tmp_path / "c", "ir-4.yaml", text)
+    line = text.splitlines().index("    default: seven") + 1
     result = run_cli(capsys, "validate", "--controls-dir", str(tmp_path / "c"))
-    assert result.code == 2 and "must be of integer type" in result.stderr
+    assert result.code == 2
+    assert result.stderr.count(str(path)) == 1, "a type error, not also a conflict with SI-4's default"
+    assert f"{path}:{line}: parameters[0].default: must be a whole number (not 'seven')" in result.stderr
+
+
+def test_every_problem_of_every_control_file_is_reported_in_one_run(tmp_path, capsys):
+    folder = tmp_path / "c"
+    six = write(folder, "ia-5.7.yaml", """\
+id: IA-5(7)
+oscal_id: ia-5.8
+title: No Embedded Unencrypted Static Authenticators
+family: Identification and Authentication
+sumary: typo
+summary: Our own words.
+checks:
+  - secretsmanager_rotaton_enabled
+  - 42
+  - secretsmanager_rotated_within
+parameters:
+  - name: Maximum secret age
+    feeds: secret_max_age_days
+    default: ninety
+  - name: Not a parameter
+    feeds: no_such_parameter
+    default: 3
+    odp_id: bad
+""")
+    misnamed = write(folder, "audit.yaml", GOOD)
+    broken = write(folder, "ac-2.yaml", "id: AC-2\ntitle: [unclosed\n")
+    builtin_si4 = (builtin_controls_dir() / "si-4.yaml").read_text()
+    conflicting = write(folder, "si-4.yaml", builtin_si4.replace("default: 7", "default: 9"))
+    conflict_line = builtin_si4.replace("default: 7", "default: 9").splitlines().index("    default: 9") + 1
+    result = run_cli(capsys, "validate", "--controls-dir", str(folder))
+    assert result.code == 2
+    expected = [
+        f"{six}:2: oscal_id: control IA-5(7) is ia-5.7 in OSCAL: set oscal_id to 'ia-5.7'",
+        f"{six}:5: sumary: unknown field",
+        f"{six}:8: checks[0]: unknown check id 'secretsmanager_rotaton_enabled' "
+        "(did you mean secretsmanager_rotation_enabled?)",
+        f"{six}:9: checks[1]: must be text (not 42)",
+        f"{six}:14: parameters[0].default: must be a whole number (not 'ninety')",
+        f"{six}:16: parameters[1].feeds: 'no_such_parameter' is not a parameter of this control's checks "
+        "(secret_max_age_days)",
+        f"{six}:18: parameters[1].odp_id: 'bad' is not an OSCAL parameter id such as ia-05.01_odp.01",
+        f"{misnamed}:2: oscal_id: control AU-9 is au-9 in OSCAL: name the file au-9.yaml",
+        f"{conflicting}:{conflict_line}: parameters[",
+    ]
+    for line in expected:
+        assert line in result.stderr, (line, result.stderr)
+    assert re.search(rf"{re.escape(str(broken))}:\d+: YAML syntax error", result.stderr)
+    assert result.stderr.index(f"{six}:2:") < result.stderr.index(f"{six}:5:") < result.stderr.index(f"{six}:18:")
+    assert "regex" not in result.stderr and "^" not in result.stderr, "no raw patterns"
+
+
+def test_expired_waiver_is_a_warning_at_validate_time(tmp_path, capsys):
+    config = write(tmp_path, "auditpack.yaml", """\
+waivers:
+  - check_id: iam_root_mfa
+    resource: "arn:aws:iam::*:root"
+    justification: Hardware token on order
+    approved_by: CISO
+    expires: 2001-01-31
+  - check_id: iam_root_mfa
+    resource: "arn:aws:iam::*:root"
+    justification: Hardware token on order
+    approved_by: CISO
+    expires: 2999-01-31
+""")
+    result = run_cli(capsys, "validate", "--config", str(config))
+    assert result.code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [f"warning: {config}:6: waivers[0].expires: the waiver of iam_root_mfa for "
+                        "arn:aws:iam::*:root expired on 2001-01-31; its findings count as failures again"]
 
 
 def test_unknown_config_keys_and_parameters(tmp_path, capsys):

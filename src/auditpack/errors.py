@@ -8,7 +8,15 @@ command-line flag: the engine is also called by tests, benchmarks and other prog
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from pathlib import Path
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean scan?)`` when one of ``choices`` is close to a mistyped ``word``, else nothing."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 class UserError(Exception):
@@ -61,9 +69,30 @@ class NoRegionLeft(UserError):
 
 
 class UnknownControl(UserError):
-    def __init__(self, control: str) -> None:
-        super().__init__(f"unknown control {control!r}: see 'auditpack controls' for the list")
+    def __init__(self, control: str, known: Iterable[str] = ()) -> None:
+        super().__init__(f"unknown control {control!r}{did_you_mean(control, known)}: "
+                         "see 'auditpack controls' for the list")
         self.control = control
+
+
+class UnknownCheck(UserError):
+    def __init__(self, check_id: str, known: Iterable[str] = ()) -> None:
+        super().__init__(f"no control cites a check {check_id!r}{did_you_mean(check_id, known)}: "
+                         "see 'auditpack checks' for the list")
+        self.check_id = check_id
+
+
+class UnknownService(UserError):
+    def __init__(self, service: str, known: Iterable[str]) -> None:
+        known = list(known)
+        super().__init__(f"no check reads the service {service!r}{did_you_mean(service, known)} "
+                         f"(known: {', '.join(known)})")
+        self.service = service
+
+
+class NothingSelected(UserError):
+    def __init__(self, selection: str) -> None:
+        super().__init__(f"no check is left to run after narrowing to {selection}")
 
 
 class OrganizationUnavailable(UserError):
@@ -90,8 +119,25 @@ class NoAccountInScope(UserError):
 class OutputNotAPack(UserError):
     """A pack's folder exists and holds something else: it is never overwritten."""
 
-    def __init__(self, out: Path) -> None:
-        super().__init__(f"{out} exists and is not an auditpack pack")
+    def __init__(self, out: Path, what: str = "is not an auditpack pack") -> None:
+        super().__init__(f"{out} exists and {what}")
+        self.out = out
+
+
+class PackExists(UserError):
+    """A pack is already where the new one would go: last quarter's evidence is not replaced by accident."""
+
+    def __init__(self, out: Path, run_id: str | None, sealed: str | None) -> None:
+        which = f"run {run_id}" + (f", sealed {sealed}" if sealed else "") if run_id else "an earlier run"
+        super().__init__(f"{out} already holds a pack ({which})")
+        self.out = out
+
+
+class OutputUnusable(UserError):
+    """The pack cannot be written where it was asked for (no permission, a file in the way, a full disk)."""
+
+    def __init__(self, out: Path, reason: str) -> None:
+        super().__init__(f"cannot write the pack to {out}: {reason}")
         self.out = out
 
 
@@ -109,3 +155,38 @@ class OverlappingPacks(UserError):
     def __init__(self, account: str, first: Path, second: Path) -> None:
         super().__init__(f"account {account} is in both {first} and {second}")
         self.account = account
+
+
+class KeyUnusable(UserError):
+    """A key file that cannot be read, or is not an Ed25519 key of the kind asked for."""
+
+    def __init__(self, path: Path, role: str, reason: str) -> None:
+        super().__init__(f"{path}: cannot use it as a {role} key: {reason}")
+        self.path = path
+        self.role = role  # "private" (signing) or "public" (verifying)
+        self.reason = reason
+
+
+class KeyTooOpen(KeyUnusable):
+    """A private key others may read signs for them too: it is refused, as ssh refuses one."""
+
+    def __init__(self, path: Path, mode: int) -> None:
+        super().__init__(path, "private", f"its mode {mode:04o} lets others read or change it; a private key "
+                                          "must be readable by its owner only")
+        self.mode = mode
+
+
+class KeyFilesExist(UserError):
+    def __init__(self, paths: list[Path]) -> None:
+        super().__init__(f"not overwriting existing key file(s): {', '.join(str(p) for p in paths)}")
+        self.paths = paths
+
+
+class PreviousPackAltered(UserError):
+    """A pack to chain to must be intact: a link to an altered pack would vouch for the change."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+        super().__init__(f"{path} fails verification, so it cannot be chained to: {shown}")
+        self.path = path
+        self.problems = problems

@@ -110,6 +110,18 @@ class ControlChange(Strict):
     current: ControlStatus | None
 
 
+class PriorFinding(Strict):
+    """What a finding of the previous run was, for an id this run has no finding for."""
+
+    id: str
+    check_id: str
+    severity: Severity
+    status: Status
+    account: str
+    region: str
+    resource: ResourceRef
+
+
 class Comparison(Strict):
     """What changed since a previous run: relies on finding ids being stable across runs."""
 
@@ -122,6 +134,16 @@ class Comparison(Strict):
     not_assessed: list[str] = Field(
         default_factory=list,
         description="Finding ids failing before that this run could not judge (check errored, or out of scope).",
+    )
+    prior_findings: list[PriorFinding] = Field(
+        default_factory=list,
+        description="The compared findings of the previous run that this run has none for (the resource is gone, "
+        "or was not judged): what each was, so the comparison reads without the previous pack.",
+    )
+    scope_differences: list[str] = Field(
+        default_factory=list,
+        description="How the two runs' scopes differ (accounts, regions, controls, checks, selection), in words: "
+        "a failure outside the other run's scope is neither new nor resolved.",
     )
 
 
@@ -235,10 +257,35 @@ class Identity(Strict):
     account: str
 
 
+class Selection(Strict):
+    """What a run was narrowed to on the command line; each empty field means no narrowing by it. A narrowed
+    run judges each control on the selected checks only, so the selection travels with its results."""
+
+    controls: list[str] = Field(default_factory=list, description="Controls asked for (NIST ids).")
+    checks: list[str] = Field(default_factory=list, description="Checks asked for.")
+    exclude_checks: list[str] = Field(default_factory=list, description="Checks left out.")
+    severity: Severity | None = Field(default=None, description="Only checks of this severity and above.")
+    services: list[str] = Field(default_factory=list, description="Only checks reading these AWS services.")
+
+    @property
+    def narrowed(self) -> bool:
+        return self != Selection()
+
+    def describe(self) -> str:
+        """``checks iam_root_mfa; severity high and above``: the selection in words, for the terminal and reports."""
+        parts = [f"controls {', '.join(self.controls)}" if self.controls else "",
+                 f"checks {', '.join(self.checks)}" if self.checks else "",
+                 f"without checks {', '.join(self.exclude_checks)}" if self.exclude_checks else "",
+                 f"severity {self.severity.value} and above" if self.severity else "",
+                 f"services {', '.join(self.services)}" if self.services else ""]
+        return "; ".join(p for p in parts if p) or "the whole library"
+
+
 class Scope(Strict):
     accounts: list[str]
     regions: list[str]
     identity: Identity
+    selection: Selection = Field(default_factory=Selection)
 
 
 class Organization(Strict):

@@ -25,15 +25,18 @@ from auditpack.collect.accounts import (
 )
 from auditpack.collect.evidence import EvidenceRecorder
 from auditpack.collect.gate import Gate
-from auditpack.collect.scheduler import Milestone, Progress, collect
-from auditpack.collect.session import AccountSession, client_config, known_regions, open_session
+from auditpack.collect.scheduler import Milestone, collect
+from auditpack.collect.session import AccountSession, RetryWatch, client_config, known_regions, open_session
 from auditpack.errors import NoAccountInScope, NoRegionLeft, UnknownRegion
 from auditpack.evaluate.assessment import build_assessment
 from auditpack.library.config import Config
 from auditpack.library.validation import Library, load_library
 from auditpack.memory import long_lived_objects, settled
-from auditpack.models import Assessment, Identity
+from auditpack.models import Assessment, Identity, Selection, Severity
+from auditpack.pack.chain import link_to
 from auditpack.pack.lifecycle import PackBuilder
+from auditpack.pack.signing import load_signing_key
+from auditpack.progress import SILENT, Progress
 from auditpack.render import FORMATS
 from auditpack.render.formats.assessment_json import read_assessment
 from auditpack.resources.base import required_collectors, secret_source_types
@@ -46,6 +49,10 @@ class ScanOptions:
     profile: str | None = None
     regions: list[str] = field(default_factory=list)
     control_ids: list[str] = field(default_factory=list)
+    check_ids: list[str] = field(default_factory=list)
+    exclude_check_ids: list[str] = field(default_factory=list)
+    severity: str | None = None  # only checks of this severity and above
+    services: list[str] = field(default_factory=list)
     controls_dir: Path | None = None
     config_path: Path | None = None
     out: Path = Path("auditpack-out")
@@ -54,7 +61,13 @@ class ScanOptions:
     role_name: str | None = None
     account_roles: list[str] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)
-    previous: Path | None = None  # a previous pack to compare with
+    previous: Path | None = None  # a previous pack to compare with and to chain to
+    overwrite: bool = False  # replace a pack already at ``out``
+    sign_key: Path | None = None  # an Ed25519 private key: pack.sig.json
+
+    def selection(self) -> Selection:
+        return Selection(controls=self.control_ids, checks=self.check_ids, exclude_checks=self.exclude_check_ids,
+                         severity=Severity(self.severity) if self.severity else None, services=self.services)
 
 
 def resolve_regions(session: Any, gate: Gate, requested: list[str], config: Config) -> list[str]:
@@ -94,7 +107,7 @@ def mark_unreachable(inventory: Inventory, plan: AccountPlan, resource_types: li
 
 def assess_plan(
     library: Library, plan: AccountPlan, regions: list[str], home_region: str, recorder: EvidenceRecorder,
-    identity: Identity, run_id: str, started: datetime, previous: Assessment | None, progress: Progress | None,
+    identity: Identity, run_id: str, started: datetime, previous: Assessment | None, progress: Progress,
 ) -> Assessment:
     """Collect, judge the secret sources, evaluate. The inventory and the AWS clients live only in here, so the
     memory they held is free for the outputs (docs/performance.md).
@@ -104,6 +117,7 @@ def assess_plan(
     resource_types = sorted({r for spec in library.checks.values() for r in spec.resources})
     judging = SecretJudging(config.fingerprint_key)
     sources_collected = Milestone(secret_source_types(required_collectors(resource_types)), judging.start)
+    progress.phase("Collecting")
     inventory = collect(plan.sessions, regions, resource_types, recorder,
                         max_workers=config.collection.max_workers, home_region=home_region, progress=progress,
                         milestone=sources_collected)
@@ -111,44 +125,53 @@ def assess_plan(
         account.release_clients()
     mark_unreachable(inventory, plan, resource_types)
     settled()  # the inventory lives until the findings are made
+    progress.phase("Judging secrets")
     judging.finish(inventory)
+    progress.phase("Evaluating")
     return build_assessment(library, inventory, identity, started, run_id, previous)
 
 
-def run_scan(options: ScanOptions, progress: Progress | None = None) -> tuple[Assessment, Path]:
+def run_scan(options: ScanOptions, progress: Progress = SILENT) -> tuple[Assessment, Path]:
     with long_lived_objects():
         return _run_scan(options, progress)
 
 
-def _run_scan(options: ScanOptions, progress: Progress | None) -> tuple[Assessment, Path]:
+def _run_scan(options: ScanOptions, progress: Progress) -> tuple[Assessment, Path]:
     library = load_library(options.controls_dir, options.config_path, formats=FORMATS.names())
-    library = library.select(options.control_ids)
+    library = library.narrow(options.selection())
     config = library.config
     formats = options.formats if options.formats is not None else config.formats
     previous = read_assessment(options.previous) if options.previous is not None else None
+    follows = link_to(options.previous) if options.previous is not None else None
+    key = load_signing_key(options.sign_key) if options.sign_key is not None else None  # before any AWS call
     run_id = str(uuid.uuid4())
     started = datetime.now(UTC)
-    with PackBuilder(options.out) as pack:  # before any AWS call: planning is evidence too
+    with PackBuilder(options.out, overwrite=options.overwrite) as pack:  # before any AWS call: planning is evidence too
         assessment = plan_and_assess(options, library, pack.recorder, run_id, started, previous, progress)
         settled()  # the findings live until the pack is sealed
-        pack.write(assessment, config, formats)
-        pack.seal(assessment, sealed_by="auditpack scan")
+        pack.write(assessment, config, formats, previous=previous, progress=progress)
+        progress.phase("Sealing")
+        pack.seal(assessment, sealed_by="auditpack scan", sign_with=key, follows=follows)
         return assessment, pack.publish()
 
 
 def plan_and_assess(options: ScanOptions, library: Library, recorder: EvidenceRecorder, run_id: str,
-                    started: datetime, previous: Assessment | None, progress: Progress | None) -> Assessment:
+                    started: datetime, previous: Assessment | None, progress: Progress) -> Assessment:
     """Who is calling, which regions and accounts are in scope (recorded as evidence), then the assessment."""
     config = library.config
+    progress.phase("Planning")
     session = open_session(options.profile)
     settings = config.collection
     default_region = session.region_name or "us-east-1"
+    watch = RetryWatch(progress.notice, settings.max_attempts)
 
     def client(service: str, region: str) -> Any:
-        return session.client(service, region_name=region, config=client_config(settings))
+        made = session.client(service, region_name=region, config=client_config(settings))
+        watch.attach(made)
+        return made
 
     account_id, caller_arn = whoami(planning_gate("", client, recorder, default_region))
-    account = AccountSession(session, account_id, caller_arn, settings)
+    account = AccountSession(session, account_id, caller_arn, settings, on_retry=progress.notice)
     gate = planning_gate(account_id, account.client, recorder, default_region, account.partition)
     regions = resolve_regions(session, gate, options.regions, config)
     home_region = session.region_name or regions[0]

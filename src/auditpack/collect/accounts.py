@@ -29,7 +29,7 @@ from botocore.session import get_session
 from auditpack.collect.evidence import EvidenceRecorder
 from auditpack.collect.gate import ClientFactory, Gate
 from auditpack.collect.redaction import sensitive_fields
-from auditpack.collect.session import AccountSession
+from auditpack.collect.session import AccountSession, Notify
 from auditpack.errors import (
     AccountsOutsideOrganization,
     AwsUnreachable,
@@ -163,8 +163,8 @@ def _assume(gate: Gate, role_arn: str) -> dict[str, Any]:
     return gate.call("sts", "assume_role", RoleArn=role_arn, RoleSessionName=SESSION_NAME).data
 
 
-def assumed_session(gate: Gate, role_arn: str, home_region: str,
-                    settings: CollectionSettings, loader: Loader | None = None) -> AccountSession:
+def assumed_session(gate: Gate, role_arn: str, home_region: str, settings: CollectionSettings,
+                    loader: Loader | None = None, on_retry: Notify | None = None) -> AccountSession:
     """A session in the role's account whose credentials renew themselves before they expire.
 
     ``loader`` is shared by every account's session: each botocore session otherwise parses the endpoint and
@@ -189,7 +189,7 @@ def assumed_session(gate: Gate, role_arn: str, home_region: str,
         metadata(reply["Credentials"]), refresh_using=refresh, method="sts-assume-role")  # itself relies on
     session = boto3.session.Session(botocore_session=botocore_session, region_name=home_region)
     account = ROLE_ARN.match(role_arn).group(2)  # type: ignore[union-attr]
-    return AccountSession(session, account, reply["AssumedRoleUser"]["Arn"], settings)
+    return AccountSession(session, account, reply["AssumedRoleUser"]["Arn"], settings, on_retry=on_retry)
 
 
 def plan_accounts(caller: AccountSession, gate: Gate, selection: AccountSelection, home_region: str,
@@ -225,7 +225,7 @@ def plan_accounts(caller: AccountSession, gate: Gate, selection: AccountSelectio
     def reach(target: tuple[str, str]) -> AccountSession | Unreachable:
         account, arn = target
         try:
-            return assumed_session(gate, arn, home_region, settings, loader)
+            return assumed_session(gate, arn, home_region, settings, loader, caller.on_retry)
         except CallFailed as exc:
             return Unreachable(account, arn, exc.code, exc.message)
 

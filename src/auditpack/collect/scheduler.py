@@ -26,6 +26,7 @@ from auditpack.collect.gate import Gate, collector_gate
 from auditpack.collect.session import AccountSession
 from auditpack.memory import limit_malloc_arenas
 from auditpack.models import CollectionError
+from auditpack.progress import SILENT, Progress
 from auditpack.resources.base import (
     COLLECTORS,
     GLOBAL_REGION,
@@ -37,7 +38,6 @@ from auditpack.resources.base import (
 from auditpack.resources.inventory import Inventory
 
 log = logging.getLogger(__name__)
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def collect(
     *,
     max_workers: int = 16,
     home_region: str | None = None,
-    progress: Progress | None = None,
+    progress: Progress = SILENT,
     milestone: Milestone | None = None,
 ) -> Inventory:
     specs = required_collectors(resource_types)
@@ -223,8 +223,7 @@ def collect(
                     to_milestone -= 1
                     if not to_milestone:
                         milestone.reached(inventory)
-                if progress:
-                    progress(done, total, f"{job.spec.resource_type} {job.account.account} {job.region}")
+                progress.advance(done, total, f"{job.spec.resource_type} {job.account.account} {job.region}")
                 for later in dependents.get(job.key, []):
                     waiting_on[later.key].discard(job.key)
                     if not waiting_on[later.key]:

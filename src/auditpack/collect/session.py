@@ -7,6 +7,7 @@ endpoint variables) because we only ever pass region and retry/timeout config; e
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,6 +63,53 @@ def disable_account_prefix_for_custom_endpoints(client: Any) -> None:
     client.meta.events.register("before-sign.s3-control", _no_account_host_prefix)
 
 
+Notify = Callable[[str], None]
+
+
+class RetryWatch:
+    """Tells ``notify`` each time botocore retries a call, and why the attempt before failed.
+
+    botocore retries quietly, backing off for up to seconds at a time; for a person watching a scan, a run of
+    throttled calls looks like a hang. Only the service, operation, attempt and the error code or HTTP status
+    are said, never anything from the request or the response body.
+    """
+
+    REASON = "auditpack_retry_reason"  # where the failed attempt's reason waits for the next attempt
+
+    def __init__(self, notify: Notify, max_attempts: int) -> None:
+        self.notify = notify
+        self.max_attempts = max_attempts
+
+    def attach(self, client: Any) -> None:
+        client.meta.events.register("needs-retry", self._failed)
+        client.meta.events.register("before-send", self._sending)
+
+    def _failed(self, response: Any = None, caught_exception: BaseException | None = None,
+                request_dict: dict[str, Any] | None = None, **_: Any) -> None:
+        if request_dict is None:
+            return None
+        reason = None
+        if caught_exception is not None:
+            reason = type(caught_exception).__name__
+        elif response is not None:
+            http, parsed = response
+            code = (parsed or {}).get("Error", {}).get("Code")
+            if code or http.status_code >= 500:
+                reason = f"{code or 'error'} (HTTP {http.status_code})"
+        if reason:
+            request_dict["context"][self.REASON] = reason
+        return None  # botocore's own handler decides whether to retry
+
+    def _sending(self, request: Any, event_name: str = "", **_: Any) -> None:
+        context = getattr(request, "context", None) or {}
+        attempt = context.get("retries", {}).get("attempt", 1)
+        if attempt > 1:
+            _, service, operation = [*event_name.split("."), "", ""][:3]
+            why = context.get(self.REASON, "a failed attempt")
+            self.notify(f"retrying {service} {operation} after {why}: attempt {attempt} of {self.max_attempts}")
+        return None
+
+
 class CallsCancelled(RuntimeError):
     """The scan was interrupted; raised before any further HTTP attempt, retries included."""
 
@@ -76,6 +124,7 @@ class AccountSession:
     settings: CollectionSettings = field(default_factory=CollectionSettings)
     # Set when the scan is interrupted: botocore's retry loop would otherwise go on for every attempt left.
     cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
+    on_retry: Notify | None = field(default=None, repr=False)  # told of each retried call (RetryWatch)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -92,6 +141,8 @@ class AccountSession:
                 client.meta.events.register("before-send", self._refuse_if_cancelled)
                 if service == "s3control":
                     disable_account_prefix_for_custom_endpoints(client)
+                if self.on_retry is not None:
+                    RetryWatch(self.on_retry, self.settings.max_attempts).attach(client)
                 self._clients[key] = client
             return self._clients[key]
 

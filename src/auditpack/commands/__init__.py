@@ -25,18 +25,19 @@ class Command:
     help: str
     arguments: Arguments
     run: Run
-    description: str | None = None
+    description: str | None = None  # --help's paragraph; the one-line help when absent
+    examples: tuple[str, ...] = ()  # command lines --help shows, each safe to paste into a shell
 
 
 COMMANDS: Registry[Command] = Registry("command", packages=("auditpack.commands",))
 
 
-def command(name: str, *, help: str, arguments: Arguments = _no_arguments,
-            description: str | None = None) -> Callable[[Run], Run]:
+def command(name: str, *, help: str, arguments: Arguments = _no_arguments, description: str | None = None,
+            examples: tuple[str, ...] = ()) -> Callable[[Run], Run]:
     """Register ``run`` as the subcommand ``name``; ``arguments`` adds its flags to its parser."""
 
     def register(run: Run) -> Run:
-        COMMANDS.register(name, Command(name, help, arguments, run, description))
+        COMMANDS.register(name, Command(name, help, arguments, run, description, examples))
         return run
 
     return register

@@ -14,7 +14,12 @@ def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
-@command("controls", help="list controls, their checks and parameters", arguments=arguments)
+@command("controls", help="list controls, their checks and parameters",
+         description="List the controls in force (built-in, and those of --controls-dir), the checks that "
+         "evidence each with their severity, and the organization-defined parameter values that apply (from "
+         "the control files, or the config). In JSON, a control's severity is that of its most severe check.",
+         examples=("auditpack controls", "auditpack controls --json --config auditpack.yaml"),
+         arguments=arguments)
 def run(args: argparse.Namespace) -> int:
     from auditpack.library.validation import load_library
     from auditpack.render import FORMATS
@@ -24,6 +29,9 @@ def run(args: argparse.Namespace) -> int:
         rows = [
             {
                 "id": c.id, "oscal_id": c.oscal_id, "title": c.title, "family": c.family, "checks": list(c.checks),
+                "severity": max((library.checks[k].severity for k in c.checks), key=lambda s: s.rank).value,
+                "check_details": [{"id": k, "title": library.checks[k].title,
+                                   "severity": library.checks[k].severity.value} for k in c.checks],
                 "parameters": {p.key: library.params.values.get(p.feeds, p.default) for p in c.parameters},
             }
             for c in library.controls.values()

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 import tempfile
 from pathlib import Path
 
 from auditpack.commands import command
 from auditpack.commands.console import Console
+from auditpack.commands.exitcodes import meaning
+from auditpack.commands.summary import REPORTS
+from auditpack.progress import Progress
 
 
 def arguments(p: argparse.ArgumentParser) -> None:
@@ -34,24 +36,46 @@ def run_demo(out: Path, console: Console, control_ids: list[str] | None = None,
     from auditpack.emulator import demo
     from auditpack.emulator.seeding.organization import create_organization
     from auditpack.emulator.server import running_emulator
-    from auditpack.scan import ScanOptions
+    from auditpack.scan import ScanOptions, run_scan
 
     previous = out.parent / f"{out.name}-previous"
+    console.line("Starting the AWS emulator (moto, in this process, on loopback)...")
     with running_emulator() as emulator, tempfile.TemporaryDirectory(prefix="auditpack-demo-") as scratch:
-        emulator.seed(demo.SEED_ORGANIZATION)
-        management, members = create_organization(demo.MEMBER)
-        config = Path(scratch) / "auditpack.yaml"
-        config.write_text(demo.demo_config(members, dt.datetime.now(dt.UTC).date()), encoding="utf-8")
-
-        demo.seed_quarter(management, members, "previous", emulator.seed)
-        chosen = {"control_ids": list(control_ids or []), "controls_dir": controls_dir, "config_path": config}
-        scan(ScanOptions(out=previous, **chosen), Console(quiet=True))
-        demo.seed_quarter(management, members, "current", emulator.seed)
+        chosen = {"control_ids": list(control_ids or []), "controls_dir": controls_dir,
+                  "config_path": Path(scratch) / "auditpack.yaml",
+                  "overwrite": True}  # the demo's packs are its own: a second demo replaces the first
+        with console.progress() as progress:
+            progress.phase("Seeding last quarter's emulated Organization")
+            emulator.seed(demo.SEED_ORGANIZATION)
+            management, members = create_organization(demo.MEMBER)
+            chosen["config_path"].write_text(demo.demo_config(members, dt.datetime.now(dt.UTC).date()),
+                                             encoding="utf-8")
+            demo.seed_quarter(management, members, "previous", emulator.seed, progress)
+            run_scan(ScanOptions(out=previous, **chosen), _Prefixed(progress, "Last quarter: "))
+            progress.phase("Seeding this quarter's changes")
+            demo.seed_quarter(management, members, "current", emulator.seed, progress)
         console.line(f"Last quarter's pack: {previous}\nThis quarter's scan of the Organization "
                      f"({management} and {members[demo.MEMBER]}, {', '.join(demo.DEMO_REGIONS)}):")
         code = scan(ScanOptions(out=out, previous=previous, **chosen), console)
     _print_changes(out, previous, console)
+    _print_next_steps(out, code, console)
     return code
+
+
+class _Prefixed:
+    """Last quarter's scan, shown as phases of the demo's own progress."""
+
+    def __init__(self, progress: Progress, prefix: str) -> None:
+        self.progress, self.prefix = progress, prefix
+
+    def phase(self, name: str) -> None:
+        self.progress.phase(self.prefix + name)
+
+    def advance(self, done: int, total: int, what: str) -> None:
+        self.progress.advance(done, total, what)
+
+    def notice(self, text: str) -> None:
+        self.progress.notice(text)
 
 
 def _print_changes(out: Path, previous: Path, console: Console) -> None:
@@ -69,9 +93,24 @@ def _print_changes(out: Path, previous: Path, console: Console) -> None:
                      f"(details: auditpack diff {previous} {out})")
 
 
-@command("demo", help="scan a seeded, emulated AWS account (no AWS account needed)", arguments=arguments)
+def _print_next_steps(out: Path, code: int, console: Console) -> None:
+    """What a first-time user does next: open the report, read the exit code, verify the pack."""
+    reports = [out / name for name in REPORTS.values() if (out / name).is_file()]
+    console.line("")
+    console.line(f"Demo pack written to {out}.")
+    if reports:
+        console.line(f"Open {' or '.join(str(r) for r in reports)} to read the assessment.")
+    console.line(f"The scan's exit code was {code}: {meaning(code)}. The demo account fails controls on purpose, "
+                 "so the demo itself exits 0; a pipeline gates on 'auditpack scan'.")
+    console.line(f"Verify the pack has not changed since it was sealed: auditpack verify {out}")
+
+
+@command("demo", help="scan a seeded, emulated AWS Organization (no AWS account needed)",
+         description="Seed an emulated two-account AWS Organization in this process (no AWS account, no "
+         "network), scan last quarter, change the Organization, then scan this quarter with the previous "
+         "pack and the demo's waivers, writing a full evidence pack. Exits 0 once the pack is written.",
+         examples=("auditpack demo", "auditpack demo --out /tmp/demo --control 'IA-5(7)'"),
+         arguments=arguments)
 def run(args: argparse.Namespace) -> int:
-    code = run_demo(args.out, Console(quiet=args.quiet), args.control, args.controls_dir)
-    # The sample account fails controls on purpose: for the demo, a written pack is success.
-    print(f"Demo pack written to {args.out} (the scan's own exit code was {code}).", file=sys.stderr)
+    run_demo(args.out, Console(quiet=args.quiet), args.control, args.controls_dir)
     return 0

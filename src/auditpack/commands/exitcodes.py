@@ -12,6 +12,20 @@ if TYPE_CHECKING:
 
 OK, NOT_SATISFIED, USAGE, NOT_ASSESSED = 0, 1, 2, 3
 INTERRUPTED = 130  # the shell's code for a process ended by Ctrl-C (128 + SIGINT)
+BROKEN_PIPE = 141  # the shell's code for a process whose reader went away (128 + SIGPIPE)
+
+# What each code tells the person or pipeline that ran the command: help text, the demo and the summary say it.
+MEANINGS = {
+    OK: "every control assessed is satisfied",
+    NOT_SATISFIED: "at least one control is not satisfied",
+    USAGE: "bad input: a flag, a control or config file, or the output folder",
+    NOT_ASSESSED: "nothing failed, but something could not be assessed (an AWS call failed)",
+    INTERRUPTED: "interrupted; no pack was written",
+}
+
+
+def meaning(code: int) -> str:
+    return MEANINGS.get(code, "unexpected")
 
 
 def exit_code(assessment: Assessment) -> int:

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from auditpack.errors import (
     AccountsOutsideOrganization,
+    KeyFilesExist,
+    KeyTooOpen,
+    KeyUnusable,
     NoAccountInScope,
     NoCredentials,
     OrganizationUnavailable,
     OutputIsInput,
     OutputNotAPack,
+    OutputUnusable,
     OverlappingPacks,
+    PackExists,
+    PreviousPackAltered,
     RegionsUnavailable,
     UserError,
 )
@@ -36,11 +42,23 @@ def describe(error: UserError) -> str:
             return f"--accounts: {error}"
         case NoAccountInScope():
             return "no account left to scan: --accounts selects none of the accounts in scope"
-        case OutputNotAPack():
+        case OutputNotAPack() | OutputUnusable():
             return f"{error}; choose another --out"
+        case PackExists():
+            return f"{error}; pass --overwrite to replace it, or choose another --out"
         case OverlappingPacks():
             return f"{error}; give each machine a disjoint --accounts subset"
         case OutputIsInput():
             return f"{error.path}: --out must not be one of the packs being merged"
+        case KeyTooOpen():
+            return f"--sign-key: {error}; chmod 600 {error.path}"
+        case KeyUnusable(role="private"):
+            return f"--sign-key: {error}"
+        case KeyUnusable():
+            return f"--key: {error}"
+        case KeyFilesExist():
+            return f"{error}; choose another DIR"
+        case PreviousPackAltered():
+            return f"--previous: {error}"
         case _:
             return str(error)

@@ -37,7 +37,13 @@ def policy(checks, *, org: bool = False, role_arns: list[str] | None = None) -> 
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-@command("permissions", help="print the read-only IAM policy a scan needs", arguments=arguments)
+@command("permissions", help="print the read-only IAM policy a scan needs",
+         description="Print the IAM policy a scan needs, derived from what each check's collectors call: only "
+         "read operations. With --org, also what the management account needs to list the Organization and "
+         "assume the role in each account.",
+         examples=("auditpack permissions > auditpack-policy.json", "auditpack permissions --control 'IA-5(7)'",
+                   "auditpack permissions --org --role-name AuditRole"),
+         arguments=arguments)
 def run(args: argparse.Namespace) -> int:
     from auditpack.collect.accounts import parse_role_arns
     from auditpack.library.validation import load_library

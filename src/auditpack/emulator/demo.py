@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from auditpack.emulator.seeding import identity, monitoring, prevention, secrets
 from auditpack.emulator.seeding.organization import in_account
+from auditpack.progress import SILENT, Progress
 
 DEMO_REGIONS = ("us-east-1", "us-west-2")
 MEMBER = "workload"
@@ -107,18 +108,20 @@ def family_seed(quarter: str, account: str, family: str) -> int:
 
 
 def seed_quarter(management: str, members: dict[str, str], quarter: str,
-                 reseed: Callable[[int], None] = lambda _seed: None) -> None:
+                 reseed: Callable[[int], None] = lambda _seed: None, progress: Progress = SILENT) -> None:
     """Every family's seeder in every account; ``reseed`` is called with ``family_seed`` before each."""
     accounts = [DemoAccount("management", management, DEMO_REGIONS, True, quarter)] + [
         DemoAccount(name, account_id, DEMO_REGIONS, False, quarter) for name, account_id in members.items()]
-    for account in accounts:
-        for name, seeder in SEEDERS:
-            reseed(family_seed(quarter, account.name, name))
-            if account.management:
+    steps = [(account, name, seeder) for account in accounts for name, seeder in SEEDERS]
+    for done, (account, name, seeder) in enumerate(steps):
+        progress.advance(done, len(steps), f"{name} in {account.name}")
+        reseed(family_seed(quarter, account.name, name))
+        if account.management:
+            seeder(account)
+        else:
+            with in_account(account.account_id):
                 seeder(account)
-            else:
-                with in_account(account.account_id):
-                    seeder(account)
+    progress.advance(len(steps), len(steps), "done")
 
 
 def demo_config(members: dict[str, str], today: dt.date) -> str:

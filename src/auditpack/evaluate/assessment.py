@@ -112,7 +112,8 @@ def build_assessment(
     assessment = Assessment(
         tool=Tool(version=__version__),
         run=Run(id=run_id, started_at=started, finished_at=datetime.now(UTC)),
-        scope=Scope(accounts=inventory.accounts, regions=inventory.regions, identity=identity),
+        scope=Scope(accounts=inventory.accounts, regions=inventory.regions, identity=identity,
+                    selection=library.selection),
         organization=Organization.model_validate(config.organization.model_dump()),
         parameters={k: library.params.values[k] for k in sorted(library.params.values)
                     if any(k in checks[c].params for c in checks)},

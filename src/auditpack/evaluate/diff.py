@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditpack.models import Assessment, Comparison, ControlChange, Finding, Status
+from auditpack.models import Assessment, Comparison, ControlChange, Finding, PriorFinding, Status
 
 FAILING = {Status.FAIL, Status.WAIVED}
 RESOLVED = {Status.PASS, Status.NOT_APPLICABLE}
@@ -54,6 +54,9 @@ def compare(old: Assessment, new: Assessment) -> Comparison:
         for cid in list(new_controls) + [c for c in old_controls if c not in new_controls]
         if old_controls.get(cid) != new_controls.get(cid)
     ]
+    prior = [PriorFinding(id=f.id, check_id=f.check_id, severity=f.severity, status=f.status, account=f.account,
+                          region=f.region, resource=f.resource)
+             for fid in sorted({*resolved, *not_assessed}) if fid not in new_by_id for f in (old_by_id[fid],)]
     return Comparison(
         previous_run_id=old.run.id,
         previous_started_at=old.run.started_at,
@@ -62,7 +65,31 @@ def compare(old: Assessment, new: Assessment) -> Comparison:
         persisting=sorted(persisting),
         not_assessed=sorted(not_assessed),
         control_changes=changes,
+        prior_findings=prior,
+        scope_differences=scope_differences(old, new),
     )
+
+
+def scope_differences(old: Assessment, new: Assessment) -> list[str]:
+    """Each way the two runs looked at different things, as a sentence; empty when they looked at the same."""
+    out = []
+
+    def differ(what: str, before: list[str], now: list[str]) -> None:
+        gone = [x for x in before if x not in now]
+        added = [x for x in now if x not in before]
+        if gone:
+            out.append(f"{what} only in the previous run: {', '.join(gone)}")
+        if added:
+            out.append(f"{what} only in this run: {', '.join(added)}")
+
+    differ("accounts", old.scope.accounts, new.scope.accounts)
+    differ("regions", old.scope.regions, new.scope.regions)
+    differ("controls", [c.id for c in old.controls], [c.id for c in new.controls])
+    differ("checks", [c.id for c in old.checks], [c.id for c in new.checks])
+    before, now = old.scope.selection, new.scope.selection
+    if before != now:
+        out.append(f"the previous run assessed {before.describe()}; this run assessed {now.describe()}")
+    return out
 
 
 def finding_index(comparison: Comparison, old: Assessment, new: Assessment) -> dict[str, dict[str, Any]]:
@@ -92,6 +119,12 @@ def render_text(comparison: Comparison, old: Assessment, new: Assessment) -> str
     lines = [
         f"Comparing run {old.run.id} ({old.run.started_at:%Y-%m-%d %H:%M} UTC)",
         f"     with run {new.run.id} ({new.run.started_at:%Y-%m-%d %H:%M} UTC)",
+    ]
+    if comparison.scope_differences:
+        lines += ["", "Warning: the two runs' scopes differ, so a failure outside either scope is neither new nor "
+                      "resolved:"]
+        lines += [f"  {difference}" for difference in comparison.scope_differences]
+    lines += [
         "",
         f"New failures: {len(comparison.new_failures)}   Resolved: {len(comparison.resolved)}   "
         f"Persisting: {len(comparison.persisting)}   Not assessed now: {len(comparison.not_assessed)}   "
@@ -106,17 +139,23 @@ def render_text(comparison: Comparison, old: Assessment, new: Assessment) -> str
     for title, ids in sections:
         if not ids:
             continue
+        rows = [index[fid] for fid in ids]
+        rows.sort(key=lambda r: (r["check_id"], r["account"], r["region"], r["resource"]["arn"]))
+        table = [(r["severity"], r["check_id"], r["account"], r["region"],
+                  r["resource"]["arn"] + (" (waived)" if r["current_status"] == Status.WAIVED.value else ""))
+                 for r in rows]
         lines += ["", f"{title}:"]
-        for fid in sorted(ids, key=lambda i: (index[i]["check_id"], index[i]["account"], index[i]["region"],
-                                              index[i]["resource"]["arn"])):
-            row = index[fid]
-            waived = " (waived)" if row["current_status"] == Status.WAIVED.value else ""
-            lines.append(f"  {row['severity']:<8} {row['check_id']}  {row['resource']['arn']}  "
-                         f"[{row['account']} {row['region']}]{waived}")
+        lines += aligned(table, indent="  ")
     if comparison.control_changes:
         lines += ["", "Controls whose status changed:"]
-        for change in comparison.control_changes:
-            before = change.previous.value if change.previous else "(absent)"
-            after = change.current.value if change.current else "(absent)"
-            lines.append(f"  {change.id:<10} {before} -> {after}")
+        lines += aligned([(change.id, change.previous.value if change.previous else "(absent)", "->",
+                           change.current.value if change.current else "(absent)")
+                          for change in comparison.control_changes], indent="  ")
     return "\n".join(lines) + "\n"
+
+
+def aligned(rows: list[tuple[str, ...]], indent: str = "") -> list[str]:
+    """Rows as columns padded to their widest cell; the last column is left ragged."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)] if rows else []
+    return [indent + "  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]]).rstrip()
+            for row in rows]

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from cerberus import SchemaError, Validator
 
+from auditpack.library.yamlfile import Problem
 from auditpack.models import ResourceRef, Severity, Status
 from auditpack.registry import Registry
 from auditpack.resources.base import COLLECTORS, permissions_for
@@ -60,6 +61,9 @@ class CheckSpec:
     remediation: str
     params: dict[str, Any]
     scope: Literal["account", "region"]
+    # Resource types (also in ``resources``) read only to qualify the results on others: a function's execution
+    # role, read to say whether its public URL is worse. Collected like the rest; not services it judges.
+    context: tuple[str, ...] = ()
 
     @property
     def description(self) -> str:
@@ -71,6 +75,14 @@ class CheckSpec:
     def permissions(self) -> tuple[str, ...]:
         """The IAM actions its collectors call, dependencies first: what ``auditpack permissions`` grants."""
         return permissions_for(self.resources)
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        """The AWS services whose resources it judges (``lambda``): what ``--service`` selects on. A lookup
+        that enriches another resource it reads (who owns a key found in a function) is not one of them."""
+        specs = [COLLECTORS[r] for r in self.resources if r in COLLECTORS and r not in self.context]
+        judged = [s for s in specs if not set(s.needs) & set(self.resources)]
+        return tuple(dict.fromkeys(s.service for s in judged))
 
     @property
     def module(self) -> str:
@@ -101,12 +113,15 @@ def check(
     remediation: str,
     params: dict[str, Any] | None = None,
     scope: Literal["account", "region"] = "account",
+    context: list[str] | None = None,
 ) -> Callable[[CheckFunc], CheckFunc]:
     """Register a check.
 
     ``scope="region"`` evaluates the check once per scanned region of each account (a failed call in one
     region then only affects that region); ``"account"`` once per account with every region's resources.
-    ``params`` is a cerberus schema whose rules carry a ``default``.
+    ``params`` is a cerberus schema whose rules carry a ``default``. ``context`` names resource types read only
+    to qualify the results on the others (they are collected, and their permissions granted, like
+    ``resources``), so that ``--service`` selects a check by what it judges, not by what it looks up.
     """
 
     def register(func: CheckFunc) -> CheckFunc:
@@ -114,11 +129,12 @@ def check(
             id=id,
             title=title,
             func=func,
-            resources=tuple(resources),
+            resources=tuple(dict.fromkeys([*resources, *(context or ())])),
             severity=Severity(severity),
             remediation=remediation.strip(),
             params=dict(params or {}),
             scope=scope,
+            context=tuple(context or ()),
         ))
         return func
 
@@ -161,3 +177,19 @@ def check_problems(spec: CheckSpec) -> list[str]:
         if not valid:
             problems.append(f"{where}: the default of parameter {name} does not meet its own schema")
     return problems
+
+
+def parameter_schemas(specs: Iterable[CheckSpec], problems: list[Problem]) -> dict[str, dict[str, Any]]:
+    """Each parameter's schema by name. Checks may share a parameter (one inactivity period for keys and
+    secrets), and then it is one fact: two checks declaring it differently is a problem."""
+    schemas: dict[str, dict[str, Any]] = {}
+    owner: dict[str, str] = {}
+    for spec in specs:
+        for name, rule in spec.params.items():
+            if name in schemas and schemas[name] != rule:
+                problems.append(Problem(f"check {spec.id} ({spec.module}): parameter {name} is declared "
+                                        f"differently by check {owner[name]}"))
+                continue
+            schemas.setdefault(name, rule)
+            owner.setdefault(name, spec.id)
+    return schemas

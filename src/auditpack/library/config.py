@@ -11,14 +11,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+)
 
-from auditpack.errors import UserError
-from auditpack.library.yamlfile import Problem, load_yaml, problem
+from auditpack.errors import UserError, did_you_mean
+from auditpack.library.schema_errors import validator as schema_validator
+from auditpack.library.yamlfile import Problem, flatten_errors, load_yaml, problem
 from auditpack.models import Organization, Severity, Waiver
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -89,7 +99,7 @@ def _registered(kind: str) -> AfterValidator:
         known = (info.context or {}).get(kind)
         if known is not None and value not in known:
             noun = "check id" if kind == "check_ids" else "format"
-            hint = f" (known: {', '.join(known)})" if kind == "formats" else ""
+            hint = f" (known: {', '.join(known)})" if kind == "formats" else did_you_mean(value, known)
             raise ValueError(f"unknown {noun} {value!r}{hint}")
         return value
 
@@ -150,6 +160,14 @@ class ReportSettings(Section):
     pdf_findings_per_control: Annotated[int, Field(ge=1, le=10000)] = 25
 
 
+class AssessorSection(Section):
+    """Who assessed: the assessor party of the OSCAL results (FedRAMP's SAR names the assessment organization;
+    for a self-assessment, name the team that ran the scan). Unnamed, the tool is the only origin recorded."""
+
+    name: str = ""
+    type: Literal["organization", "person"] = "organization"
+
+
 class CollectionSettings(Section):
     """How hard and how wide collection works; the AWS clients are configured from these."""
 
@@ -173,7 +191,14 @@ class Config(Section):
     fingerprint_key: Annotated[Path | None, Field(strict=False)] = None  # relative to the config file's folder
     formats: list[Annotated[str, _registered("formats")]] | None = None  # None: every format this version writes
     report: ReportSettings = Field(default_factory=ReportSettings)
+    assessor: AssessorSection = Field(default_factory=AssessorSection)
     collection: CollectionSettings = Field(default_factory=CollectionSettings)
+
+    _lines: dict[str, int] = PrivateAttr(default_factory=dict)  # each field's line in the file
+
+    def where(self, field: str) -> str:
+        """``auditpack.yaml:12: waivers[0].expires``: how a message about one of the file's fields starts."""
+        return problem(self.path or Path("config"), self._lines, field, "").removesuffix(": ")
 
     def echo(self) -> dict[str, Any]:
         """What the assessment records of the config: everything but local paths."""
@@ -197,12 +222,14 @@ def config_from_echo(echo: dict[str, Any]) -> Config:
 
 
 def read_config(path: Path | None, problems: list[Problem], check_ids: Collection[str] | None = None,
-                formats: Collection[str] | None = None) -> Config:
+                formats: Collection[str] | None = None,
+                parameters: Mapping[str, Mapping[str, Any]] | None = None) -> Config:
     """Parse and validate the config; problems are appended, the defaults are returned on error.
 
     ``check_ids`` are the registered checks, so that a waiver naming a check that does not exist (a typo that
     would otherwise waive nothing, silently) is a problem with its field path; ``formats`` are the output
-    formats this version writes, which an absent ``formats`` stands for.
+    formats this version writes, which an absent ``formats`` stands for; ``parameters`` are the checks' parameter
+    schemas by name, so that each value is judged at its own line.
     """
     defaults = Config(formats=list(formats) if formats is not None else None)
     if path is None:
@@ -226,14 +253,34 @@ def read_config(path: Path | None, problems: list[Problem], check_ids: Collectio
     except ValidationError as exc:
         problems.extend(problem(path, lines, field, message) for field, message in validation_problems(exc))
         return defaults
+    if parameters is not None:
+        problems.extend(_parameter_problems(path, lines, config.parameters, parameters))
     if len(problems) > before:
         return defaults
     key = config.fingerprint_key
-    return config.model_copy(update={
+    config = config.model_copy(update={
         "path": path,
         "fingerprint_key": (path.parent / key.expanduser()) if key else None,
         "formats": config.formats if config.formats is not None else defaults.formats,
     })
+    config._lines = lines
+    return config
+
+
+def _parameter_problems(path: Path, lines: dict[str, int], values: Mapping[str, Any],
+                        schemas: Mapping[str, Mapping[str, Any]]) -> list[Problem]:
+    """Each parameter the config sets must be one a check declares, with a value its schema accepts."""
+    out = []
+    for name, value in values.items():
+        where = f"parameters.{name}"
+        if name not in schemas:
+            out.append(problem(path, lines, where, f"unknown parameter{did_you_mean(name, schemas)} "
+                                                   f"(known: {', '.join(sorted(schemas))})"))
+            continue
+        judge = schema_validator({name: schemas[name]})
+        if not judge.validate({name: value}):
+            out.extend(problem(path, lines, where, message) for _, message in flatten_errors(judge.errors))
+    return out
 
 
 # pydantic's error types, as sentences; anything else keeps pydantic's own message.

@@ -18,11 +18,13 @@ from types import TracebackType
 from typing import Any
 
 from auditpack.collect.evidence import EvidenceRecorder, evidence_in
-from auditpack.errors import OutputNotAPack
+from auditpack.errors import OutputNotAPack, OutputUnusable, PackExists
 from auditpack.library.config import Config
 from auditpack.models import Assessment, EvidenceFile
+from auditpack.pack.chain import ChainLink
 from auditpack.pack.seal import (
     MANIFEST,
+    SIGNATURE,
     SUMS,
     evidence_from_manifest,
     producers_from,
@@ -30,18 +32,44 @@ from auditpack.pack.seal import (
     seal,
     sha256_file,
 )
+from auditpack.pack.signing import SigningKey, write_signature
+from auditpack.progress import SILENT, Progress
 from auditpack.render import RenderContext, chosen_formats, write_outputs
 
 
-class PackBuilder:
-    """One pack on its way to ``out``. Use as a context manager: leaving it by an exception abandons it."""
-
-    def __init__(self, out: Path) -> None:
-        if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "assessment.json").exists())):
+def check_destination(out: Path, overwrite: bool) -> None:
+    """Refuse a destination that cannot take the pack, with the reason; a pack already there needs
+    ``overwrite``."""
+    if out.exists() and not out.is_dir():
+        raise OutputNotAPack(out, "is a file, not a folder")
+    parent = next((p for p in [out, *out.parents] if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise OutputUnusable(out, f"{parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputUnusable(out, f"{parent} is not writable")
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / "assessment.json").exists():
             raise OutputNotAPack(out)
+        if not overwrite:
+            manifest = read_manifest(out) or {}
+            raise PackExists(out, manifest.get("run_id") or None, manifest.get("sealed_at") or None)
+
+
+class PackBuilder:
+    """One pack on its way to ``out``. Use as a context manager: leaving it by an exception abandons it.
+
+    Whether ``out`` can take a pack is settled here, before anything is collected: a file or a foreign folder
+    in the way, a folder that cannot be written, or a pack already there (replaced only with ``overwrite``)
+    is a ``UserError`` naming the problem."""
+
+    def __init__(self, out: Path, *, overwrite: bool = False) -> None:
         self.out = out
+        check_destination(out, overwrite)
         self.path = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
-        self.path.mkdir(parents=True, exist_ok=False)
+        try:
+            self.path.mkdir(parents=True, exist_ok=False)
+        except OSError as exc:
+            raise OutputUnusable(out, exc.strerror or type(exc).__name__) from None
         self.recorder = EvidenceRecorder(self.path)
         self._known: dict[str, EvidenceFile] = {}  # carried or found files, with their digests
         self._producers: dict[str, str] = {}
@@ -93,7 +121,8 @@ class PackBuilder:
     # -- write, seal, publish ----------------------------------------------------------------------------
 
     def write(self, assessment: Assessment, config: Config, formats: list[str] | None,
-              extras: dict[str, Any] | None = None) -> dict[str, list[Path]]:
+              extras: dict[str, Any] | None = None, previous: Assessment | None = None,
+              progress: Progress = SILENT) -> dict[str, list[Path]]:
         """Run the named writers (``json`` always) into the pack; returns what each wrote.
 
         The files those writers produce are removed first: a file carried by a hard link is shared with the
@@ -104,16 +133,32 @@ class PackBuilder:
                 self._known.pop(name, None)
         evidence = self.evidence()
         written = write_outputs(assessment, RenderContext(pack=self.path, config=config, evidence=evidence,
-                                                          extras=extras or {}), formats)
+                                                          extras=extras or {}, previous=previous), formats,
+                                 progress)
         self._producers.update(producers_from(written, self.path))
         return written
 
-    def seal(self, assessment: Assessment, sealed_by: str) -> dict[str, Any]:
-        """``manifest.json`` and ``SHA256SUMS`` over every file, reusing the digests already known."""
-        for stale in (MANIFEST, SUMS):
+    def seal(self, assessment: Assessment, sealed_by: str, *, sign_with: SigningKey | None = None,
+             follows: ChainLink | None = None) -> dict[str, Any]:
+        """``manifest.json`` (with the link to the pack this one follows) and ``SHA256SUMS`` over every file,
+        reusing the digests already known; then, given a key, ``pack.sig.json`` over all of them. A signature
+        carried from an older state of the pack never survives a new seal."""
+        for stale in (MANIFEST, SUMS, SIGNATURE):
             (self.path / stale).unlink(missing_ok=True)
-        return seal(self.path, self._producers, known={**self._known, **self.recorder.files},
-                    run_id=assessment.run.id, tool_version=assessment.tool.version, sealed_by=sealed_by)
+        manifest = seal(self.path, self._producers, known={**self._known, **self.recorder.files},
+                        run_id=assessment.run.id, tool_version=assessment.tool.version, sealed_by=sealed_by,
+                        follows=follows.record() if follows else None)
+        if sign_with is not None:
+            digests = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
+            digests.update({name: sha256_file(self.path / name) for name in (MANIFEST, SUMS)})
+            write_signature(self.path / SIGNATURE, sign_with, digests, {
+                "run_id": assessment.run.id,
+                "tool": manifest["tool"],
+                "sealed_by": sealed_by,
+                "sealed_at": manifest["sealed_at"],
+                "previous": manifest.get("previous"),
+            })
+        return manifest
 
     def publish(self) -> Path:
         """Move the finished pack into place. A pack already there is set aside first and deleted only once

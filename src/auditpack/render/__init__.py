@@ -15,18 +15,21 @@ from typing import Any
 from auditpack.collect.evidence import evidence_in
 from auditpack.library.config import Config
 from auditpack.models import Assessment, EvidenceFile
+from auditpack.progress import SILENT, Progress
 from auditpack.registry import Registry
 
 
 @dataclass
 class RenderContext:
-    """What writers may need beyond the assessment: the pack folder, the config in force, and the pack's
-    evidence files with their digests (computed once, when they were written; see ``auditpack.pack``)."""
+    """What writers may need beyond the assessment: the pack folder, the config in force, the pack's
+    evidence files with their digests (computed once, when they were written; see ``auditpack.pack``), and
+    the previous assessment when the run follows one (OSCAL includes its result)."""
 
     pack: Path
     config: Config
     evidence: Mapping[str, EvidenceFile] | None = None  # None: read from the pack folder, once
     extras: dict[str, Any] = field(default_factory=dict)
+    previous: Assessment | None = None
 
     def evidence_files(self) -> Mapping[str, EvidenceFile]:
         """The pack's evidence index: what the caller knew, else each file in ``evidence/`` hashed once."""
@@ -75,6 +78,11 @@ def chosen_formats(names: list[str] | None) -> list[OutputFormat]:
     return [fmt for fmt in FORMATS.values() if fmt.name in wanted]
 
 
-def write_outputs(assessment: Assessment, ctx: RenderContext, names: list[str] | None) -> dict[str, list[Path]]:
-    """Run the chosen writers in order; returns the paths each wrote."""
-    return {fmt.name: fmt.writer(assessment, ctx) for fmt in chosen_formats(names)}
+def write_outputs(assessment: Assessment, ctx: RenderContext, names: list[str] | None,
+                  progress: Progress = SILENT) -> dict[str, list[Path]]:
+    """Run the chosen writers in order, each announced as a phase; returns the paths each wrote."""
+    written = {}
+    for fmt in chosen_formats(names):
+        progress.phase(f"Writing {', '.join(fmt.files)}")
+        written[fmt.name] = fmt.writer(assessment, ctx)
+    return written

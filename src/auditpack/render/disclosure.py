@@ -2,7 +2,7 @@
 
 A check may put any fact in ``Finding.details``; the pack's own JSON keeps them all for programs. Anything
 else a person or another system reads (the HTML and PDF report, OSCAL, OCSF, ASFF, CSV) gets only details
-whose key says what they are *and* whose value has that shape: a masked form (``AKIA…MPLE`` or eight stars),
+whose key says what they are *and* whose value has that shape: a masked form (``AKIA…MPLE``, ``…MPLE`` or eight stars),
 a keyed fingerprint (``hmac-sha256:`` and 32 hex digits) or a plain number for a count or an age. A value
 that merely claims to be masked is left out, so a check that forgets to mask cannot leak through a report
 or into a SIEM. The secrets checks nest one entry per secret; those masked forms and fingerprints are lifted
@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-MASKED = re.compile(r"^(.{4}….{4}|\*{8})$", re.DOTALL)
+from auditpack.resources.secret_source import MASKED_SHAPE
+
 FINGERPRINT = re.compile(r"^hmac-sha256:[0-9a-f]{32}$")
 NUMERIC_SUFFIXES = ("_days", "_hours", "_count", "_age", "_percent")
 MAX_LISTED = 20
@@ -33,7 +34,7 @@ def _safe_value(key: str, value: Any) -> bool:
     if isinstance(value, list):
         return bool(value) and len(value) <= MAX_LISTED and all(_safe_value(key, v) for v in value)
     if _is_masked_key(key):
-        return isinstance(value, str) and bool(MASKED.match(value))
+        return isinstance(value, str) and bool(MASKED_SHAPE.match(value))
     if _is_fingerprint_key(key):
         return isinstance(value, str) and bool(FINGERPRINT.match(value))
     if key.endswith(NUMERIC_SUFFIXES):

@@ -28,10 +28,21 @@ def access_key_ids(text: str) -> list[str]:
     return [k for k in ACCESS_KEY_ID.findall(text) if not is_documentation_example(k)]
 
 
+# Every shape ``mask`` gives; what a report may show under a ``masked`` key (``render.disclosure``).
+MASKED_SHAPE = re.compile(r"^(.{4}….{4}|….{4}|\*{8})$", re.DOTALL)
+
+
 def mask(value: str) -> str:
-    """First and last four characters of a long value, nothing of a short one."""
-    if len(value) >= 16:
+    """Enough to recognise a value one already holds, never enough to guess it; the keyed fingerprint is what
+    correlates findings. An access key id keeps its public prefix (``AKIA``: what kind of key) and its last
+    four characters, as the AWS console shows it; any other value shorter than 32 characters shows at most its
+    last four, one shorter than 16 nothing, and only a long one its first and last four."""
+    if ACCESS_KEY_ID.fullmatch(value):
         return f"{value[:4]}…{value[-4:]}"
+    if len(value) >= 32:
+        return f"{value[:4]}…{value[-4:]}"
+    if len(value) >= 16:
+        return f"…{value[-4:]}"
     return "*" * 8
 
 
