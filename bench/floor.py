@@ -26,6 +26,8 @@ from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from auditpack.collect.session import disable_account_prefix_for_custom_endpoints
+
 
 def main(plan_path: str, result_path: str) -> int:
     plan = json.loads(Path(plan_path).read_text())
@@ -45,6 +47,8 @@ def main(plan_path: str, result_path: str) -> int:
         with lock:
             if (service, region) not in clients:
                 clients[(service, region)] = session.client(service, region_name=region, config=config)
+                if service == "s3control":  # the scan's own fix for custom endpoints (collect/session.py)
+                    disable_account_prefix_for_custom_endpoints(clients[(service, region)])
             return clients[(service, region)]
 
     def call(service: str, region: str, operation: str, params: dict[str, Any]) -> None:

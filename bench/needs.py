@@ -56,6 +56,9 @@ CHEAPER_SOURCE: dict[str, tuple[str, tuple[str, ...]]] = {
     # DescribeInstances carries MetadataOptions and the instance profile
     "ec2:DescribeIamInstanceProfileAssociations": ("ec2", ("DescribeInstances",)),
 }
+# Per-resource reads botocore cannot mark as such: the operation needs one of two inputs (an id or a name), so
+# neither is "required" in the model, and without either AWS answers nothing useful. One per template.
+PER_RESOURCE: frozenset[str] = frozenset({"ec2:DescribeLaunchTemplateVersions"})
 IDENTITY = ("sts", "GetCallerIdentity")
 
 
@@ -114,7 +117,7 @@ def plan_for_registered_checks() -> NeedsPlan:
                     plan.enumerations.append(Enumeration(replacement[0], replacement[1], spec.regional, permission))
                 continue
             required = _required_inputs(service, operation)
-            if required:
+            if required or f"{service}:{operation}" in PER_RESOURCE:
                 plan.per_resource.add(f"{service}:{operation}")
             else:
                 enumerated.append((service, operation))
@@ -154,7 +157,7 @@ def downloads_needed(regions: tuple[str, ...], params: dict[str, Any]) -> Downlo
     import boto3
 
     from auditpack.resources.lambda_code import MAX_PACKAGE
-    from auditpack.resources.s3 import MAX_BYTES, MAX_KEYS, is_credential_file
+    from auditpack.resources.s3_objects import MAX_BYTES, MAX_KEYS, is_credential_file
 
     needs, seen = DownloadNeeds(), set()
     for region in regions:

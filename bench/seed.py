@@ -1,9 +1,10 @@
 """Seed an emulated account at a benchmark size with plain boto3 calls.
 
 Sizes follow the performance issue: S is the demo account; M and L add IAM users with access keys, Lambda
-functions, Secrets Manager secrets and EC2 instances, spread over 2 or 4 regions. Each family gets realistic
-variety (old keys, functions with and without environment variables, instances with and without IMDSv2 and
-user data), so that checks have passes and failures to judge as their families land. Nothing here depends on
+functions, Secrets Manager secrets, EC2 instances, IAM roles and S3 buckets, spread over 2 or 4 regions. Each
+family gets realistic variety (old keys, functions with and without environment variables, instances with and
+without IMDSv2 and user data, administrator roles, public buckets), so that checks have passes and failures to
+judge as their families land. Nothing here depends on
 which collectors exist: the account is the same whatever the scan looks at.
 
 The secret sources of issue 15 grow with the size where their cost lies: code packages shared by many functions
@@ -45,22 +46,25 @@ class Size:
     buckets: int = 0  # small buckets, spread over the regions, plus one large bucket per region
     large_bucket_keys: int = 0
     queues: int = 0  # tagged SQS queues, on top of the tagged functions, secrets and instances
+    roles: int = 0
+    open_buckets: int = 0  # buckets with no credential file; every twentieth public-read
 
     def describe(self) -> str:
         if not (self.users or self.functions or self.secrets or self.instances):
             return f"{self.name}: the demo account, {len(self.regions)} regions"
         return (f"{self.name}: {self.users:,} users with keys, {self.functions:,} functions on {self.packages:,} "
                 f"packages, {self.layers:,} layer versions, {self.secrets:,} secrets, {self.instances:,} instances, "
-                f"{self.buckets:,} buckets + {len(self.regions)} of {self.large_bucket_keys:,} keys, "
-                f"{self.queues:,} tagged queues, {len(self.regions)} regions")
+                f"{self.roles:,} roles, {self.buckets + self.open_buckets:,} buckets + {len(self.regions)} of "
+                f"{self.large_bucket_keys:,} keys, {self.queues:,} tagged queues, {len(self.regions)} regions")
 
 
 SIZES = {
     "S": Size("S", 0, 0, 0, 0, ("us-east-1", "us-west-2")),
     "M": Size("M", 2_000, 1_000, 500, 200, ("us-east-1", "us-west-2"), packages=40, layers=24, buckets=10,
-              large_bucket_keys=3_000, queues=1_000),
+              large_bucket_keys=3_000, queues=1_000, roles=500, open_buckets=100),
     "L": Size("L", 10_000, 5_000, 2_000, 1_000, ("us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"),
-              packages=150, layers=60, buckets=24, large_bucket_keys=12_000, queues=5_000),
+              packages=150, layers=60, buckets=24, large_bucket_keys=12_000, queues=5_000, roles=2_000,
+              open_buckets=400),
 }
 
 
@@ -238,6 +242,39 @@ def seed_instances(per_region: dict[str, int], batch: int = 50) -> None:
                               **kwargs)
 
 
+def seed_roles(count: int) -> None:
+    """Roles for workloads, each with an inline policy; every tenth is an administrator (a finding)."""
+    if not count:
+        return
+    iam = boto3.client("iam", region_name="us-east-1")
+    trust = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},'
+             '"Action":"sts:AssumeRole"}]}')
+    scoped = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}'
+    admin = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+
+    def role(i: int) -> None:
+        name = f"bench-role-{i:05d}"
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+        iam.put_role_policy(RoleName=name, PolicyName="workload", PolicyDocument=admin if i % 10 == 0 else scoped)
+
+    _parallel(role, range(count))
+
+
+def seed_open_buckets(per_region: dict[str, int]) -> None:
+    """Buckets in every region; every twentieth has a public-read ACL (a finding)."""
+    for region, count in per_region.items():
+        client = boto3.client("s3", region_name=region)
+        where = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+
+        def bucket(i: int, client=client, region=region, where=where) -> None:
+            name = f"bench-{region}-{i:05d}"
+            client.create_bucket(Bucket=name, **where)
+            if i % 20 == 0:
+                client.put_bucket_acl(Bucket=name, ACL="public-read")
+
+        _parallel(bucket, range(count))
+
+
 def seed(size: Size) -> None:
     """The demo account, then the size's resources; only ever against the local emulator."""
     guard()
@@ -249,3 +286,5 @@ def seed(size: Size) -> None:
     seed_instances(spread(size.instances, size.regions))
     seed_buckets(size.regions, size.buckets, size.large_bucket_keys)
     seed_queues(spread(size.queues, size.regions))
+    seed_roles(size.roles)
+    seed_open_buckets(spread(size.open_buckets, size.regions))

@@ -1,7 +1,8 @@
 """Identity: access key age and use, the root user, console MFA, administrative rights and password policy.
 
 These checks show whether the durable fixes for leaked keys are in place: short-lived or rotated credentials,
-unused keys removed, MFA on every console login and on root, and no user holding full administrative rights.
+unused keys and passwords removed, MFA on every console login and on root, no user or role holding full
+administrative rights without approval, permissions through groups and roles, and no role anyone can assume.
 """
 
 from __future__ import annotations
@@ -9,12 +10,27 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from fnmatch import fnmatchcase
 from typing import Any
 
 from auditpack.library.checks import Result, check
 from auditpack.models import Status
-from auditpack.resources.iam import AccessKey, CredentialReportRow, PasswordPolicy, RootAccount, UserPolicies
-from auditpack.resources.iam_policy import full_admin_grants
+from auditpack.resources.iam import (
+    AccessKey,
+    CredentialReportRow,
+    IamUser,
+    PasswordPolicy,
+    Role,
+    RootAccount,
+    UserPolicies,
+)
+from auditpack.resources.iam_policy import (
+    admin_equivalent,
+    admin_statement,
+    full_admin_grants,
+    open_trust_grants,
+    statements,
+)
 from auditpack.resources.inventory import InventoryView
 
 DAYS = {"type": "integer", "min": 1, "max": 3650}
@@ -314,3 +330,152 @@ def iam_password_policy(view: InventoryView, params: dict[str, Any]) -> Iterator
                             f"characters, remembers {policy.reuse_prevention or 0} previous password(s)"
                             f"{expiry}.", details=details)
 
+
+
+# --- least privilege beyond users --------------------------------------------------------------------------
+
+
+def _approved(name: str, patterns: list[str]) -> str | None:
+    return next((p for p in patterns if fnmatchcase(name, p)), None)
+
+
+@check(
+    id="iam_role_no_admin",
+    title="No IAM role holds full administrative rights unless it is an approved privileged role",
+    problem="IAM roles hold full administrative rights without being approved privileged roles",
+    resources=["iam.roles"],
+    severity="high",
+    remediation="Replace the administrative policy with one scoped to what the role's workload or people need; "
+    "if the role is a deliberate break-glass or administration role, add its name to privileged_roles and "
+    "restrict who may assume it (MFA, a named principal, aws:PrincipalOrgID).",
+    params={"privileged_roles": {"type": "list", "schema": {"type": "string", "empty": False},
+                                 "default": ["OrganizationAccountAccessRole"]}},
+)
+def iam_role_no_admin(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
+    """No role is allowed every action on every resource (``Action`` ``*``, or a ``NotAction`` that leaves IAM
+    escalation in) by its inline or attached policies, after Denies and its permissions boundary; the policy
+    documents are evaluated, not their names. Service-linked roles are not applicable (AWS owns them); roles
+    named in ``privileged_roles`` (wildcards allowed) pass, with the reason shown."""
+    approved = list(params["privileged_roles"])
+    for role in view.get("iam.roles"):
+        assert isinstance(role, Role)
+        if role.service_linked:
+            yield Result.of(Status.NOT_APPLICABLE, role, f"Role {role.role} is service-linked: AWS defines and "
+                            "maintains its permissions.")
+            continue
+        admin = admin_equivalent(role.permissions())
+        details: dict[str, Any] = {"policies_evaluated": len(role.policies), "permissions_boundary": role.boundary_arn,
+                                   "admin_grants": list(admin.granted_by) if admin else []}
+        if role.missing_policies:
+            details["policies_without_document"] = list(role.missing_policies)
+        if admin is None:
+            if role.missing_policies:
+                yield Result.of(Status.ERROR, role, f"Role {role.role}: the document of attached policy "
+                                f"{', '.join(role.missing_policies)} was not returned, so its rights cannot be "
+                                "judged.", details=details)
+                continue
+            capped = (f" (its permissions boundary {role.boundary_arn} withholds the rest)"
+                      if role.boundary_arn and any(admin_statement(s) for d in role.policies
+                                                   for s in statements(d.document)) else "")
+            count = (f"none of its {len(role.policies)} policies allows" if role.policies
+                     else "no policy grants")
+            yield Result.of(Status.PASS, role, f"Role {role.role}: {count} every action on every resource"
+                            f"{capped}.", details=details)
+            continue
+        grants = "; ".join(admin.granted_by)
+        pattern = _approved(role.role, approved)
+        if pattern is not None:
+            details["approved_as"] = pattern
+            yield Result.of(Status.PASS, role, f"Role {role.role} has full administrative rights ({grants}), and "
+                            f"is an approved privileged role (privileged_roles: {pattern}).", details=details)
+        else:
+            cond = " (with conditions)" if admin.conditional else ""
+            yield Result.of(Status.FAIL, role, f"Role {role.role} has full administrative rights{cond}: {grants}; "
+                            "it is not among the approved privileged roles.", details=details)
+
+
+@check(
+    id="iam_user_no_attached_policies",
+    title="IAM users get permissions through groups or roles, not policies of their own",
+    problem="IAM users have policies of their own instead of group or role permissions",
+    resources=["iam.users"],
+    severity="low",
+    remediation="Move the user's permissions to a group that matches the user's job (or to a role the user "
+    "assumes), add the user to it, then detach or delete the user's own policies.",
+)
+def iam_user_no_attached_policies(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
+    """No IAM user has an inline policy or a managed policy attached to the user itself: permissions granted
+    per person drift from the job they belong to and are missed in reviews; groups and roles keep them in one
+    place."""
+    for user in view.get("iam.users"):
+        assert isinstance(user, IamUser)
+        own = [f"inline policy {p}" for p in user.inline_policies] + [
+            f"managed policy {a.rsplit('/', 1)[-1]}" for a in user.attached_policies]
+        details = {"inline_policies": list(user.inline_policies), "attached_policies": list(user.attached_policies),
+                   "groups": list(user.groups)}
+        if own:
+            yield Result.of(Status.FAIL, user, f"User {user.user} has permissions of its own: {', '.join(own)}.",
+                            details=details)
+        else:
+            via = f" (groups: {', '.join(user.groups)})" if user.groups else ""
+            yield Result.of(Status.PASS, user, f"User {user.user} has no policy of its own{via}.", details=details)
+
+
+@check(
+    id="iam_role_trust_not_public",
+    title="No IAM role can be assumed by anyone", problem="IAM roles can be assumed by anyone",
+    resources=["iam.roles"],
+    severity="critical",
+    remediation="Name the principals that may assume the role in its trust policy, or add a condition that "
+    "restricts them (sts:ExternalId for a third party, aws:PrincipalOrgID for the organization, the token's "
+    "sub claim for GitHub Actions or another OIDC provider).",
+)
+def iam_role_trust_not_public(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
+    """No role's trust policy lets ``*`` (any AWS account, any principal) assume it without a condition that
+    restricts who that can be (``sts:ExternalId``, ``aws:PrincipalOrgID``, ``aws:SourceAccount``, ...), and no
+    role trusts a multi-tenant identity provider (GitHub Actions, GitLab, Terraform Cloud, Cognito) without a
+    condition on the token's subject."""
+    for role in view.get("iam.roles"):
+        assert isinstance(role, Role)
+        open_grants = open_trust_grants(role.trust_policy)
+        details = {"open_statements": [g.statement.label for g in open_grants]}
+        if open_grants:
+            yield Result.of(Status.FAIL, role, f"Role {role.role} can be assumed by anyone: "
+                            f"{'; '.join(g.reason for g in open_grants)}.", details=details)
+        else:
+            yield Result.of(Status.PASS, role, f"Role {role.role}'s trust policy names who may assume it.",
+                            details=details)
+
+
+@check(
+    id="iam_user_console_unused",
+    title="Console passwords that nobody uses are removed", problem="Console passwords nobody uses are still in place",
+    resources=["iam.credential_report"],
+    severity="medium",
+    remediation="Delete the user's console password (DeleteLoginProfile) if nobody signs in with it, and remove "
+    "the user entirely if it belonged to someone who left.",
+    params={"credential_inactive_days": {**DAYS, "default": 90}},
+)
+def iam_user_console_unused(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
+    """Every IAM user with a console password signed in with it within ``credential_inactive_days``; a
+    password never used counts from when it was set (or the user was created), so a new joiner passes and a
+    departed team member's password does not. Users without a password are not applicable."""
+    limit = params["credential_inactive_days"]
+    for row in (r for r in view.get("iam.credential_report") if not r.is_root):
+        assert isinstance(row, CredentialReportRow)
+        if not row.password_enabled:
+            yield Result.of(Status.NOT_APPLICABLE, row, f"User {row.user} has no console password.")
+            continue
+        since = row.password_last_changed or row.created
+        if row.password_last_used is not None:
+            days = days_since(view.now, row.password_last_used)
+            text = f"last signed in to the console {days} days ago"
+        elif since is not None:
+            days = days_since(view.now, since)
+            text = f"has never signed in with the console password set {days} days ago"
+        else:
+            days, text = limit + 1, "has a console password with no known creation or use date"
+        details = {"password_last_used": row.password_last_used.isoformat() if row.password_last_used else None,
+                   "inactive_days": limit}
+        status = Status.FAIL if days > limit else Status.PASS
+        yield Result.of(status, row, f"User {row.user} {text} (limit {limit} days).", details=details)

@@ -10,7 +10,7 @@ from auditpack.library.checks import Result, check
 from auditpack.models import Status
 from auditpack.resources.inventory import InventoryView
 from auditpack.resources.leaked_keys import ENRICHMENT, leaks_of
-from auditpack.resources.s3 import MAX_BYTES, MAX_KEYS
+from auditpack.resources.s3_objects import MAX_BYTES, MAX_KEYS
 
 from .secrets import judge, key_owners_of
 

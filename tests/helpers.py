@@ -63,10 +63,12 @@ def run_check_on(check_id: str, inventory: Any, **params: Any) -> list[Any]:
 
 
 @contextmanager
-def api_calls(monkeypatch: pytest.MonkeyPatch, deny: dict[str, str] | None = None
+def api_calls(monkeypatch: pytest.MonkeyPatch, deny: dict[str, str] | None = None, *, name: str = "signing_name"
               ) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
     """Every botocore call made inside the block, as (service, operation, params), through the one entry
-    point all calls pass. ``deny`` maps an operation name to the error code it fails with instead."""
+    point all calls pass; the service by its signing name, or by ``name="service_name"`` as boto3 calls it
+    (``cloudwatch`` rather than ``monitoring``). ``deny`` maps an operation name to the error code it fails
+    with instead."""
     import botocore.client
     from botocore.exceptions import ClientError
 
@@ -74,7 +76,7 @@ def api_calls(monkeypatch: pytest.MonkeyPatch, deny: dict[str, str] | None = Non
     real = botocore.client.BaseClient._make_api_call
 
     def spy(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
-        made.append((self.meta.service_model.service_name, operation_name, dict(api_params)))
+        made.append((getattr(self.meta.service_model, name), operation_name, dict(api_params)))
         if deny and operation_name in deny:
             raise ClientError({"Error": {"Code": deny[operation_name], "Message": "denied"}}, operation_name)
         return real(self, operation_name, api_params)

@@ -70,7 +70,7 @@ def test_seeding_creates_every_resource_type_of_a_size(aws):
                  for r in tiny.regions)
     assert queues == 4
     from auditpack.resources.lambda_code import MAX_PACKAGE
-    from auditpack.resources.s3 import MAX_BYTES, MAX_KEYS
+    from auditpack.resources.s3_objects import MAX_BYTES, MAX_KEYS
     from bench.needs import downloads_needed
 
     needs = downloads_needed(tiny.regions, {MAX_PACKAGE: 64 * 2**20, MAX_KEYS: 10_000, MAX_BYTES: 2**20})

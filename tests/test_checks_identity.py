@@ -449,8 +449,11 @@ def test_authorization_details_follow_every_page(tmp_path):
     stub.add_response("get_account_authorization_details", first, filters)
     stub.add_response("get_account_authorization_details", second, {**filters, "Marker": "m1"})
     with stub:
-        users = iam_collect.user_policies_collector(ctx)
+        details = iam_collect.authorization_details(ctx)
     assert len(ctx.calls) == 2
+    ctx.needed = {"iam.authorization_details": details}
+    users = iam_collect.user_policies_collector(ctx)
+    assert len(ctx.calls) == 2, "users (and roles) are derived from the same pages, with no call of their own"
     ops = next(u for u in users if u.user == "ops")
     assert len(ops.evidence) == 2 and any("AdministratorAccess" in p.source for p in ops.policies)
 

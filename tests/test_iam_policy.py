@@ -10,9 +10,11 @@ from auditpack.resources.iam_policy import (
     CAPABILITIES,
     Permissions,
     action_matches,
+    admin_equivalent,
     capabilities,
     evaluate,
     is_public,
+    open_trust_grants,
     public_grants,
     restricting_conditions,
     statements,
@@ -162,3 +164,36 @@ def test_the_restricting_condition_is_named():
     [open_one] = public_grants(policy, "resource policy")
     assert open_one.label == "resource policy, statement 'Open'"
     assert restricting_conditions(statements(policy)[0]) == ["aws:SourceAccount"]
+
+
+# -- admin-equivalence as one capability, and trust policies open to strangers -----------------------------
+
+
+def test_admin_equivalent_names_the_grant_and_respects_denies_and_boundaries():
+    admin = {"Statement": [{"Sid": "All", "Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    held = admin_equivalent(Permissions.of([("inline policy ops", admin)]))
+    assert held is not None and held.granted_by == ("inline policy ops, statement 'All'",)
+    deny_iam = {"Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}
+    assert admin_equivalent(Permissions.of([("a", admin), ("b", deny_iam)])) is None
+    boundary = ("boundary", {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    assert admin_equivalent(Permissions.of([("a", admin)], boundary=boundary)) is None
+
+
+def test_open_trust_grants_cover_star_and_open_identity_providers_only():
+    def trust(principal, condition=None, action="sts:AssumeRole"):
+        stmt = {"Effect": "Allow", "Principal": principal, "Action": action}
+        if condition:
+            stmt["Condition"] = condition
+        return {"Statement": [stmt]}
+
+    gitlab = "arn:aws:iam::123456789012:oidc-provider/gitlab.com"
+    web = "sts:AssumeRoleWithWebIdentity"
+    assert open_trust_grants(trust("*"))
+    assert open_trust_grants(trust({"AWS": ["arn:aws:iam::111122223333:root", "*"]}))
+    assert not open_trust_grants(trust({"AWS": "*"}, {"StringEquals": {"sts:ExternalId": "x"}}))
+    assert not open_trust_grants(trust("*", action="sts:TagSession")), "only assuming the role counts"
+    assert open_trust_grants(trust({"Federated": gitlab}, {"StringEquals": {"gitlab.com:aud": "x"}}, web))
+    assert not open_trust_grants(trust({"Federated": gitlab}, {"StringLike": {"gitlab.com:sub": "project_path:a/*"}},
+                                       web))
+    corporate = "arn:aws:iam::123456789012:saml-provider/Okta"
+    assert not open_trust_grants(trust({"Federated": corporate}, action="sts:AssumeRoleWithSAML"))

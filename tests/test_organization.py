@@ -10,6 +10,7 @@ import pytest
 
 from auditpack.emulator.seeding.monitoring import guardduty, seed_logging, trail
 from auditpack.emulator.seeding.organization import create_organization, in_account
+from auditpack.emulator.seeding.prevention import metric_alerts
 from auditpack.pack.verify import verify
 from auditpack.resources.base import iam_action
 from tests.helpers import api_calls, load_assessment, run_cli
@@ -106,6 +107,7 @@ def test_waivers_match_expire_and_go_stale_and_waived_only_failures_satisfy(aws,
 
 def test_diff_across_two_scans_shows_the_fixed_and_the_added_violation(aws, tmp_path, capsys):
     seed_logging("us-east-1", guardduty_regions=("us-east-1",))
+    metric_alerts("us-east-1")  # IR-4 also needs alerts that reach someone; they are there in both quarters
     first, second = tmp_path / "q1", tmp_path / "q2"
     scan = ["scan", *REGIONS, "--quiet", "--format", "json", "--control", "IR-4", "--control", "AU-9"]
     assert run_cli(capsys, *scan, "--out", str(first)).code == 1
@@ -228,7 +230,7 @@ def test_merge_refuses_packs_of_different_assessments_or_overlapping_accounts(tw
 
 def test_org_scan_calls_only_what_permissions_org_allows(aws, out_dir, capsys, monkeypatch):
     _, members = create_organization("workload")
-    with api_calls(monkeypatch) as calls:
+    with api_calls(monkeypatch, name="service_name") as calls:
         result = run_cli(capsys, "scan", "--org", "--region", "us-east-1", "--out", str(out_dir), "--quiet",
                          "--format", "json")
     made = [f"{service}:{operation}" for service, operation, _ in calls]

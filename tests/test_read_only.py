@@ -11,7 +11,7 @@ from tests.helpers import api_calls, run_cli
 
 def test_scan_calls_only_what_the_policy_allows(aws, out_dir, capsys, monkeypatch):
     seed_logging("us-east-1")
-    with api_calls(monkeypatch) as calls:
+    with api_calls(monkeypatch, name="service_name") as calls:
         run_cli(capsys, "scan", "--region", "us-east-1", "--region", "us-west-2", "--out", str(out_dir), "--quiet")
     made = [f"{service}:{operation}" for service, operation, _ in calls]
 

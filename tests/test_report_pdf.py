@@ -75,7 +75,8 @@ def test_pdf_of_a_seeded_scan_shows_cover_facts_statuses_and_every_failing_resou
             assert flat(finding["remediation"]) in section
 
     start = marks[next(t for t in marks if t.endswith("Evidence index"))]
-    index = " ".join(pages[start:start + 2]).replace("\u200b", "")
+    after = [p for p in marks.values() if p > start]
+    index = " ".join(pages[start:min(after) if after else len(pages)]).replace("\u200b", "")  # may span pages
     embedded = reader.attachments[DIGEST_LIST][0]
     assert sha256(embedded).hexdigest() in index, "the printed digest pins the embedded list"
     for path in (out_dir / "evidence").rglob("*.json"):

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from auditpack.emulator.server import s3_control_endpoint
-from auditpack.resources.s3 import _policy_open, is_credential_file
+from auditpack.resources.s3_objects import _policy_open, is_credential_file
 
 
 @pytest.mark.parametrize("key", [

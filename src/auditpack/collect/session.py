@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -37,6 +38,36 @@ def client_config(settings: CollectionSettings) -> Config:
         max_pool_connections=MAX_POOL_CONNECTIONS,
         user_agent_extra="auditpack",
     )
+
+
+# Set in a request's context when its endpoint is one the user configured (AWS_ENDPOINT_URL, endpoint_url).
+CUSTOM_ENDPOINT = "auditpack_custom_endpoint"
+ACCOUNT_ID_LENGTH = 12
+
+
+def _note_custom_endpoint(builtins: dict[str, Any], context: dict[str, Any], **_kwargs: Any) -> None:
+    """botocore's ``SDK::Endpoint`` built-in is the endpoint the user configured, if any."""
+    if builtins.get("SDK::Endpoint"):
+        context[CUSTOM_ENDPOINT] = True
+
+
+def _no_account_host_prefix(request: Any, **_kwargs: Any) -> None:
+    """S3 Control's endpoint rules put the account id in front of the host (``<account>.s3-control...``), which
+    AWS's DNS answers but a custom endpoint (an emulator or proxy on ``127.0.0.1``, a VPC endpoint's name)
+    cannot. For a custom endpoint only, send the request to the configured host as it is; botocore's
+    ``inject_host_prefix`` setting does not reach this prefix, which the rules add, not the service model."""
+    if not request.context.get(CUSTOM_ENDPOINT):
+        return
+    parts = urlsplit(request.url)
+    prefix, _, rest = parts.netloc.partition(".")
+    if rest and prefix.isdigit() and len(prefix) == ACCOUNT_ID_LENGTH:
+        request.url = parts._replace(netloc=rest).geturl()
+
+
+def disable_account_prefix_for_custom_endpoints(client: Any) -> None:
+    """Register the S3 Control host fix on one client (``_no_account_host_prefix``)."""
+    client.meta.events.register("before-endpoint-resolution.s3-control", _note_custom_endpoint)
+    client.meta.events.register("before-sign.s3-control", _no_account_host_prefix)
 
 
 Notify = Callable[[str], None]
@@ -137,6 +168,8 @@ class AccountSession:
                 client = self.session.client(service, region_name=region, config=client_config(self.settings))
                 client.meta.events.register("before-send", self._refuse_if_cancelled)
                 pace(client, service, self._pacers, region)
+                if service == "s3control":
+                    disable_account_prefix_for_custom_endpoints(client)
                 if self.on_retry is not None:
                     RetryWatch(self.on_retry, self.settings.max_attempts).attach(client)
                 self._clients[key] = client

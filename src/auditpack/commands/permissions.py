@@ -26,7 +26,6 @@ def policy(checks, *, org: bool = False, role_arns: list[str] | None = None) -> 
     """The read-only statement every scanned account's role needs; with ``org`` or ``role_arns``, a second
     statement the caller needs to reach the other accounts."""
     from auditpack.collect.accounts import ASSUME_PERMISSIONS, ORG_PERMISSIONS
-
     actions = sorted({perm for spec in checks.values() for perm in spec.permissions} | {"sts:GetCallerIdentity",
                                                                                        "ec2:DescribeRegions"})
     statements = [{"Sid": "AuditpackReadOnly", "Effect": "Allow", "Action": actions, "Resource": "*"}]

@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from auditpack.emulator.seeding import identity, incident, monitoring, secret_sources, secrets
+from auditpack.emulator.seeding import identity, incident, monitoring, prevention, secret_sources, secrets
 from auditpack.emulator.seeding.organization import in_account
 from auditpack.progress import SILENT, Progress
 
@@ -104,6 +104,14 @@ def seed_incident(account: DemoAccount) -> None:
     incident.seed_recent(records)
 
 
+def seed_prevention(account: DemoAccount) -> None:
+    """Workload: every weakness of least privilege beyond users, exposure and alerting beside its good twin (an
+    administrator CI role, a role anyone can assume, public secret, key, buckets and function URL, an IMDSv1
+    launch template, Config in one region only, alerts that reach nobody, a budget that tells no one)."""
+    if account.quarter == "previous" and not account.management:
+        prevention.seed_prevention(account.regions)
+
+
 # Every family's demo seeder, in order. A family adds itself with one line: ("name", seed_function).
 SEEDERS: list[tuple[str, Seeder]] = [
     ("monitoring", seed_monitoring),
@@ -111,6 +119,7 @@ SEEDERS: list[tuple[str, Seeder]] = [
     ("secrets", seed_secrets),
     ("secret-sources", seed_secret_sources),
     ("incident", seed_incident),
+    ("prevention", seed_prevention),
 ]
 
 
@@ -121,6 +130,7 @@ def seed_sample_account(region: str = DEMO_REGIONS[0]) -> None:
     identity.seed_identity(region)
     secrets.seed_secrets(region)
     secret_sources.seed_secret_sources(region)
+    prevention.seed_prevention((region,))
 
 
 def family_seed(quarter: str, account: str, family: str) -> int:

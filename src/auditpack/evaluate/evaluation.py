@@ -82,7 +82,7 @@ def evaluate(
                 id=Finding.stable_id(spec.id, ref.arn, result.region),
                 check_id=spec.id,
                 status=result.status,
-                severity=spec.severity,
+                severity=result.severity or spec.severity,
                 resource=ref,
                 region=result.region,
                 account=result.account,

@@ -36,6 +36,9 @@ class Result:
     evidence: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     account: str = ""  # stamped by the engine with the partition's account; checks leave it empty
+    # A finding more severe than the check's own severity, when the resource's context makes it worse (a public
+    # function URL on a function that holds a secret); None keeps the check's severity.
+    severity: Severity | None = None
 
     @classmethod
     def of(cls, status: Status, resource: Any, message: str, **kw: Any) -> Result:
@@ -65,6 +68,9 @@ class CheckSpec:
     def reads(self) -> tuple[str, ...]:
         """Every resource type the check reads: what it judges, then what enriches it."""
         return tuple(dict.fromkeys((*self.resources, *self.enriched_by)))
+    # Resource types (also in ``resources``) read only to qualify the results on others: a function's execution
+    # role, read to say whether its public URL is worse. Collected like the rest; not services it judges.
+    context: tuple[str, ...] = ()
 
     @property
     def description(self) -> str:
@@ -81,7 +87,7 @@ class CheckSpec:
     def services(self) -> tuple[str, ...]:
         """The AWS services whose resources it judges (``lambda``): what ``--service`` selects on. A lookup
         that enriches another resource it reads (who owns a key found in a function) is not one of them."""
-        specs = [COLLECTORS[r] for r in self.resources if r in COLLECTORS]
+        specs = [COLLECTORS[r] for r in self.resources if r in COLLECTORS and r not in self.context]
         judged = [s for s in specs if not set(s.needs) & set(self.resources)]
         return tuple(dict.fromkeys(s.service for s in judged))
 
@@ -116,6 +122,7 @@ def check(
     params: dict[str, Any] | None = None,
     scope: Literal["account", "region"] = "account",
     enriched_by: list[str] | None = None,
+    context: list[str] | None = None,
 ) -> Callable[[CheckFunc], CheckFunc]:
     """Register a check.
 
@@ -127,6 +134,9 @@ def check(
     key's blast radius and activity): they are collected and permitted like ``resources``, but when their
     collection fails the check still runs, and says what it could not add (``InventoryView.errors``).
     Enrichment degrades; it never hides a finding.
+    ``context`` names resource types read only to qualify the results on the others (collected, and their
+    permissions granted, like ``resources``), so that ``--service`` selects a check by what it judges, not by
+    what it looks up.
     """
 
     def register(func: CheckFunc) -> CheckFunc:
@@ -135,12 +145,13 @@ def check(
             title=title.strip(),
             problem=problem.strip(),
             func=func,
-            resources=tuple(resources),
+            resources=tuple(dict.fromkeys([*resources, *(context or ())])),
             severity=Severity(severity),
             remediation=remediation.strip(),
             params=dict(params or {}),
             scope=scope,
             enriched_by=tuple(enriched_by or ()),
+            context=tuple(context or ()),
         ))
         return func
 

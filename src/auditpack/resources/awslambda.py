@@ -31,6 +31,7 @@ class LambdaFunction(AwsResource):
     environments: dict[str, dict[str, str]] = Field(default_factory=dict, repr=False)
     # version -> what its code is: "Zip" packages by CodeSha256 (read by lambda.code_packages), or "Image"
     packages: dict[str, PackageRef] = Field(default_factory=dict)
+    role: str | None = None  # the execution role's ARN: what the function's code may do
 
     def secret_candidates(self) -> list[Candidate]:
         return [
@@ -66,7 +67,7 @@ def functions(ctx: Reader) -> list[LambdaFunction]:
         return LambdaFunction(
             arn=raw.get("FunctionArn") or ctx.arn("lambda", f"function:{name}"),
             name=name, account=ctx.account, region=ctx.region, evidence=tuple(evidence),
-            environments=environments, packages=packages,
+            environments=environments, packages=packages, role=raw.get("Role"),
         )
 
     return ctx.each(with_versions, listed)
@@ -75,3 +76,43 @@ def functions(ctx: Reader) -> list[LambdaFunction]:
 def _package(config: dict) -> PackageRef:
     return PackageRef(package_type=str(config.get("PackageType") or "Zip"), sha256=str(config.get("CodeSha256") or ""),
                       size=int(config.get("CodeSize") or 0))
+
+
+class FunctionUrl(AwsResource):
+    """A function URL (of the function or one of its aliases): ``AuthType`` ``NONE`` lets anyone invoke it.
+
+    ``arn`` is the function's own ARN (unqualified), so that the function's findings, its secret sources'
+    verdicts and its URLs all meet on one key; ``url_arn`` is the ARN the URL belongs to (an alias's, if so).
+    """
+
+    cfn_type: ClassVar[str] = "AWS::Lambda::Url"
+
+    url: str
+    url_arn: str
+    auth_type: str
+    role: str | None = None
+
+
+def unqualified(arn: str) -> str:
+    """``arn:aws:lambda:r:a:function:name:alias`` -> ``arn:aws:lambda:r:a:function:name``."""
+    parts = arn.split(":")
+    return ":".join(parts[:7])
+
+
+@collector("lambda.function_urls", service="lambda", permissions=["lambda:ListFunctionUrlConfigs"],
+           needs=["lambda.functions"])
+def function_urls(ctx: Reader) -> list[FunctionUrl]:
+    """Every URL of every function (one paged call per function: the listing carries none)."""
+
+    def urls(fn: LambdaFunction) -> list[FunctionUrl]:
+        out = []
+        for page in ctx.paginate("lambda", "list_function_url_configs", FunctionName=fn.name):
+            for raw in page.data.get("FunctionUrlConfigs", []):
+                out.append(FunctionUrl(
+                    arn=unqualified(raw.get("FunctionArn") or fn.arn), name=fn.name, account=ctx.account,
+                    region=ctx.region, evidence=(page.evidence,), url=raw.get("FunctionUrl", ""),
+                    url_arn=raw.get("FunctionArn") or fn.arn, auth_type=raw.get("AuthType", ""), role=fn.role))
+        return out
+
+    functions = [f for f in ctx.need("lambda.functions") if isinstance(f, LambdaFunction)]
+    return [url for found in ctx.each(urls, functions) for url in found]

@@ -42,3 +42,22 @@ def instances(ctx: Reader) -> list[Instance]:
                     http_endpoint=metadata.get("HttpEndpoint"),
                 ))
     return out
+
+
+class MetadataDefaults(AwsResource):
+    """The region's account-level instance metadata defaults: what an instance launched without its own
+    ``MetadataOptions`` (and from a template without them) gets. ``None`` where no default is set."""
+
+    cfn_type: ClassVar[str] = "AWS::::Account"
+
+    http_tokens: str | None = None
+    http_endpoint: str | None = None
+
+
+@collector("ec2.metadata_defaults", service="ec2", permissions=["ec2:GetInstanceMetadataDefaults"])
+def metadata_defaults(ctx: Reader) -> list[MetadataDefaults]:
+    reply = ctx.call("ec2", "get_instance_metadata_defaults")
+    settings = reply.data.get("AccountLevel") or {}
+    return [MetadataDefaults(arn=ctx.arn("ec2", "instance-metadata-defaults"), name="instance metadata defaults",
+                             account=ctx.account, region=ctx.region, evidence=(reply.evidence,),
+                             http_tokens=settings.get("HttpTokens"), http_endpoint=settings.get("HttpEndpoint"))]

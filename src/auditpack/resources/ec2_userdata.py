@@ -1,5 +1,8 @@
 """User data of EC2 instances and of every launch template version, decoded (base64, gzip) in memory.
 
+The same version listing also gives each launch template version's metadata options, which
+``ec2_launch_template_imdsv2_required`` judges: no call is made twice.
+
 User data is readable by anyone with ec2:DescribeInstanceAttribute and by every process on the instance
 through the metadata service, so a credential there is exposed however the instance is locked down.
 """
@@ -32,6 +35,10 @@ class LaunchTemplate(AwsResource):
 
     # version number -> decoded user data, memory only
     user_data: dict[str, str] = Field(default_factory=dict, repr=False)
+    default_version: str | None = None
+    latest_version: str | None = None
+    # version number -> the version's MetadataOptions (HttpTokens, HttpEndpoint), as the version sets them
+    metadata_options: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     def secret_candidates(self) -> list[Candidate]:
         return [Candidate(field="user data", value=text, location=f"version {version}", script=True)
@@ -63,14 +70,19 @@ def launch_templates(ctx: Reader) -> list[LaunchTemplate]:
             template_id = raw["LaunchTemplateId"]
             evidence = [page.evidence]
             versions: dict[str, str] = {}
+            metadata: dict[str, dict[str, str]] = {}
             for vpage in ctx.paginate("ec2", "describe_launch_template_versions", LaunchTemplateId=template_id):
                 evidence.append(vpage.evidence)
                 for version in vpage.data.get("LaunchTemplateVersions", []):
-                    encoded = (version.get("LaunchTemplateData") or {}).get("UserData")
-                    versions[str(version.get("VersionNumber"))] = decode_user_data(encoded)
+                    data = version.get("LaunchTemplateData") or {}
+                    number = str(version.get("VersionNumber"))
+                    versions[number] = decode_user_data(data.get("UserData"))
+                    metadata[number] = {k: str(v) for k, v in (data.get("MetadataOptions") or {}).items()}
             out.append(LaunchTemplate(
                 arn=ctx.arn("ec2", f"launch-template/{template_id}"),
                 name=raw.get("LaunchTemplateName", template_id), account=ctx.account, region=ctx.region,
-                evidence=tuple(evidence), user_data=versions,
+                evidence=tuple(evidence), user_data=versions, metadata_options=metadata,
+                default_version=str(raw.get("DefaultVersionNumber", "")) or None,
+                latest_version=str(raw.get("LatestVersionNumber", "")) or None,
             ))
     return out

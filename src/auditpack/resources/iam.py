@@ -1,8 +1,9 @@
 """IAM identities and their credentials, read with as few calls as the account size allows.
 
 Per-user facts come from the credential report (one report for every user) and the policy graph from one
-paginated ``GetAccountAuthorizationDetails``; no call is made per user. The report carries no access key
-ids, so a key is named by its slot (1 or 2) and creation date.
+paginated ``GetAccountAuthorizationDetails`` (``iam.authorization_details``), from which users' policies, their
+direct attachments and roles are all derived without another call; no call is made per user or per role.
+The report carries no access key ids, so a key is named by its slot (1 or 2) and creation date.
 
 Facts about the root user are read from two sources, the credential report's ``<root_account>`` row and the
 live account summary, because the report can be hours old and the summary carries no dates.
@@ -19,9 +20,10 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from auditpack.resources.base import AwsResource, Reader, collector
+from auditpack.resources.iam_policy import Permissions
 
 ROOT_USER = "<root_account>"
 # Seconds to wait between GenerateCredentialReport calls; the report normally completes within seconds,
@@ -59,6 +61,7 @@ class CredentialReportRow(AwsResource):
     mfa_active: bool = False
     keys: tuple[KeySlot, ...] = ()
     report_generated: datetime | None = None
+    password_last_changed: datetime | None = None
 
 
 class AccessKey(AwsResource):
@@ -123,6 +126,54 @@ class UserPolicies(AwsResource):
     missing_policies: tuple[str, ...] = ()  # attached ARNs whose document the response did not carry
 
 
+class AuthorizationDetails(AwsResource):
+    """The raw pages of one ``GetAccountAuthorizationDetails``: every user, group, role and managed policy in use.
+
+    Kept whole so that each IAM resource type is derived from the same pages without a further call (as
+    ``iam.access_keys`` is derived from the credential report); evidence cites the pages themselves.
+    """
+
+    cfn_type: ClassVar[str] = "AWS::::Account"
+
+    pages: tuple[dict[str, Any], ...] = Field(default=(), repr=False)
+
+
+class IamUser(AwsResource):
+    """A user's own attachments: inline policies and managed policies attached to the user, not via groups."""
+
+    cfn_type: ClassVar[str] = "AWS::IAM::User"
+
+    user: str
+    groups: tuple[str, ...] = ()
+    inline_policies: tuple[str, ...] = ()
+    attached_policies: tuple[str, ...] = ()  # ARNs
+
+
+class Role(AwsResource):
+    """A role: who may assume it (its trust policy) and every policy document that gives it permissions."""
+
+    cfn_type: ClassVar[str] = "AWS::IAM::Role"
+
+    role: str
+    path: str = "/"
+    trust_policy: dict[str, Any] = Field(default_factory=dict)
+    policies: tuple[PolicyDocument, ...] = ()
+    boundary_arn: str | None = None
+    boundary: PolicyDocument | None = None
+    missing_policies: tuple[str, ...] = ()  # attached ARNs whose document the response did not carry
+    last_used: datetime | None = None
+
+    def permissions(self) -> Permissions:
+        """Its policies and boundary as the policy module evaluates them."""
+        return Permissions.of(((d.source, d.document) for d in self.policies),
+                              boundary=(self.boundary.source, self.boundary.document) if self.boundary else None)
+
+    @property
+    def service_linked(self) -> bool:
+        """AWS creates and maintains service-linked roles (path ``/aws-service-role/``); nobody can edit them."""
+        return self.path.startswith("/aws-service-role/")
+
+
 class InstanceProfile(AwsResource):
     """An instance profile and the role(s) it hands to instances: a profile without a role gives none."""
 
@@ -167,6 +218,7 @@ def parse_report(text: str, *, account: str, generated: datetime | None = None,
             is_root=user == ROOT_USER, created=parse_date(raw.get("user_creation_time")),
             password_enabled=_flag(raw.get("password_enabled")),
             password_last_used=parse_date(raw.get("password_last_used")),
+            password_last_changed=parse_date(raw.get("password_last_changed")),
             mfa_active=_flag(raw.get("mfa_active")), keys=keys, report_generated=generated,
         ))
     return rows
@@ -297,16 +349,28 @@ def _attach(attached: list[dict[str, Any]], via: str, managed: dict[str, dict[st
             missing.append(arn)
 
 
-def user_policies(pages: list[dict[str, Any]], *, account: str, evidence: tuple[str, ...]) -> list[UserPolicies]:
-    """Resolve every user's effective policy documents from GetAccountAuthorizationDetails pages."""
-    users = [u for p in pages for u in p.get("UserDetailList", [])]
-    groups = {g["GroupName"]: g for p in pages for g in p.get("GroupDetailList", [])}
+def managed_documents(pages: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The default version's document of every managed policy in the response, by ARN."""
     managed = {}
     for page in pages:
         for policy in page.get("Policies", []):
             doc = _default_version(policy)
             if doc is not None:
                 managed[policy["Arn"]] = doc
+    return managed
+
+
+def _boundary(entity: dict[str, Any], managed: dict[str, dict[str, Any]]) -> tuple[str | None, PolicyDocument | None]:
+    arn = (entity.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    doc = PolicyDocument(source=f"permissions boundary {arn}", document=managed[arn]) if arn in managed else None
+    return arn, doc
+
+
+def user_policies(pages: list[dict[str, Any]], *, account: str, evidence: tuple[str, ...]) -> list[UserPolicies]:
+    """Resolve every user's effective policy documents from GetAccountAuthorizationDetails pages."""
+    users = [u for p in pages for u in p.get("UserDetailList", [])]
+    groups = {g["GroupName"]: g for p in pages for g in p.get("GroupDetailList", [])}
+    managed = managed_documents(pages)
     out = []
     for user in users:
         docs: list[PolicyDocument] = []
@@ -321,9 +385,7 @@ def user_policies(pages: list[dict[str, Any]], *, account: str, evidence: tuple[
                 docs.append(PolicyDocument(source=f"group {group_name} inline policy {inline['PolicyName']}",
                                            document=as_document(inline.get("PolicyDocument"))))
             _attach(group.get("AttachedManagedPolicies", []), f"group {group_name} ", managed, docs, missing)
-        boundary_arn = (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
-        boundary = (PolicyDocument(source=f"permissions boundary {boundary_arn}", document=managed[boundary_arn])
-                    if boundary_arn in managed else None)
+        boundary_arn, boundary = _boundary(user, managed)
         out.append(UserPolicies(
             arn=user["Arn"], name=user["UserName"], account=account, region="global", evidence=evidence,
             user=user["UserName"], groups=tuple(user.get("GroupList", [])), policies=tuple(docs),
@@ -332,23 +394,77 @@ def user_policies(pages: list[dict[str, Any]], *, account: str, evidence: tuple[
     return out
 
 
-AUTHORIZATION_FILTER = ["User", "Group", "Role", "LocalManagedPolicy", "AWSManagedPolicy"]
+def users(pages: list[dict[str, Any]], *, account: str, evidence: tuple[str, ...]) -> list[IamUser]:
+    """Each user's direct attachments, as listed (policy names and ARNs, not their documents)."""
+    return [IamUser(
+        arn=u["Arn"], name=u["UserName"], account=account, region="global", evidence=evidence, user=u["UserName"],
+        groups=tuple(u.get("GroupList", [])),
+        inline_policies=tuple(p["PolicyName"] for p in u.get("UserPolicyList", [])),
+        attached_policies=tuple(p["PolicyArn"] for p in u.get("AttachedManagedPolicies", [])),
+    ) for p in pages for u in p.get("UserDetailList", [])]
 
 
-def authorization_details(ctx: Reader) -> list[tuple[dict[str, Any], str]]:
-    """Every page of the account's authorization details, with its evidence: read once per scan and account,
-    whichever collector asks first (users' policies, principals' tags)."""
-    return ctx.once(("iam authorization details", ctx.account), lambda: [
-        (page.data, page.evidence)
-        for page in ctx.paginate("iam", "get_account_authorization_details", Filter=AUTHORIZATION_FILTER)])
+def roles(pages: list[dict[str, Any]], *, account: str, evidence: tuple[str, ...]) -> list[Role]:
+    """Every role with its trust policy and the documents of its inline and attached policies."""
+    managed = managed_documents(pages)
+    out = []
+    for raw in (r for p in pages for r in p.get("RoleDetailList", [])):
+        docs: list[PolicyDocument] = [
+            PolicyDocument(source=f"inline policy {inline['PolicyName']}",
+                           document=as_document(inline.get("PolicyDocument")))
+            for inline in raw.get("RolePolicyList", [])]
+        missing: list[str] = []
+        _attach(raw.get("AttachedManagedPolicies", []), "", managed, docs, missing)
+        boundary_arn, boundary = _boundary(raw, managed)
+        out.append(Role(
+            arn=raw["Arn"], name=raw["RoleName"], account=account, region="global", evidence=evidence,
+            role=raw["RoleName"], path=raw.get("Path") or "/",
+            trust_policy=as_document(raw.get("AssumeRolePolicyDocument")), policies=tuple(docs),
+            boundary_arn=boundary_arn, boundary=boundary, missing_policies=tuple(missing),
+            last_used=(raw.get("RoleLastUsed") or {}).get("LastUsedDate"),
+        ))
+    return out
 
 
-@collector("iam.user_policies", service="iam", permissions=["iam:GetAccountAuthorizationDetails"],
+def _pages(ctx: Reader) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+    details = ctx.need("iam.authorization_details")
+    return ([p for d in details if isinstance(d, AuthorizationDetails) for p in d.pages],
+            tuple(e for d in details for e in d.evidence))
+
+
+@collector("iam.authorization_details", service="iam", permissions=["iam:GetAccountAuthorizationDetails"],
            regional=False)
+def authorization_details(ctx: Reader) -> list[AuthorizationDetails]:
+    """One paginated call returns users, groups, roles and the managed policies in use, with their documents:
+    every IAM resource type below is derived from these pages."""
+    pages, refs = [], []
+    for page in ctx.paginate("iam", "get_account_authorization_details",
+                             Filter=["User", "Group", "Role", "LocalManagedPolicy", "AWSManagedPolicy"]):
+        pages.append(page.data)
+        refs.append(page.evidence)
+    return [AuthorizationDetails(arn=ctx.arn("iam", "root"), name="authorization details", account=ctx.account,
+                                 region=ctx.region, evidence=tuple(refs), pages=tuple(pages))]
+
+
+@collector("iam.user_policies", service="iam", permissions=[], regional=False, needs=["iam.authorization_details"])
 def user_policies_collector(ctx: Reader) -> list[UserPolicies]:
-    """One paginated call returns users, groups, roles and the managed policies in use, with their documents."""
-    pages = authorization_details(ctx)
-    return user_policies([data for data, _ in pages], account=ctx.account, evidence=tuple(e for _, e in pages))
+    """Every user's effective policy documents, from the authorization details: no call of its own."""
+    pages, evidence = _pages(ctx)
+    return user_policies(pages, account=ctx.account, evidence=evidence)
+
+
+@collector("iam.users", service="iam", permissions=[], regional=False, needs=["iam.authorization_details"])
+def users_collector(ctx: Reader) -> list[IamUser]:
+    """Every user's own attachments, from the authorization details: no call of its own."""
+    pages, evidence = _pages(ctx)
+    return users(pages, account=ctx.account, evidence=evidence)
+
+
+@collector("iam.roles", service="iam", permissions=[], regional=False, needs=["iam.authorization_details"])
+def roles_collector(ctx: Reader) -> list[Role]:
+    """Every role, its trust policy and its permissions, from the authorization details: no call of its own."""
+    pages, evidence = _pages(ctx)
+    return roles(pages, account=ctx.account, evidence=evidence)
 
 
 # --- instance profiles ---------------------------------------------------------------------------------------

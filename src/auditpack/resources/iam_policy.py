@@ -9,13 +9,18 @@ evaluation logic where a document alone can decide:
 - ``Action``/``NotAction`` and ``Resource``/``NotResource`` with ``*`` and ``?`` wildcards, case-insensitive for
   actions (as AWS matches them) and case-sensitive for resources;
 - a permissions boundary and every layer of service control policies must also allow an action;
+- a trust policy is open to anyone when it lets ``*`` assume the role, or a multi-tenant identity provider
+  (GitHub Actions, GitLab, Terraform Cloud, Cognito identity pools) without a condition on who the caller is
+  there (``open_trust_grants``);
 - a statement with a ``Condition`` applies only sometimes: an ``Allow`` with conditions is reported as
   conditional, and a ``Deny`` with conditions is not counted as blocking (the worst case, which is what a
   blast radius must show).
 
 What it does not evaluate, and so never claims: the values inside conditions (tags, source addresses, MFA,
-times: a condition is "present", not "true"), resource-based policies combined with identity policies for a
-request, session policies, and specific resource ARNs beyond matching their patterns.
+times: a condition is "present", not "true"; a restricting key set to ``*`` still counts as restricting),
+resource-based policies combined with identity policies for a request, session policies, role chaining
+(who may assume a role that is itself an administrator), and specific resource ARNs beyond matching their
+patterns. S3 ACLs and Block Public Access are not policy documents: ``resources/s3.py`` applies them.
 """
 
 from __future__ import annotations
@@ -291,14 +296,23 @@ class Capability:
     conditional: bool  # every granting statement carries a condition
 
 
+def admin_equivalent(permissions: Permissions) -> Capability | None:
+    """The ``admin-equivalent`` capability if the identity holds it: some statement grants full administrative
+    rights (``admin_statement``) and no unconditional Deny, boundary or SCP takes an escalation action away."""
+    admins = [s for s in permissions.identity if admin_statement(s)]
+    if not admins or not all(evaluate(permissions, a).allowed for a in ESCALATION_ACTIONS):
+        return None
+    return Capability(ADMIN, ("*",), tuple(s.label for s in admins), all(s.conditional for s in admins))
+
+
 def capabilities(permissions: Permissions) -> list[Capability]:
     """Every capability class the identity holds, in ``CAPABILITIES`` order; a class it does not hold is left
     out. ``admin-equivalent`` is held when a statement grants full administrative rights and no unconditional
     Deny, boundary or SCP takes the escalation actions away."""
     held: list[Capability] = []
-    admins = [s for s in permissions.identity if admin_statement(s)]
-    if admins and all(evaluate(permissions, a).allowed for a in ESCALATION_ACTIONS):
-        held.append(Capability(ADMIN, ("*",), tuple(s.label for s in admins), all(s.conditional for s in admins)))
+    admin = admin_equivalent(permissions)
+    if admin is not None:
+        held.append(admin)
     for name, class_actions in CAPABILITY_ACTIONS.items():
         decisions = {a: evaluate(permissions, a) for a in class_actions}
         allowed = [a for a, d in decisions.items() if d.allowed]
@@ -336,6 +350,71 @@ def is_public(stmt: Statement) -> bool:
     return everyone and not restricting_conditions(stmt)
 
 
+def allowed_actions(stmt: Statement) -> str:
+    """What a statement allows, in words: its actions, or every action but its NotAction list."""
+    if stmt.actions is not None:
+        return ", ".join(stmt.actions)
+    return "every action except " + ", ".join(stmt.not_actions or ())
+
+
 def public_grants(document: dict[str, Any] | None, source: str = "") -> list[Statement]:
     """The statements of a resource or trust policy that are open to anyone."""
     return [s for s in statements(document, source) if is_public(s)]
+
+
+# -- who may assume a role ------------------------------------------------------------------------------------
+
+ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
+
+# Identity providers anyone can get a token from (any GitHub repository's workflow, any GitLab project, any
+# Terraform Cloud workspace, any Cognito identity pool's guest): a role that trusts one without a condition on
+# the token's subject (or audience, for Cognito) can be assumed by strangers. The value is the claim AWS's
+# guidance says to pin.
+OPEN_IDENTITY_PROVIDERS = {
+    "token.actions.githubusercontent.com": "sub",
+    "gitlab.com": "sub",
+    "app.terraform.io": "sub",
+    "cognito-identity.amazonaws.com": "aud",
+}
+
+
+def _assumes(stmt: Statement) -> bool:
+    return stmt.effect == "Allow" and any(stmt.covers_action(a) for a in ASSUME_ACTIONS)
+
+
+def open_identity_provider(stmt: Statement) -> str | None:
+    """The multi-tenant identity provider a statement trusts without pinning its subject claim, or None."""
+    federated = as_list(stmt.principal.get("Federated")) if isinstance(stmt.principal, dict) else []
+    keys = {key.lower() for operator in stmt.condition.values() if isinstance(operator, dict) for key in operator}
+    for principal in federated:
+        provider = principal.split("oidc-provider/", 1)[-1]
+        claim = OPEN_IDENTITY_PROVIDERS.get(provider)
+        if claim and f"{provider}:{claim}".lower() not in keys:
+            return provider
+    return None
+
+
+@dataclass(frozen=True)
+class OpenTrust:
+    """A trust policy statement that lets strangers assume the role, and why, in words."""
+
+    statement: Statement
+    reason: str
+
+
+def open_trust_grants(document: dict[str, Any] | None, source: str = "trust policy") -> list[OpenTrust]:
+    """The statements of a role trust policy that let anyone assume the role: ``*`` (or every principal but
+    some, with ``NotPrincipal``) without a restricting condition, or an open identity provider's tokens
+    without a condition on their subject."""
+    out = []
+    for stmt in statements(document, source):
+        if not _assumes(stmt):
+            continue
+        if is_public(stmt):
+            out.append(OpenTrust(stmt, f"{stmt.label} lets any principal (*) assume the role with no condition "
+                                       "on who it is (such as sts:ExternalId or aws:PrincipalOrgID)"))
+        elif (provider := open_identity_provider(stmt)) is not None:
+            claim = OPEN_IDENTITY_PROVIDERS[provider]
+            out.append(OpenTrust(stmt, f"{stmt.label} trusts every token from {provider}, with no condition on "
+                                       f"{provider}:{claim}, so anyone with an account there can assume the role"))
+    return out

@@ -108,6 +108,10 @@ class InventoryView:
         says so instead of erring."""
         return self.inventory.errors_for((resource_type,), self.account, self.region)
 
+    def judged_types(self) -> list[str]:
+        """Every secret source type the detector gave verdicts on in this scan, whichever check asked for it."""
+        return sorted({rtype for rtype, _arn in self.inventory.verdicts})
+
     def judged(self, resource_type: str) -> list[tuple[Any, SecretScan | None]]:
         """Each secret source of a type in this partition with the detector's verdict (None: not judged)."""
         verdicts = self.inventory.verdicts

@@ -6,9 +6,12 @@ AWS-generated material): AWS refuses it for other kinds, and the answer would no
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
+
+from pydantic import Field
 
 from auditpack.resources.base import AwsResource, Reader, collector
+from auditpack.resources.iam import as_document
 
 AWS_ALIAS_PREFIX = "alias/aws/"  # reserved: only AWS creates these aliases, for its managed keys
 
@@ -83,3 +86,25 @@ def keys(ctx: Reader) -> list[KmsKey]:
                 })
             out.append(key)
     return out
+
+
+class KeyPolicy(AwsResource):
+    """A customer-managed key's policy (``default``, the only policy name KMS has)."""
+
+    cfn_type: ClassVar[str] = "AWS::KMS::Key"
+
+    key_id: str
+    document: dict[str, Any] = Field(default_factory=dict)
+
+
+@collector("kms.key_policies", service="kms", permissions=["kms:GetKeyPolicy"], needs=["kms.keys"])
+def key_policies(ctx: Reader) -> list[KeyPolicy]:
+    """One ``GetKeyPolicy`` per customer-managed key. AWS-managed keys are not asked: AWS writes their policies
+    (open only through kms:ViaService and kms:CallerAccount) and nobody can change them."""
+
+    def read(key: Any) -> KeyPolicy:
+        reply = ctx.call("kms", "get_key_policy", KeyId=key.key_id, PolicyName="default")
+        return KeyPolicy(arn=key.arn, name=key.name, account=ctx.account, region=ctx.region,
+                         evidence=(reply.evidence,), key_id=key.key_id, document=as_document(reply.data.get("Policy")))
+
+    return ctx.each(read, [k for k in ctx.need("kms.keys") if isinstance(k, KmsKey) and not k.aws_managed])

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from auditpack.models import ResourceRef
 from auditpack.resources.base import AwsResource, Reader, collector
-from auditpack.resources.iam import authorization_details
+from auditpack.resources.iam import AuthorizationDetails
 from auditpack.resources.secret_source import Candidate
 
 PAGE = 100  # GetResources returns at most a hundred resources a page
@@ -70,13 +70,14 @@ def tagged_resources(ctx: Reader) -> list[TaggedResource]:
     return out
 
 
-@collector("iam.principal_tags", service="iam", permissions=["iam:GetAccountAuthorizationDetails"], regional=False,
-           needs=["iam.user_policies"], secrets=("Value",))
+@collector("iam.principal_tags", service="iam", permissions=[], regional=False,
+           needs=["iam.authorization_details"], secrets=("Value",))
 def principal_tags(ctx: Reader) -> list[TaggedResource]:
-    """Users' and roles' tags, from the authorization details the policy graph already read (``iam.user_policies``
-    is needed so that it, always, is the one that reads them: no page is read twice)."""
+    """Users' and roles' tags, from the authorization details every IAM resource type is derived from: no call
+    of its own, so no page is read twice."""
     out = []
-    for page, evidence in authorization_details(ctx):
+    details = [d for d in ctx.need("iam.authorization_details") if isinstance(d, AuthorizationDetails)]
+    for page, evidence in ((p, e) for d in details for p, e in zip(d.pages, d.evidence, strict=True)):
         for kind, details, name_key in (("IAM user", "UserDetailList", "UserName"),
                                         ("IAM role", "RoleDetailList", "RoleName")):
             for raw in page.get(details, []):
