@@ -4,13 +4,21 @@ Run as its own process by ``bench/run.py`` (so its wall time and peak memory com
 scan's): ``python bench/floor.py PLAN.json RESULT.json``. The plan names the enumerations to page through in
 each partition and the per-resource requests to make; the result counts the calls made, by operation.
 Errors (an emulator that lacks an operation) are counted as calls: the scan pays for them too.
+
+With a ``detector`` in the plan, the floor then runs the secret detector once on an empty input, as the scan
+starts it: a scan that must judge secrets pays that fixed start whatever it reads (the performance issue's
+decision). Its seconds are in the result, so the bench can print the floor with and without it.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
+import tempfile
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,6 +28,20 @@ import boto3
 from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+
+def run_detector(detector: dict[str, Any]) -> float:
+    """Seconds of one detector run over one empty file: its start (loading and preparing its rules) alone."""
+    with tempfile.TemporaryDirectory(prefix="floor-detector-") as empty:
+        (Path(empty) / "0").touch()
+        argv = [empty if arg == "{input}" else arg for arg in detector["argv"]]
+        start = time.perf_counter()
+        done = subprocess.run(argv, env={**os.environ, **detector["env"]}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, check=False)
+        seconds = time.perf_counter() - start
+    if done.returncode not in detector["ok_exit_codes"]:
+        raise RuntimeError(f"the detector exited with {done.returncode}: {done.stderr.decode()[-500:]}")
+    return seconds
 
 
 def main(plan_path: str, result_path: str) -> int:
@@ -64,7 +86,8 @@ def main(plan_path: str, result_path: str) -> int:
         call("sts", plan["home_region"], "GetCallerIdentity", {})
         list(pool.map(enumerate_partition, plan["enumerations"]))
         list(pool.map(lambda r: call(r["service"], r["region"], r["operation"], r["params"]), plan["requests"]))
-    Path(result_path).write_text(json.dumps({"calls": dict(made), "errors": dict(errors)}))
+    detector_s = run_detector(plan["detector"]) if plan.get("detector") else 0.0
+    Path(result_path).write_text(json.dumps({"calls": dict(made), "errors": dict(errors), "detector_s": detector_s}))
     return 0
 
 

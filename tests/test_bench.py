@@ -125,3 +125,43 @@ def test_the_report_gives_the_full_pack_its_own_figure(capsys):
     figures = report(SIZES["S"], 5.0, scan, floor, SimpleNamespace(avoided={}), runs=7, full=full)
     assert (figures["scan_peak_mb"], figures["full_pack_peak_mb"], figures["full_pack_wall_s"]) == (110.0, 180.0, 6.5)
     assert "full pack   180.0MB" in capsys.readouterr().out
+
+
+def test_the_floor_counts_one_detector_start_and_reports_it_apart(aws, tmp_path):
+    """The floor runs the scan's detector once on an empty input; its seconds come back on their own, so the
+    bench can print the floor with the detector beside the previous floor, calls only."""
+    import json
+    import os
+
+    from bench.run import measure_floor
+
+    plan = floor_plan(plan_for_registered_checks(), SIZES["S"], [], max_workers=2)
+    assert plan["detector"] is not None, "the built-in checks read secret sources, so the scan starts the detector"
+    assert plan["detector"]["argv"][1:3] == ["scan", "{input}"]
+    plan["enumerations"] = []  # the identity call alone: what is measured here is the detector's run
+    floor = measure_floor(plan, dict(os.environ), tmp_path)
+    assert floor.calls == {"sts:GetCallerIdentity": 1}
+    assert 0 < floor.detector_s < floor.wall
+    assert floor.calls_only_s == floor.wall - floor.detector_s
+
+    plan["detector"]["argv"] = [sys.executable, "-c", "import sys; sys.exit(7)"]
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    failed = subprocess.run([sys.executable, "bench/floor.py", str(tmp_path / "plan.json"), str(tmp_path / "r.json")],
+                            capture_output=True, text=True, env=dict(os.environ))
+    assert failed.returncode != 0 and "exited with 7" in failed.stderr, "a failed detector is never a fast floor"
+
+
+def test_the_report_prints_the_previous_floor_beside_the_new_one(capsys):
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from bench.run import Measured, report
+
+    calls = Counter({"sts:GetCallerIdentity": 1})
+    scan = Measured(2.0, 110.0, calls, 0, 1, 220.0)
+    floor = Measured(1.6, 100.0, calls, 0, 0, detector_s=0.5)
+    figures = report(SIZES["S"], 5.0, scan, floor, SimpleNamespace(avoided={}), runs=7)
+    out = capsys.readouterr().out
+    assert "floor    1.60s   1.25x" in out
+    assert "previous floor, calls only    1.10s   1.82x" in out
+    assert (figures["floor_wall_s"], figures["floor_calls_only_s"], figures["floor_detector_s"]) == (1.6, 1.1, 0.5)
