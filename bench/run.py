@@ -2,13 +2,17 @@
 
     python bench/run.py                 # S and M
     python bench/run.py --size L        # L only (seeding alone takes minutes)
+    python bench/run.py --no-peer       # without the peer, even when bench/.peer-venv holds it
 
 For each size: seed an in-process emulator with plain boto3 calls, run ``auditpack scan`` as a child process
 writing ``assessment.json`` (API calls counted by operation through a botocore hook, peak memory from the
 child's ``VmHWM``), then run the floor (``bench/floor.py``): a plain boto3 script that makes only the calls the
-registered checks need (``bench/needs.py``) with the same concurrency against the same emulator. Prints the
+registered checks need (``bench/needs.py``) with the same concurrency against the same emulator, and then
+starts the secret detector once on an empty input (printed beside the floor of the calls alone). Prints the
 ratios the performance issue targets, then the peak of one scan writing the full pack (every default format,
-the PDF included). ``docs/performance.md`` explains the method and records the figures.
+the PDF included), and, when ``make bench-peer`` installed it, the peer (``bench/peer.py``: Prowler with the
+equivalent checks on the same account) and how many times faster the full pack is. ``docs/performance.md``
+explains the method and records the figures.
 """
 
 from __future__ import annotations
@@ -33,11 +37,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
+from bench import peer as peers  # noqa: E402
 from bench.needs import IDENTITY, NeedsPlan, plan_for_registered_checks  # noqa: E402
 from bench.seed import SIZES, Size, seed  # noqa: E402
 
 REPEATS = {"S": 7, "M": 3, "L": 3}  # scan/floor pairs per size, run alternately; medians compared
-TARGETS = {"calls": 1.1, "wall": 1.3, "peak_mb_at_L": 400.0, "version_s": 0.5}
+TARGETS = {"calls": 1.1, "wall": 1.3, "peak_mb_at_L": 400.0, "version_s": 0.5, "peer_ratio": 10.0}
 HEAVY_MODULES = ("boto3", "botocore", "weasyprint", "pydantic", "jinja2", "rich", "cerberus", "yaml", "moto")
 
 
@@ -234,6 +239,50 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b else "n/a"
 
 
+@dataclass
+class Peer:
+    """The installed peer and the checks it runs; ``absent`` says why it is not measured instead."""
+
+    exe: Path | None
+    plan: peers.PeerPlan | None
+    absent: str = ""
+
+
+def find_peer(ours: list[str], wanted: bool) -> Peer:
+    """The peer when ``make bench-peer`` installed it (and ``--no-peer`` was not given), its checks verified."""
+    exe = peers.executable()
+    if not wanted:
+        return Peer(None, None, "--no-peer given")
+    if exe is None:
+        return Peer(None, None, f"{peers.PEER_VENV.relative_to(ROOT)} holds no {peers.PEER_NAME} "
+                                 "(`make bench-peer` installs it)")
+    plan = peers.plan(ours, peers.installed_checks(), peers.installed_version())
+    if not plan.checks:
+        return Peer(None, plan, f"none of the equivalent checks exists in {peers.PEER_NAME} {plan.version}")
+    return Peer(exe, plan)
+
+
+def peer_report(size: Size, full: Measured | None, peer: Peer, run: peers.PeerRun | None) -> dict[str, Any]:
+    """The end-to-end line: the peer's wall against our full pack's, or plainly that the peer was not run."""
+    if run is None or peer.plan is None or full is None:
+        print(f"peer   {peers.PEER_NAME} not measured: {peer.absent}")
+        return {"peer_measured": False}
+    judged = len([c for c in peer.plan.checks if run.by_check.get(c)])
+    print(f"peer   {peers.PEER_NAME} {peer.plan.version} {run.wall:7.2f}s   full pack {full.wall:7.2f}s   "
+          f"{ratio(run.wall, full.wall)} faster   (target >= {TARGETS['peer_ratio']:.0f}x; one run each)")
+    print(f"       {peers.PEER_NAME}: {len(peer.plan.checks)} checks, OCSF only, {run.findings} findings "
+          f"({', '.join(f'{k} {v}' for k, v in sorted(run.status.items()))}) from {judged} of its checks, "
+          f"exit {run.code}, peak {run.peak_mb:.0f} MB")
+    if run.unimplemented:
+        print(f"       the emulator lacks {sum(run.unimplemented.values())} of the peer's requests (answered 500, "
+              f"not retried): {', '.join(f'{op} {n}' for op, n in sorted(run.unimplemented.items()))}")
+    return {"peer_measured": True, "peer": peers.PEER_NAME, "peer_version": peer.plan.version,
+            "peer_checks": len(peer.plan.checks), "peer_wall_s": round(run.wall, 2),
+            "peer_findings": run.findings, "peer_peak_mb": round(run.peak_mb, 1),
+            "peer_unimplemented_requests": dict(run.unimplemented),
+            "peer_ratio": round(run.wall / full.wall, 2) if full.wall else None}
+
+
 def report(size: Size, seeding: float, scan: Measured, floor: Measured, needs: NeedsPlan,
            runs: int = 1, full: Measured | None = None) -> dict[str, Any]:
     needed_total = sum(floor.calls.values())
@@ -270,7 +319,7 @@ def report(size: Size, seeding: float, scan: Measured, floor: Measured, needs: N
     return figures
 
 
-def bench_size(size: Size, needs: NeedsPlan, max_workers: int) -> dict[str, Any]:
+def bench_size(size: Size, needs: NeedsPlan, max_workers: int, peer: Peer | None = None) -> dict[str, Any]:
     from auditpack.emulator.server import running_emulator
 
     with running_emulator() as emulator, tempfile.TemporaryDirectory(prefix=f"bench-{size.name}-") as tmp:
@@ -293,7 +342,20 @@ def bench_size(size: Size, needs: NeedsPlan, max_workers: int) -> dict[str, Any]
             scans.append(measure_scan(size, env, work)[0])
             floors.append(measure_floor(plan, env, work))
         full, _ = measure_scan(size, env, work, full_pack=True)
-        return report(size, seeding, median_of(scans), median_of(floors), needs, runs=len(scans), full=full)
+        figures = report(size, seeding, median_of(scans), median_of(floors), needs, runs=len(scans), full=full)
+        peer = peer or Peer(None, None, "not asked for")
+        run = None
+        if peer.exe is not None and peer.plan is not None:  # same account, after ours: neither changes it
+            run = peers.measure_peer(run_child, peer.exe, peer.plan, size.regions, env, work)
+        return figures | peer_report(size, full, peer, run)
+
+
+def cited_checks() -> list[str]:
+    """Every check id the built-in controls cite: what our full pack judges, so what the peer must match."""
+    from auditpack.library.validation import load_library
+    from auditpack.render import FORMATS
+
+    return sorted(load_library(None, None, formats=FORMATS.names()).checks)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -301,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", action="append", choices=sorted(SIZES), help="size to run; repeatable "
                         "(default: S and M)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--no-peer", dest="peer", action="store_false",
+                        help=f"do not run {peers.PEER_NAME} even when `make bench-peer` installed it")
     args = parser.parse_args(argv)
     from auditpack.library.config import CollectionSettings
 
@@ -313,7 +377,13 @@ def main(argv: list[str] | None = None) -> int:
     version_s, heavy = version_timing()
     print(f"\nauditpack --version: {version_s * 1000:.0f} ms median (target < {TARGETS['version_s'] * 1000:.0f} ms); "
           f"heavy modules imported: {', '.join(heavy) or 'none'}")
-    results = [bench_size(SIZES[name], needs, CollectionSettings().max_workers) for name in (args.size or ["S", "M"])]
+    peer = find_peer(cited_checks(), args.peer)
+    if peer.plan is not None:
+        print(f"\nThe peer: {peer.plan.describe(len(cited_checks()))}")
+    if peer.exe is None:
+        print(f"\nThe peer ({peers.PEER_NAME}) is not measured: {peer.absent}")
+    results = [bench_size(SIZES[name], needs, CollectionSettings().max_workers, peer)
+               for name in (args.size or ["S", "M"])]
     if args.json:
         args.json.write_text(json.dumps({"version_s": round(version_s, 3), "version_heavy_imports": heavy,
                                          "sizes": results}, indent=1))

@@ -165,3 +165,92 @@ def test_the_report_prints_the_previous_floor_beside_the_new_one(capsys):
     assert "floor    1.60s   1.25x" in out
     assert "previous floor, calls only    1.10s   1.82x" in out
     assert (figures["floor_wall_s"], figures["floor_calls_only_s"], figures["floor_detector_s"]) == (1.6, 1.1, 0.5)
+
+
+def test_every_cited_check_has_a_decided_peer_equivalent():
+    """A new check must say which Prowler checks judge the same thing (or that none does, as an empty tuple),
+    so the end-to-end ratio keeps comparing the same work."""
+    from bench.peer import EQUIVALENT
+    from bench.run import cited_checks
+
+    assert sorted(EQUIVALENT) == cited_checks()
+
+
+def test_the_peer_runs_only_checks_the_installed_version_has():
+    from bench.peer import plan
+
+    equivalent = {"a": ("p_a",), "b": ("p_shared", "p_gone"), "c": ("p_shared",), "d": (), "e": ("p_gone",)}
+    peer = plan(["a", "b", "c", "d", "e", "f"], {"p_a", "p_shared", "p_other"}, "9.9", equivalent)
+    assert peer.checks == ["p_a", "p_shared"], "each verified check once, in our order"
+    assert peer.missing == ["p_gone"]
+    assert peer.unmatched == ["d", "e", "f"], "no equivalent, all equivalents missing, or never mapped"
+    assert "checks equivalent to 3 of our 6" in peer.describe(6) and "p_gone" in peer.describe(6)
+
+
+def test_the_peer_writes_ocsf_only_and_reaches_nothing_but_loopback(tmp_path):
+    from bench.peer import DEAD_PROXY, PeerPlan, command, environment
+
+    argv = command(tmp_path / "prowler", PeerPlan("1", ["x", "y"]), ("us-east-1", "us-west-2"), tmp_path)
+    formats = argv[argv.index("--output-formats") + 1:argv.index("--output-directory")]
+    assert formats == ["json-ocsf"]
+    assert argv[argv.index("--checks") + 1:argv.index("--filter-region")] == ["x", "y"]
+    env = environment({"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}, tmp_path)
+    assert env["HTTPS_PROXY"] == env["https_proxy"] == DEAD_PROXY and "127.0.0.1" in env["NO_PROXY"]
+    assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5000"
+
+
+def test_the_peers_findings_are_read_from_its_ocsf_file(tmp_path):
+    import json
+
+    from bench.peer import read_findings
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "peer.ocsf.json").write_text(json.dumps(
+        [{"metadata": {"event_code": "iam_root_mfa_enabled"}, "status_code": "FAIL"},
+         {"metadata": {"event_code": "iam_root_mfa_enabled"}, "status_code": "PASS"},
+         {"metadata": {"event_code": "kms_cmk_rotation_enabled"}, "status_code": "PASS"}]))
+    by_check, status = read_findings(tmp_path)
+    assert by_check == {"iam_root_mfa_enabled": 2, "kms_cmk_rotation_enabled": 1}
+    assert status == {"FAIL": 1, "PASS": 2}
+
+
+def test_without_the_peer_the_bench_says_it_was_not_measured(capsys):
+    from collections import Counter
+
+    from bench.run import Measured, Peer, peer_report
+
+    full = Measured(6.0, 200.0, Counter(), 0, 1)
+    figures = peer_report(SIZES["S"], full, Peer(None, None, "bench/.peer-venv holds no Prowler"), None)
+    assert figures == {"peer_measured": False}
+    assert "Prowler not measured: bench/.peer-venv holds no Prowler" in capsys.readouterr().out
+
+
+def test_with_the_peer_the_bench_prints_both_walls_and_the_ratio(capsys):
+    from collections import Counter
+
+    from bench.peer import PeerPlan, PeerRun
+    from bench.run import Measured, Peer, peer_report
+
+    full = Measured(6.0, 200.0, Counter(), 0, 1)
+    run = PeerRun(66.0, 300.0, 3, 12, Counter({"x": 12}), Counter({"FAIL": 2, "PASS": 10}))
+    figures = peer_report(SIZES["S"], full, Peer(None, PeerPlan("5.0", ["x", "y"])), run)
+    out = capsys.readouterr().out
+    assert "Prowler 5.0   66.00s   full pack    6.00s   11.00x faster" in out
+    assert "12 findings (FAIL 2, PASS 10) from 1 of its checks" in out
+    assert figures["peer_ratio"] == 11.0 and figures["peer_wall_s"] == 66.0
+
+
+def test_the_emulators_missing_operations_are_counted_not_printed():
+    import logging
+
+    from bench.peer import UnimplementedRequests
+
+    counter = UnimplementedRequests()
+
+    def record(error: Exception) -> logging.LogRecord:
+        return logging.LogRecord("werkzeug", logging.ERROR, __file__, 1, "Error on request:", None,
+                                 (type(error), error, None))
+
+    assert not counter.filter(record(NotImplementedError("The list_report_groups action has not been implemented")))
+    assert counter.filter(record(KeyError("a real server error is still shown")))
+    assert counter.seen == {"list_report_groups": 1}
