@@ -262,14 +262,19 @@ def find_peer(ours: list[str], wanted: bool) -> Peer:
     return Peer(exe, plan)
 
 
-def peer_report(size: Size, full: Measured | None, peer: Peer, run: peers.PeerRun | None) -> dict[str, Any]:
-    """The end-to-end line: the peer's wall against our full pack's, or plainly that the peer was not run."""
+def peer_report(full: Measured | None, peer: Peer, run: peers.PeerRun | None,
+                scan: Measured | None = None) -> dict[str, Any]:
+    """The end-to-end line: the peer's wall against our full pack's (the target), and against the scan writing
+    ``assessment.json`` alone (what the pack costs beyond it), or plainly that the peer was not run."""
     if run is None or peer.plan is None or full is None:
         print(f"peer   {peers.PEER_NAME} not measured: {peer.absent}")
         return {"peer_measured": False}
     judged = len([c for c in peer.plan.checks if run.by_check.get(c)])
     print(f"peer   {peers.PEER_NAME} {peer.plan.version} {run.wall:7.2f}s   full pack {full.wall:7.2f}s   "
           f"{ratio(run.wall, full.wall)} faster   (target >= {TARGETS['peer_ratio']:.0f}x; one run each)")
+    if scan is not None:
+        print(f"       against our scan writing assessment.json alone ({scan.wall:.2f}s, median): "
+              f"{ratio(run.wall, scan.wall)} faster")
     print(f"       {peers.PEER_NAME}: {len(peer.plan.checks)} checks, OCSF only, {run.findings} findings "
           f"({', '.join(f'{k} {v}' for k, v in sorted(run.status.items()))}) from {judged} of its checks, "
           f"exit {run.code}, peak {run.peak_mb:.0f} MB")
@@ -347,7 +352,7 @@ def bench_size(size: Size, needs: NeedsPlan, max_workers: int, peer: Peer | None
         run = None
         if peer.exe is not None and peer.plan is not None:  # same account, after ours: neither changes it
             run = peers.measure_peer(run_child, peer.exe, peer.plan, size.regions, env, work)
-        return figures | peer_report(size, full, peer, run)
+        return figures | peer_report(full, peer, run, median_of(scans))
 
 
 def cited_checks() -> list[str]:

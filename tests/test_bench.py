@@ -220,7 +220,7 @@ def test_without_the_peer_the_bench_says_it_was_not_measured(capsys):
     from bench.run import Measured, Peer, peer_report
 
     full = Measured(6.0, 200.0, Counter(), 0, 1)
-    figures = peer_report(SIZES["S"], full, Peer(None, None, "bench/.peer-venv holds no Prowler"), None)
+    figures = peer_report(full, Peer(None, None, "bench/.peer-venv holds no Prowler"), None)
     assert figures == {"peer_measured": False}
     assert "Prowler not measured: bench/.peer-venv holds no Prowler" in capsys.readouterr().out
 
@@ -233,8 +233,10 @@ def test_with_the_peer_the_bench_prints_both_walls_and_the_ratio(capsys):
 
     full = Measured(6.0, 200.0, Counter(), 0, 1)
     run = PeerRun(66.0, 300.0, 3, 12, Counter({"x": 12}), Counter({"FAIL": 2, "PASS": 10}))
-    figures = peer_report(SIZES["S"], full, Peer(None, PeerPlan("5.0", ["x", "y"])), run)
+    scan = Measured(2.2, 100.0, Counter(), 0, 1)
+    figures = peer_report(full, Peer(None, PeerPlan("5.0", ["x", "y"])), run, scan)
     out = capsys.readouterr().out
+    assert "assessment.json alone (2.20s, median): 30.00x faster" in out
     assert "Prowler 5.0   66.00s   full pack    6.00s   11.00x faster" in out
     assert "12 findings (FAIL 2, PASS 10) from 1 of its checks" in out
     assert figures["peer_ratio"] == 11.0 and figures["peer_wall_s"] == 66.0
