@@ -5,8 +5,11 @@ BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export MOTO_EC2_LOAD_DEFAULT_AMIS := false
 # System libraries: WeasyPrint renders with Pango; DejaVu fonts give the PDF a consistent face; HarfBuzz-subset
-# embeds font subsets in C (without it WeasyPrint falls back to fontTools, ~1.5 s more per PDF).
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core libharfbuzz-subset0
+# embeds font subsets in C (without it WeasyPrint falls back to fontTools, slower: docs/report.md). chromium and
+# chromium-driver run report.html in a real browser for its tests and bench/report_browser.py (selenium); where
+# they cannot be installed, those tests skip and say why, so they are installed on a best-effort basis.
+BROWSER_PACKAGES := chromium chromium-driver
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core libharfbuzz-subset0 $(BROWSER_PACKAGES)
 
 .PHONY: demo test lint sysdeps bench bench-peer clean
 
@@ -29,7 +32,11 @@ sysdeps:
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; \
+	  required=""; for p in $$missing; do case " $(BROWSER_PACKAGES) " in *" $$p "*) ;; *) required="$$required $$p";; esac; done; \
+	  $$SUDO apt-get update -qq || exit 1; \
+	  if [ -n "$$required" ]; then $$SUDO apt-get install -y -qq $$required || exit 1; fi; \
+	  $$SUDO apt-get install -y -qq $(BROWSER_PACKAGES) \
+	    || echo "could not install $(BROWSER_PACKAGES): the browser tests will skip (see README)"; \
 	fi
 
 demo: sysdeps $(BIN)/.installed-demo

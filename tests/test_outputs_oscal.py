@@ -269,3 +269,72 @@ def test_waiver_known_only_from_the_waiver_report_still_reaches_every_format(tmp
     assert "Legacy trail" in approved["statement"]
     asff = next(f for b in batches(with_waivers(bare)) for f in b["Findings"] if f["Id"].endswith(waived.id))
     assert asff["Workflow"] == {"Status": "SUPPRESSED"} and "Legacy trail" in asff["Note"]["Text"]
+
+
+def _fedramp_render(pack: Path):
+    """Results with an assessor named in the config and a previous run, as ``scan --previous`` writes them."""
+    assessment = synthetic_assessment(pack)
+    previous = synthetic_assessment(pack).model_copy(update={
+        "run": assessment.run.model_copy(update={"id": str(uuid.uuid4()), "started_at": STARTED - timedelta(days=91),
+                                                 "finished_at": STARTED - timedelta(days=91)})})
+    config = Config(assessor={"name": "Example Assessors LLC"})
+    paths = write_oscal(assessment, RenderContext(pack=pack, config=config, previous=previous))
+    return assessment, previous, {p.name: json.loads(p.read_text()) for p in paths}
+
+
+def test_results_follow_the_fedramp_sar_conventions(tmp_path):
+    assessment, previous, docs = _fedramp_render(tmp_path)
+    for name, model in MODELS.items():
+        assert nist_errors(model, docs[name]) == [], name
+        assert empty_arrays(docs[name]) == [], name
+    loaded = AssessmentResults.oscal_read(tmp_path / RESULTS_FILE)
+    assert len(loaded.results) == 2
+    document = docs[RESULTS_FILE]["assessment-results"]
+    current, earlier = document["results"]
+    run_id = {p["name"]: p["value"] for p in current["props"]}["run-id"]
+    assert run_id == assessment.run.id
+    assert {p["name"]: p["value"] for p in earlier["props"]}["run-id"] == previous.run.id
+    assert earlier["start"] < current["start"]
+
+    # The assessor party from the config, in its FedRAMP role; the tool as an assessment asset.
+    metadata = document["metadata"]
+    (assessor,) = [p for p in metadata["parties"] if p["name"] == "Example Assessors LLC"]
+    assert metadata["roles"] == [{"id": "assessor", "title": "Assessor"}]
+    assert metadata["responsible-parties"] == [{"role-id": "assessor", "party-uuids": [assessor["uuid"]]}]
+    assets = current["local-definitions"]["assessment-assets"]
+    (tool,) = assets["components"]
+    assert tool["title"] == "auditpack" and assets["assessment-platforms"][0]["uses-components"] == [
+        {"component-uuid": tool["uuid"]}]
+
+    # Every observation, finding and risk names its origin: the tool and the assessor.
+    expected = [{"actors": [{"type": "tool", "actor-uuid": tool["uuid"]},
+                            {"type": "party", "actor-uuid": assessor["uuid"], "role-id": "assessor"}]}]
+    for kind in ("observations", "findings", "risks"):
+        assert current[kind] and all(item["origins"] == expected for item in current[kind]), kind
+    assert all(f["origins"][0]["actors"][0]["actor-uuid"] == tool["uuid"] for f in earlier["findings"])
+
+    # Findings carry a reason, link their observations and risks, and every link resolves.
+    observations = {o["uuid"] for o in current["observations"]}
+    risks = {r["uuid"] for r in current["risks"]}
+    for finding in current["findings"] + earlier["findings"]:
+        assert finding["target"]["status"]["reason"] in ("pass", "fail", "other")
+    for finding in current["findings"]:
+        assert {r["observation-uuid"] for r in finding.get("related-observations", [])} <= observations
+        assert {r["risk-uuid"] for r in finding.get("related-risks", [])} <= risks
+    failing = [f for f in current["findings"] if f["target"]["status"]["state"] == "not-satisfied"
+               and {p["name"]: p["value"] for p in f["props"]}["control-status"] == "not-satisfied"]
+    assert failing and all(f["related-risks"] and f["related-observations"] for f in failing)
+    for risk in current["risks"]:
+        assert {r["observation-uuid"] for r in risk["related-observations"]} <= observations
+    # The previous result's findings never reuse this run's stable finding UUIDs.
+    assert not {f["uuid"] for f in earlier["findings"]} & {f["uuid"] for f in current["findings"]}
+    types = {o["types"][0] for o in current["observations"]}
+    assert types == {"finding", "control-objective"}
+
+
+def test_without_an_assessor_the_tool_is_the_only_origin(rendered):
+    _, docs = rendered
+    result = results_of(docs)
+    assert "roles" not in docs[RESULTS_FILE]["assessment-results"]["metadata"]
+    assert all(len(f["origins"][0]["actors"]) == 1 for f in result["findings"])
+    assert len(docs[RESULTS_FILE]["assessment-results"]["results"]) == 1

@@ -155,3 +155,38 @@ class OverlappingPacks(UserError):
     def __init__(self, account: str, first: Path, second: Path) -> None:
         super().__init__(f"account {account} is in both {first} and {second}")
         self.account = account
+
+
+class KeyUnusable(UserError):
+    """A key file that cannot be read, or is not an Ed25519 key of the kind asked for."""
+
+    def __init__(self, path: Path, role: str, reason: str) -> None:
+        super().__init__(f"{path}: cannot use it as a {role} key: {reason}")
+        self.path = path
+        self.role = role  # "private" (signing) or "public" (verifying)
+        self.reason = reason
+
+
+class KeyTooOpen(KeyUnusable):
+    """A private key others may read signs for them too: it is refused, as ssh refuses one."""
+
+    def __init__(self, path: Path, mode: int) -> None:
+        super().__init__(path, "private", f"its mode {mode:04o} lets others read or change it; a private key "
+                                          "must be readable by its owner only")
+        self.mode = mode
+
+
+class KeyFilesExist(UserError):
+    def __init__(self, paths: list[Path]) -> None:
+        super().__init__(f"not overwriting existing key file(s): {', '.join(str(p) for p in paths)}")
+        self.paths = paths
+
+
+class PreviousPackAltered(UserError):
+    """A pack to chain to must be intact: a link to an altered pack would vouch for the change."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+        super().__init__(f"{path} fails verification, so it cannot be chained to: {shown}")
+        self.path = path
+        self.problems = problems

@@ -33,7 +33,9 @@ from auditpack.library.config import Config
 from auditpack.library.validation import Library, load_library
 from auditpack.memory import long_lived_objects, settled
 from auditpack.models import Assessment, Identity, Selection, Severity
+from auditpack.pack.chain import link_to
 from auditpack.pack.lifecycle import PackBuilder
+from auditpack.pack.signing import load_signing_key
 from auditpack.progress import SILENT, Progress
 from auditpack.render import FORMATS
 from auditpack.render.formats.assessment_json import read_assessment
@@ -59,8 +61,9 @@ class ScanOptions:
     role_name: str | None = None
     account_roles: list[str] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)
-    previous: Path | None = None  # a previous pack to compare with
+    previous: Path | None = None  # a previous pack to compare with and to chain to
     overwrite: bool = False  # replace a pack already at ``out``
+    sign_key: Path | None = None  # an Ed25519 private key: pack.sig.json
 
     def selection(self) -> Selection:
         return Selection(controls=self.control_ids, checks=self.check_ids, exclude_checks=self.exclude_check_ids,
@@ -139,14 +142,16 @@ def _run_scan(options: ScanOptions, progress: Progress) -> tuple[Assessment, Pat
     config = library.config
     formats = options.formats if options.formats is not None else config.formats
     previous = read_assessment(options.previous) if options.previous is not None else None
+    follows = link_to(options.previous) if options.previous is not None else None
+    key = load_signing_key(options.sign_key) if options.sign_key is not None else None  # before any AWS call
     run_id = str(uuid.uuid4())
     started = datetime.now(UTC)
     with PackBuilder(options.out, overwrite=options.overwrite) as pack:  # before any AWS call: planning is evidence too
         assessment = plan_and_assess(options, library, pack.recorder, run_id, started, previous, progress)
         settled()  # the findings live until the pack is sealed
-        pack.write(assessment, config, formats, progress=progress)
+        pack.write(assessment, config, formats, previous=previous, progress=progress)
         progress.phase("Sealing")
-        pack.seal(assessment, sealed_by="auditpack scan")
+        pack.seal(assessment, sealed_by="auditpack scan", sign_with=key, follows=follows)
         return assessment, pack.publish()
 
 

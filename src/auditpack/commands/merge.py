@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from auditpack.commands import command
+from auditpack.commands.scan import add_sign_key
 
 
 def arguments(p: argparse.ArgumentParser) -> None:
@@ -15,6 +16,9 @@ def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace a pack already at --out")
     p.add_argument("--format", dest="formats", metavar="LIST",
                    help="comma-separated outputs; default: the formats the packs' config names")
+    p.add_argument("--previous", type=Path, metavar="DIR",
+                   help="last quarter's pack: compare with it, chain to it (auditpack verify --chain)")
+    add_sign_key(p)
     p.add_argument("--quiet", action="store_true", help="no summary")
 
 
@@ -30,9 +34,16 @@ def run(args: argparse.Namespace) -> int:
     from auditpack.commands.scan import parse_formats
     from auditpack.commands.summary import summarize
     from auditpack.pack.merge import merge_packs
+    from auditpack.pack.seal import SIGNATURE
 
     started = time.monotonic()
-    assessment, pack = merge_packs(args.packs, args.out, parse_formats(args.formats), overwrite=args.overwrite)
+    assessment, pack = merge_packs(args.packs, args.out, parse_formats(args.formats), overwrite=args.overwrite,
+                                   sign_key=args.sign_key, previous=args.previous)
     code = exit_code(assessment)
-    Console(quiet=args.quiet).summary(summarize(assessment, pack, code, time.monotonic() - started))
+    console = Console(quiet=args.quiet)
+    console.summary(summarize(assessment, pack, code, time.monotonic() - started))
+    signed_inputs = [str(p) for p in args.packs if (p / SIGNATURE).is_file()]
+    if signed_inputs and args.sign_key is None:
+        console.line(f"Not signed: the signatures of {', '.join(signed_inputs)} cover those packs, not the merged "
+                     "one; give --sign-key to sign it")
     return code

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from auditpack.errors import (
     AccountsOutsideOrganization,
+    KeyFilesExist,
+    KeyTooOpen,
+    KeyUnusable,
     NoAccountInScope,
     NoCredentials,
     OrganizationUnavailable,
@@ -16,6 +19,7 @@ from auditpack.errors import (
     OutputUnusable,
     OverlappingPacks,
     PackExists,
+    PreviousPackAltered,
     RegionsUnavailable,
     UserError,
 )
@@ -46,5 +50,15 @@ def describe(error: UserError) -> str:
             return f"{error}; give each machine a disjoint --accounts subset"
         case OutputIsInput():
             return f"{error.path}: --out must not be one of the packs being merged"
+        case KeyTooOpen():
+            return f"--sign-key: {error}; chmod 600 {error.path}"
+        case KeyUnusable(role="private"):
+            return f"--sign-key: {error}"
+        case KeyUnusable():
+            return f"--key: {error}"
+        case KeyFilesExist():
+            return f"{error}; choose another DIR"
+        case PreviousPackAltered():
+            return f"--previous: {error}"
         case _:
             return str(error)

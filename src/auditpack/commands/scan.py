@@ -67,10 +67,17 @@ def arguments(p: argparse.ArgumentParser) -> None:
                    help=f"comma-separated outputs ({','.join(FORMATS.names())}); default: all, or the config's")
     add_account_args(p)
     p.add_argument("--previous", type=Path, metavar="DIR",
-                   help="a previous pack: the report adds what changed since (same as 'auditpack diff')")
+                   help="a previous pack: the report adds what changed since (same as 'auditpack diff'), the "
+                        "manifest records it (auditpack verify --chain), OSCAL includes its result")
     p.add_argument("--summary-json", metavar="FILE",
                    help="also write the closing summary as JSON to FILE ('-' for stdout), for CI")
+    add_sign_key(p)
     p.add_argument("--quiet", action="store_true", help="no progress and no summary")
+
+
+def add_sign_key(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sign-key", type=Path, metavar="FILE",
+                        help="sign the pack with this Ed25519 private key (auditpack keygen): writes pack.sig.json")
 
 
 def parse_formats(value: str | None) -> list[str] | None:
@@ -135,5 +142,6 @@ def run(args: argparse.Namespace) -> int:
         accounts=args.accounts,
         previous=args.previous,
         overwrite=args.overwrite,
+        sign_key=args.sign_key,
     )
     return scan(options, Console(quiet=args.quiet), args.summary_json)

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -160,6 +160,14 @@ class ReportSettings(Section):
     pdf_findings_per_control: Annotated[int, Field(ge=1, le=10000)] = 25
 
 
+class AssessorSection(Section):
+    """Who assessed: the assessor party of the OSCAL results (FedRAMP's SAR names the assessment organization;
+    for a self-assessment, name the team that ran the scan). Unnamed, the tool is the only origin recorded."""
+
+    name: str = ""
+    type: Literal["organization", "person"] = "organization"
+
+
 class CollectionSettings(Section):
     """How hard and how wide collection works; the AWS clients are configured from these."""
 
@@ -183,6 +191,7 @@ class Config(Section):
     fingerprint_key: Annotated[Path | None, Field(strict=False)] = None  # relative to the config file's folder
     formats: list[Annotated[str, _registered("formats")]] | None = None  # None: every format this version writes
     report: ReportSettings = Field(default_factory=ReportSettings)
+    assessor: AssessorSection = Field(default_factory=AssessorSection)
     collection: CollectionSettings = Field(default_factory=CollectionSettings)
 
     _lines: dict[str, int] = PrivateAttr(default_factory=dict)  # each field's line in the file

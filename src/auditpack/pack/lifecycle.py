@@ -21,8 +21,10 @@ from auditpack.collect.evidence import EvidenceRecorder, evidence_in
 from auditpack.errors import OutputNotAPack, OutputUnusable, PackExists
 from auditpack.library.config import Config
 from auditpack.models import Assessment, EvidenceFile
+from auditpack.pack.chain import ChainLink
 from auditpack.pack.seal import (
     MANIFEST,
+    SIGNATURE,
     SUMS,
     evidence_from_manifest,
     producers_from,
@@ -30,6 +32,7 @@ from auditpack.pack.seal import (
     seal,
     sha256_file,
 )
+from auditpack.pack.signing import SigningKey, write_signature
 from auditpack.progress import SILENT, Progress
 from auditpack.render import RenderContext, chosen_formats, write_outputs
 
@@ -118,7 +121,8 @@ class PackBuilder:
     # -- write, seal, publish ----------------------------------------------------------------------------
 
     def write(self, assessment: Assessment, config: Config, formats: list[str] | None,
-              extras: dict[str, Any] | None = None, progress: Progress = SILENT) -> dict[str, list[Path]]:
+              extras: dict[str, Any] | None = None, previous: Assessment | None = None,
+              progress: Progress = SILENT) -> dict[str, list[Path]]:
         """Run the named writers (``json`` always) into the pack; returns what each wrote.
 
         The files those writers produce are removed first: a file carried by a hard link is shared with the
@@ -129,16 +133,32 @@ class PackBuilder:
                 self._known.pop(name, None)
         evidence = self.evidence()
         written = write_outputs(assessment, RenderContext(pack=self.path, config=config, evidence=evidence,
-                                                          extras=extras or {}), formats, progress)
+                                                          extras=extras or {}, previous=previous), formats,
+                                 progress)
         self._producers.update(producers_from(written, self.path))
         return written
 
-    def seal(self, assessment: Assessment, sealed_by: str) -> dict[str, Any]:
-        """``manifest.json`` and ``SHA256SUMS`` over every file, reusing the digests already known."""
-        for stale in (MANIFEST, SUMS):
+    def seal(self, assessment: Assessment, sealed_by: str, *, sign_with: SigningKey | None = None,
+             follows: ChainLink | None = None) -> dict[str, Any]:
+        """``manifest.json`` (with the link to the pack this one follows) and ``SHA256SUMS`` over every file,
+        reusing the digests already known; then, given a key, ``pack.sig.json`` over all of them. A signature
+        carried from an older state of the pack never survives a new seal."""
+        for stale in (MANIFEST, SUMS, SIGNATURE):
             (self.path / stale).unlink(missing_ok=True)
-        return seal(self.path, self._producers, known={**self._known, **self.recorder.files},
-                    run_id=assessment.run.id, tool_version=assessment.tool.version, sealed_by=sealed_by)
+        manifest = seal(self.path, self._producers, known={**self._known, **self.recorder.files},
+                        run_id=assessment.run.id, tool_version=assessment.tool.version, sealed_by=sealed_by,
+                        follows=follows.record() if follows else None)
+        if sign_with is not None:
+            digests = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
+            digests.update({name: sha256_file(self.path / name) for name in (MANIFEST, SUMS)})
+            write_signature(self.path / SIGNATURE, sign_with, digests, {
+                "run_id": assessment.run.id,
+                "tool": manifest["tool"],
+                "sealed_by": sealed_by,
+                "sealed_at": manifest["sealed_at"],
+                "previous": manifest.get("previous"),
+            })
+        return manifest
 
     def publish(self) -> Path:
         """Move the finished pack into place. A pack already there is set aside first and deleted only once

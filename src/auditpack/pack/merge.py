@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from auditpack import __version__
 from auditpack.errors import OutputIsInput, OverlappingPacks, UserError
 from auditpack.evaluate.assessment import check_summary, control_status
+from auditpack.evaluate.diff import compare
 from auditpack.evaluate.evaluation import error_order, finding_order
 from auditpack.library.config import Config
 from auditpack.models import (
@@ -36,8 +37,10 @@ from auditpack.models import (
     WaiverState,
     WaiverStatus,
 )
+from auditpack.pack.chain import link_to
 from auditpack.pack.lifecycle import PackBuilder
 from auditpack.pack.seal import pack_files
+from auditpack.pack.signing import load_signing_key
 from auditpack.pack.verify import NotAPack, verify
 from auditpack.render.formats.assessment_json import read_assessment
 
@@ -129,10 +132,15 @@ def combine(packs: list[tuple[Path, Assessment]]) -> Assessment:
     )
 
 
-def merge_packs(paths: list[Path], out: Path, formats: list[str] | None = None, *,
-                overwrite: bool = False) -> tuple[Assessment, Path]:
+def merge_packs(paths: list[Path], out: Path, formats: list[str] | None = None, *, overwrite: bool = False,
+                sign_key: Path | None = None, previous: Path | None = None) -> tuple[Assessment, Path]:
+    """Verify, combine, write and seal; with ``sign_key`` the merged pack is signed (the inputs' signatures
+    cover the inputs, never the merged pack), with ``previous`` it is compared with and chained to that pack."""
     if len(paths) < 2:
         raise UserError("merge needs at least two packs")
+    key = load_signing_key(sign_key) if sign_key is not None else None
+    follows = link_to(previous) if previous is not None else None
+    earlier = read_assessment(previous) if previous is not None else None
     resolved_out = out.resolve()
     packs: list[tuple[Path, Assessment]] = []
     digests: dict[Path, dict[str, str]] = {}
@@ -152,6 +160,8 @@ def merge_packs(paths: list[Path], out: Path, formats: list[str] | None = None, 
         digests[path] = checked.digests
         packs.append((path, read_assessment(path)))
     assessment = combine(packs)
+    if earlier is not None:
+        assessment.comparison = compare(earlier, assessment)
     try:
         config = Config(**assessment.config)
     except ValidationError as exc:
@@ -161,6 +171,6 @@ def merge_packs(paths: list[Path], out: Path, formats: list[str] | None = None, 
         for path, _ in packs:
             evidence = [rel for rel in pack_files(path) if rel.startswith("evidence/")]
             pack.carry(path, evidence, digests[path], link=False)
-        pack.write(assessment, config, formats if formats is not None else config.formats)
-        pack.seal(assessment, sealed_by="auditpack merge")
+        pack.write(assessment, config, formats if formats is not None else config.formats, previous=earlier)
+        pack.seal(assessment, sealed_by="auditpack merge", sign_with=key, follows=follows)
         return assessment, pack.publish()

@@ -6,13 +6,12 @@ it covers every other file in the pack, the manifest included. ``manifest.json``
 (size, media type, what produced it, when evidence was collected) for programs and for ``auditpack
 verify``, which checks both and names each file that is missing, added or altered.
 
-Hashes prove the pack is unchanged since it was sealed; they do not prove who sealed it (that needs a
-signature over ``SHA256SUMS``, which any standard tool such as gpg or cosign can add on top).
+Hashes prove the pack is unchanged since it was sealed; they do not prove who sealed it: that is what
+``pack.sig.json`` adds (``auditpack.pack.signing``), written after the seal and so outside both records.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -20,10 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from auditpack.digests import MANIFEST, SIGNATURE, SUMS, format_sums, sha256_file
+from auditpack.digests import parse_sums as parse_sums  # the format lives in auditpack.digests; read from here too
 from auditpack.models import EvidenceFile
 
-MANIFEST = "manifest.json"
-SUMS = "SHA256SUMS"
 MANIFEST_VERSION = "1.0.0"
 
 # Media types by suffix: registered types where they exist, so a GRC system can route files without sniffing.
@@ -47,13 +46,9 @@ def media_type(path: str) -> str:
     return "application/octet-stream"
 
 
-def sha256_file(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def pack_files(pack: Path) -> list[str]:
-    """Every file in the pack as a POSIX path relative to it, sorted; ``SHA256SUMS`` itself excluded.
+    """Every file in the pack as a POSIX path relative to it, sorted; ``SHA256SUMS`` and the signature, which
+    are written over all the others, excluded.
 
     Symbolic links are listed (and so reported when unexpected) but never followed into directories: a pack
     is plain files, and a link could make a check read something outside it.
@@ -64,57 +59,9 @@ def pack_files(pack: Path) -> list[str]:
         names = list(files) + [d for d in dirs if (base / d).is_symlink()]
         for name in names:
             rel = (base / name).relative_to(pack).as_posix()
-            if rel != SUMS:
+            if rel not in (SUMS, SIGNATURE):
                 found.append(rel)
     return sorted(found)
-
-
-# -- SHA256SUMS in coreutils format ------------------------------------------------------------------------
-
-
-def _escape(name: str) -> tuple[str, str]:
-    """coreutils escapes backslashes and newlines in names and then starts the line with a backslash."""
-    if "\\" in name or "\n" in name or "\r" in name:
-        return "\\", name.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
-    return "", name
-
-
-def _unescape(name: str) -> str:
-    out, i = [], 0
-    while i < len(name):
-        if name[i] == "\\" and i + 1 < len(name):
-            out.append({"\\": "\\", "n": "\n", "r": "\r"}.get(name[i + 1], name[i + 1]))
-            i += 2
-        else:
-            out.append(name[i])
-            i += 1
-    return "".join(out)
-
-
-def format_sums(hashes: Mapping[str, str]) -> str:
-    lines = []
-    for name in sorted(hashes):
-        prefix, escaped = _escape(name)
-        lines.append(f"{prefix}{hashes[name]}  {escaped}\n")
-    return "".join(lines)
-
-
-def parse_sums(text: str) -> tuple[dict[str, str], list[str]]:
-    """Entries of a SHA256SUMS file and the lines that are not valid entries (reported, never ignored)."""
-    entries: dict[str, str] = {}
-    bad: list[str] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        escaped = raw.startswith("\\")
-        line = raw[1:] if escaped else raw
-        digest, sep, name = line[:64], line[64:66], line[66:]
-        if len(digest) != 64 or any(c not in "0123456789abcdefABCDEF" for c in digest) or sep not in ("  ", " *") \
-                or not name:
-            bad.append(f"line {number}")
-            continue
-        entries[_unescape(name) if escaped else name] = digest.lower()
-    return entries, bad
 
 
 # -- sealing -----------------------------------------------------------------------------------------------
@@ -146,12 +93,14 @@ def read_manifest(pack: Path) -> dict[str, Any] | None:
 
 
 def seal(pack: Path, producers: Mapping[str, str] | None = None, *, known: Mapping[str, EvidenceFile] | None = None,
-         run_id: str = "", tool_version: str = "", sealed_by: str = "auditpack scan") -> dict[str, Any]:
+         run_id: str = "", tool_version: str = "", sealed_by: str = "auditpack scan",
+         follows: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Write ``manifest.json`` then ``SHA256SUMS`` over everything in ``pack``; returns the manifest.
 
     ``known`` holds the digests of files whose bytes were hashed when they were written (evidence): those are
     not read again; every other file is hashed here, once. ``producers`` names what wrote each file; files it
-    does not name keep what the previous manifest said, and evidence files are the collector's.
+    does not name keep what the previous manifest said, and evidence files are the collector's. ``follows``
+    is the link to the pack this one follows (``auditpack.pack.chain``).
     """
     known = known or {}
     previous = {
@@ -186,6 +135,7 @@ def seal(pack: Path, producers: Mapping[str, str] | None = None, *, known: Mappi
         "run_id": run_id,
         "sealed_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "sealed_by": sealed_by,
+        **({"previous": dict(follows)} if follows else {}),
         "algorithm": "sha256",
         "files": files,
     }

@@ -1,6 +1,8 @@
-"""Verifying an evidence pack: every file against ``SHA256SUMS`` and ``manifest.json``, each change named.
+"""Verifying an evidence pack: every file against ``SHA256SUMS`` and ``manifest.json``, each change named; given
+a public key, ``pack.sig.json`` too (``auditpack.pack.signing``).
 
-Both records are checked, so editing a file and fixing up one of them is still caught by the other. The
+Both records are checked, so editing a file and fixing up one of them is still caught by the other; someone
+able to rewrite both is caught by the signature, which binds every file's digest to a key. The
 digests computed on the way are kept (``Verification.digests``): a command that builds on a verified pack
 (``report``, ``merge``) reuses them instead of reading every file again.
 """
@@ -11,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from auditpack.pack.seal import MANIFEST, SUMS, pack_files, parse_sums, read_manifest, sha256_file
+from auditpack.pack.seal import MANIFEST, SIGNATURE, SUMS, pack_files, parse_sums, read_manifest, sha256_file
+from auditpack.pack.signing import check_signature
 
 
 @dataclass
@@ -25,16 +28,20 @@ class Verification:
     altered: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)  # path -> SHA-256 of every file read
+    signature: str = "absent"  # absent, unchecked (no key given), valid, invalid
+    signed_by: str = ""  # the key id, when the signature is valid
+    signature_problems: list[str] = field(default_factory=list)
 
     @property
     def intact(self) -> bool:
-        return not (self.missing or self.added or self.altered or self.problems)
+        return not (self.missing or self.added or self.altered or self.problems or self.signature_problems)
 
     def lines(self) -> list[str]:
         out = [f"missing: {p}" for p in self.missing]
         out += [f"added: {p}" for p in self.added]
         out += [f"altered: {p}" for p in self.altered]
         out += [f"problem: {p}" for p in self.problems]
+        out += list(self.signature_problems)
         return out
 
 
@@ -46,8 +53,9 @@ def is_pack(pack: Path) -> bool:
     return pack.is_dir() and any((pack / name).is_file() for name in (SUMS, MANIFEST, "assessment.json"))
 
 
-def verify(pack: Path) -> Verification:
-    """Check ``SHA256SUMS`` and ``manifest.json`` against the files on disk.
+def verify(pack: Path, public_key: Any = None) -> Verification:
+    """Check ``SHA256SUMS`` and ``manifest.json`` against the files on disk, and with ``public_key`` (an
+    Ed25519 public key) the signature: valid for that key, and naming exactly the files on disk.
 
     A file is *missing* when a record lists it and it is gone, *added* when it is on disk and in neither
     record, *altered* when its bytes (or the manifest's size) differ from a record. Both records are checked,
@@ -105,6 +113,10 @@ def verify(pack: Path) -> Verification:
             result.problems.append(f"{rel} is in {SUMS} but not in {MANIFEST}")
     altered |= _blame(against_sums, against_manifest, sums, listed, result.problems)
     result.altered = sorted(altered)
+    if public_key is not None:
+        _check_signature(result, on_disk - set(links), public_key)
+    elif (pack / SIGNATURE).is_file():
+        result.signature = "unchecked"
     return result
 
 
@@ -132,5 +144,16 @@ def _blame(against_sums: set[str], against_manifest: set[str], sums: dict[str, s
         else:
             altered.add(rel)  # recorded in only one of them, which disagrees
     return altered
+
+
+def _check_signature(result: Verification, files: set[str], public_key: Any) -> None:
+    pack = result.pack
+    current = {rel: result.digests.get(rel) or sha256_file(pack / rel) for rel in files}
+    if (pack / SUMS).is_file():
+        current[SUMS] = sha256_file(pack / SUMS)
+    check = check_signature(pack / SIGNATURE, public_key, current)
+    result.signature_problems = check.problems
+    result.signature = "invalid" if check.problems else "valid"
+    result.signed_by = "" if check.problems else check.key_id
 
 

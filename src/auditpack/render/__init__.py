@@ -21,13 +21,15 @@ from auditpack.registry import Registry
 
 @dataclass
 class RenderContext:
-    """What writers may need beyond the assessment: the pack folder, the config in force, and the pack's
-    evidence files with their digests (computed once, when they were written; see ``auditpack.pack``)."""
+    """What writers may need beyond the assessment: the pack folder, the config in force, the pack's
+    evidence files with their digests (computed once, when they were written; see ``auditpack.pack``), and
+    the previous assessment when the run follows one (OSCAL includes its result)."""
 
     pack: Path
     config: Config
     evidence: Mapping[str, EvidenceFile] | None = None  # None: read from the pack folder, once
     extras: dict[str, Any] = field(default_factory=dict)
+    previous: Assessment | None = None
 
     def evidence_files(self) -> Mapping[str, EvidenceFile]:
         """The pack's evidence index: what the caller knew, else each file in ``evidence/`` hashed once."""

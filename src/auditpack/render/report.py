@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -65,6 +65,8 @@ SEVERITY_COLOR = {
     Severity.LOW: "#d69e2e",
     Severity.INFORMATIONAL: "#718096",
 }
+# The overall findings table (report.html): what needs attention first, what is fine last.
+FINDING_STATUS_ORDER = (Status.FAIL, Status.ERROR, Status.WAIVED, Status.PASS, Status.NOT_APPLICABLE)
 FINDING_STATUS_LABEL = {
     Status.PASS: "Pass",
     Status.FAIL: "Fail",
@@ -250,6 +252,8 @@ class Report:
     evidence: list[EvidenceFile]
     findings_by_id: dict[str, Finding | PriorFinding]  # this run's, and the compared ones of the previous run
     prior_ids: frozenset[str]  # ids in findings_by_id this run has no finding for
+    all_findings: list[Finding]  # every finding, for the overall table: by status, then worst first
+    finding_filters: list[FindingFilter]
 
     def evidence_groups_upto(self, limit: int) -> tuple[list[EvidenceGroup], int]:
         """The evidence groups holding at most ``limit`` files in all, and how many files were left out."""
@@ -270,6 +274,42 @@ class Report:
             cut = 3 if len(parts) > 3 else len(parts) - 1
             groups["/".join(parts[:cut])].append(("/".join(parts[cut:]), e))
         return [EvidenceGroup(folder, files) for folder, files in groups.items()]
+
+
+@dataclass
+class FindingFilter:
+    """One choice above the overall findings table: the row attribute it matches, and each value with its
+    count (so a reader sees how many findings a choice leaves before making it)."""
+
+    name: str
+    label: str
+    options: list[tuple[str, str, int]]  # value, label, findings
+
+
+def finding_filters(findings: list[Finding], checks: Mapping[str, CheckInfo]) -> list[FindingFilter]:
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for f in findings:
+        counts["status"][f.status.value] += 1
+        counts["severity"][f.severity.value] += 1
+        counts["account"][f.account] += 1
+        counts["region"][f.region] += 1
+        counts["check"][f.check_id] += 1
+        counts["control"].update(f.control_ids)
+
+    def options(name: str, order: Iterable[str], label: Callable[[str], str] = str) -> list[tuple[str, str, int]]:
+        return [(value, label(value), counts[name][value]) for value in order if counts[name][value]]
+
+    return [
+        FindingFilter("status", "Status", options("status", (s.value for s in FINDING_STATUS_ORDER),
+                                                  lambda v: FINDING_STATUS_LABEL[Status(v)])),
+        FindingFilter("severity", "Severity", options("severity", (s.value for s in sorted(
+            Severity, key=lambda s: -s.rank)))),
+        FindingFilter("account", "Account", options("account", sorted(counts["account"]))),
+        FindingFilter("region", "Region", options("region", sorted(counts["region"]))),
+        FindingFilter("check", "Check", options("check", sorted(counts["check"]),
+                                                lambda v: checks[v].title if v in checks else v)),
+        FindingFilter("control", "Control", options("control", sorted(counts["control"], key=control_sort_key))),
+    ]
 
 
 def control_sort_key(control_id: str) -> tuple[str, int, int]:
@@ -418,6 +458,10 @@ def build_report(assessment: Assessment, config: Config | None = None,
         evidence=[evidence[rel] for rel in sorted(evidence or {})],
         findings_by_id=(by_id := _findings_by_id(assessment)),
         prior_ids=frozenset(fid for fid, f in by_id.items() if isinstance(f, PriorFinding)),
+        all_findings=sorted(assessment.findings, key=lambda f: (
+            FINDING_STATUS_ORDER.index(f.status), -f.severity.rank, check_order.get(f.check_id, 0), f.account,
+            f.region, f.resource.name, f.resource.arn)),
+        finding_filters=finding_filters(assessment.findings, checks_by_id),
     )
 
 
@@ -471,6 +515,7 @@ def _environment():
     env.globals.update(
         CONTROL_STATUS_LABEL=CONTROL_STATUS_LABEL,
         FINDING_STATUS_LABEL=FINDING_STATUS_LABEL,
+        FINDING_STATUS_ORDER=FINDING_STATUS_ORDER,
         ControlStatus=ControlStatus,
         Severity=Severity,
         is_local_evidence=_is_local_evidence,

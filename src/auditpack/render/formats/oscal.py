@@ -5,6 +5,11 @@ refuse results without one. Identifiers follow one rule: what is stable across r
 item, a control's finding, a control's risk, a POA&M item) gets a UUIDv5 in a fixed namespace, so a GRC
 system can track it from quarter to quarter; what belongs to one run (documents, observations, evidence
 resources) gets a random UUIDv4. OSCAL forbids empty arrays, so every list is added only when it has items.
+
+FedRAMP's SAR conventions are followed where they apply to an automated assessment (docs/formats.md lists
+which): the run is one ``result`` (the previous pack's result follows it when the run was compared with one),
+findings carry a status reason, every observation, finding and risk names its origin (the tool, and the
+assessor party named in the config), and findings link their risks and observations.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from auditpack.library.config import AssessorSection
 from auditpack.models import Assessment, ControlResult, ControlStatus, EvidenceFile, Finding, Severity, Status
 from auditpack.render import RenderContext, output
 from auditpack.render.common import Lazy, iso, with_waivers, write_json
@@ -31,6 +37,7 @@ POAM_FILE = "poam.oscal.json"
 NS = "https://auditpack.dev/ns/oscal"
 # Fixed forever: changing it would change every "stable" UUID and break tracking in GRC systems.
 UUID_NAMESPACE = uuid.UUID("6f1c4d3e-2a7b-5c8d-9e0f-a1b2c3d4e5f6")
+ASSESSOR_ROLE = "assessor"  # FedRAMP's role id for the party that assessed
 
 # OSCAL's objective status knows only satisfied / not-satisfied. Our two other states map conservatively:
 # a control we could not evaluate is never reported as met; one with nothing in scope has nothing unmet.
@@ -90,6 +97,10 @@ def deadline(started: datetime, severity: Severity, remediation_days: dict[str, 
     return started + timedelta(days=days)
 
 
+TOOL_UUID = stable_uuid("component", "auditpack")  # the tool, an origin actor of every observation and finding
+PLATFORM_UUID = stable_uuid("assessment-platform", "auditpack")
+
+
 def _item_uuid(arn: str) -> str:
     return stable_uuid("inventory-item", arn)
 
@@ -110,6 +121,7 @@ class Catalogue:
     assessment: Assessment
     remediation_days: dict[str, int]
     evidence_files: Mapping[str, EvidenceFile]
+    assessor: AssessorSection = field(default_factory=AssessorSection)
     scope_key: str = ""
     # Per finding and resource only identifiers are kept; the observations and inventory items themselves are
     # made while they are written (``Lazy``): holding them all was a large scan's peak (docs/performance.md).
@@ -130,6 +142,41 @@ class Catalogue:
 
     def related(self, findings: list[Finding]) -> list[dict[str, str]]:
         return [{"observation-uuid": self.observation_uuids[f.id]} for f in findings]
+
+    # -- who assessed -----------------------------------------------------------------------------------
+    def assessor_party(self) -> dict[str, Any] | None:
+        """The assessor named in the config (``assessor.name``), or None when none is."""
+        if not self.assessor.name:
+            return None
+        return {"uuid": stable_uuid("party", ASSESSOR_ROLE, self.assessor.name), "type": self.assessor.type,
+                "name": self.assessor.name}
+
+    def origins(self) -> list[dict[str, Any]]:
+        """The tool (a component of the assessment assets) and, when the config names one, the assessor."""
+        actors: list[dict[str, Any]] = [{"type": "tool", "actor-uuid": TOOL_UUID}]
+        party = self.assessor_party()
+        if party:
+            actors.append({"type": "party", "actor-uuid": party["uuid"], "role-id": ASSESSOR_ROLE})
+        return [{"actors": actors}]
+
+    def assessment_assets(self) -> dict[str, Any]:
+        tool = self.assessment.tool
+        return {
+            "components": [{
+                "uuid": TOOL_UUID,
+                "type": "software",
+                "title": tool.name,
+                "description": f"{tool.name}, the automated assessment tool: read-only AWS API calls, checks, "
+                               "and the evidence pack.",
+                "props": [prop("tool-version", tool.version)],
+                "status": {"state": "operational"},
+            }],
+            "assessment-platforms": [{
+                "uuid": PLATFORM_UUID,
+                "title": line(f"{tool.name} {tool.version}"),
+                "uses-components": [{"component-uuid": TOOL_UUID}],
+            }],
+        }
 
     # -- evidence files -------------------------------------------------------------------------------
     def _index_evidence(self) -> None:
@@ -200,6 +247,8 @@ class Catalogue:
                 "type": "inventory-item",
                 "title": line(finding.resource.name or finding.resource.arn),
             }],
+            "types": ["finding"] if finding.status in (Status.FAIL, Status.WAIVED) else ["control-objective"],
+            "origins": self.origins(),
             "relevant-evidence": evidence,
             "collected": iso(collected),
             "remarks": f"Remediation: {finding.remediation}" if finding.status != Status.PASS else None,
@@ -213,21 +262,23 @@ class Catalogue:
     def metadata(self, title: str) -> dict[str, Any]:
         a = self.assessment
         org = a.organization
+        assessor = self.assessor_party()
         parties = [{"uuid": stable_uuid("party", org.name), "type": "organization", "name": org.name}] \
-            if org.name else None
+            if org.name else []
         return compact({
             "title": line(title),
             "last-modified": iso(a.run.finished_at),
             "version": a.run.id,
             "oscal-version": OSCAL_VERSION,
             "props": [prop("tool", f"{a.tool.name} {a.tool.version}"), prop("run-id", a.run.id)],
-            "parties": parties,
+            "roles": [{"id": ASSESSOR_ROLE, "title": "Assessor"}] if assessor else None,
+            "parties": [*parties, assessor] if assessor else parties,
+            "responsible-parties": [{"role-id": ASSESSOR_ROLE, "party-uuids": [assessor["uuid"]]}]
+            if assessor else None,
         })
 
     def reviewed_controls(self) -> dict[str, Any]:
-        return {"control-selections": [{
-            "include-controls": [{"control-id": c.oscal_id} for c in self.assessment.controls],
-        }]}
+        return reviewed_controls(self.assessment)
 
     def subject_name(self) -> str:
         a = self.assessment
@@ -240,6 +291,12 @@ class Catalogue:
 
     def risk_deadline(self, findings: list[Finding]) -> datetime:
         return deadline(self.assessment.run.started_at, _worst(findings), self.remediation_days)
+
+
+def reviewed_controls(assessment: Assessment) -> dict[str, Any]:
+    return {"control-selections": [{
+        "include-controls": [{"control-id": c.oscal_id} for c in assessment.controls],
+    }]}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -297,6 +354,7 @@ def _risks_for(cat: Catalogue, control: ControlResult, findings: list[Finding]) 
             "statement": "; ".join(sorted({f.message for f in failing}))[:4000],
             "props": [prop("severity", _worst(failing).value)],
             "status": "open",
+            "origins": cat.origins(),
             "deadline": iso(cat.risk_deadline(failing)),
             "related-observations": cat.related(failing),
         })
@@ -311,6 +369,7 @@ def _risks_for(cat: Catalogue, control: ControlResult, findings: list[Finding]) 
             or "Waived.",
             "props": [prop("severity", _worst(waived).value)],
             "status": "deviation-approved",
+            "origins": cat.origins(),
             "deadline": iso(min(_expiry(f.waiver.expires) for f in waived if f.waiver))
             if any(f.waiver for f in waived) else None,
             "related-observations": cat.related(waived),
@@ -318,7 +377,44 @@ def _risks_for(cat: Catalogue, control: ControlResult, findings: list[Finding]) 
     return risks
 
 
-def build_results(cat: Catalogue) -> dict[str, Any]:
+def _finding_core(control: ControlResult, finding_uuid: str) -> dict[str, Any]:
+    """What a finding says of one control: its objective's status, with the reason FedRAMP reads."""
+    state, reason = OBJECTIVE_STATE[control.status]
+    return {
+        "uuid": finding_uuid,
+        "title": line(f"{control.id} {control.title}"),
+        "description": control.summary or control.title,
+        "props": [prop("control-status", control.status.value), prop("control-id", control.id)],
+        "target": {
+            "type": "objective-id",
+            "target-id": f"{control.oscal_id}_obj",
+            "title": line(f"{control.id} {control.title}"),
+            "status": {"state": state, "reason": reason, "remarks": STATUS_REMARKS[control.status]},
+        },
+    }
+
+
+def previous_result(previous: Assessment) -> dict[str, Any]:
+    """The previous pack's run as a second result, its controls' findings only: its observations and evidence
+    stay in its own pack. Its findings get random UUIDs: the stable ones track a control through this run's."""
+    return compact({
+        "uuid": random_uuid(),
+        "title": line(f"Previous automated assessment (run {previous.run.id})"),
+        "description": f"The assessment this run was compared with: {previous.tool.name} {previous.tool.version} "
+                       f"assessed account(s) {', '.join(previous.scope.accounts)} in region(s) "
+                       f"{', '.join(previous.scope.regions)}. Its observations and evidence are in its own pack.",
+        "start": iso(previous.run.started_at),
+        "end": iso(previous.run.finished_at),
+        "props": [prop("run-id", previous.run.id), prop("result-of", "previous-run")],
+        "reviewed-controls": reviewed_controls(previous),
+        "findings": [{
+            **_finding_core(control, random_uuid()),
+            "origins": [{"actors": [{"type": "tool", "actor-uuid": TOOL_UUID}]}],  # its assessor is not a party here
+        } for control in previous.controls],
+    })
+
+
+def build_results(cat: Catalogue, previous: Assessment | None = None) -> dict[str, Any]:
     a = cat.assessment
     risks: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
@@ -326,18 +422,9 @@ def build_results(cat: Catalogue) -> dict[str, Any]:
         mine = cat.findings_of(control)
         control_risks = _risks_for(cat, control, mine)
         risks.extend(control_risks)
-        state, reason = OBJECTIVE_STATE[control.status]
         findings.append(compact({
-            "uuid": stable_uuid("finding", cat.scope_key, control.oscal_id),
-            "title": line(f"{control.id} {control.title}"),
-            "description": control.summary or control.title,
-            "props": [prop("control-status", control.status.value), prop("control-id", control.id)],
-            "target": {
-                "type": "objective-id",
-                "target-id": f"{control.oscal_id}_obj",
-                "title": line(f"{control.id} {control.title}"),
-                "status": {"state": state, "reason": reason, "remarks": STATUS_REMARKS[control.status]},
-            },
+            **_finding_core(control, stable_uuid("finding", cat.scope_key, control.oscal_id)),
+            "origins": cat.origins(),
             "related-observations": cat.related(mine),
             "related-risks": [{"risk-uuid": r["uuid"]} for r in control_risks],
         }))
@@ -350,7 +437,10 @@ def build_results(cat: Catalogue) -> dict[str, Any]:
         "start": iso(a.run.started_at),
         "end": iso(a.run.finished_at),
         "props": [prop("run-id", a.run.id)],
-        "local-definitions": {"inventory-items": cat.inventory_items(cat.items)} if cat.items else None,
+        "local-definitions": compact({
+            "inventory-items": cat.inventory_items(cat.items) if cat.items else None,
+            "assessment-assets": cat.assessment_assets(),
+        }),
         "reviewed-controls": cat.reviewed_controls(),
         "observations": cat.observations(a.findings) if a.findings else None,
         "risks": risks,
@@ -360,7 +450,7 @@ def build_results(cat: Catalogue) -> dict[str, Any]:
         "uuid": random_uuid(),
         "metadata": cat.metadata(f"auditpack assessment results: {cat.subject_name()}"),
         "import-ap": {"href": PLAN_FILE},
-        "results": [result],
+        "results": [result, *([previous_result(previous)] if previous is not None else [])],
         "back-matter": cat.back_matter(),
     })
     return {"assessment-results": document}
@@ -435,7 +525,8 @@ def build_poam(cat: Catalogue) -> dict[str, Any] | None:
         "uuid": random_uuid(),
         "metadata": cat.metadata(f"auditpack plan of action and milestones: {cat.subject_name()}"),
         "system-id": {"identifier-type": "https://ietf.org/rfc/rfc4122", "id": stable_uuid("system", cat.scope_key)},
-        "local-definitions": {"inventory-items": cat.inventory_items(items_used)},
+        "local-definitions": {"inventory-items": cat.inventory_items(items_used),
+                              "assessment-assets": cat.assessment_assets()},
         "observations": cat.observations(observed.values()),
         "risks": risks,
         "poam-items": poam_items,
@@ -447,10 +538,11 @@ def build_poam(cat: Catalogue) -> dict[str, Any] | None:
         files=(PLAN_FILE, RESULTS_FILE, POAM_FILE), order=10)
 def write_oscal(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     assessment = with_waivers(assessment)
-    cat = Catalogue(assessment, ctx.config.remediation_days.model_dump(), ctx.evidence_files())
+    cat = Catalogue(assessment, ctx.config.remediation_days.model_dump(), ctx.evidence_files(),
+                    assessor=ctx.config.assessor)
     written = [
         write_json(ctx.pack / PLAN_FILE, build_plan(cat)),
-        write_json(ctx.pack / RESULTS_FILE, build_results(cat)),
+        write_json(ctx.pack / RESULTS_FILE, build_results(cat, ctx.previous)),
     ]
     poam = build_poam(cat)
     if poam is not None:
