@@ -268,7 +268,7 @@ def peer_report(full: Measured | None, peer: Peer, run: peers.PeerRun | None,
     ``assessment.json`` alone (what the pack costs beyond it), or plainly that the peer was not run."""
     if run is None or peer.plan is None or full is None:
         print(f"peer   {peers.PEER_NAME} not measured: {peer.absent}")
-        return {"peer_measured": False}
+        return {"peer_measured": False, "peer_not_measured_because": peer.absent}
     judged = len([c for c in peer.plan.checks if run.by_check.get(c)])
     print(f"peer   {peers.PEER_NAME} {peer.plan.version} {run.wall:7.2f}s   full pack {full.wall:7.2f}s   "
           f"{ratio(run.wall, full.wall)} faster   (target >= {TARGETS['peer_ratio']:.0f}x; one run each)")
@@ -351,7 +351,10 @@ def bench_size(size: Size, needs: NeedsPlan, max_workers: int, peer: Peer | None
         peer = peer or Peer(None, None, "not asked for")
         run = None
         if peer.exe is not None and peer.plan is not None:  # same account, after ours: neither changes it
-            run = peers.measure_peer(run_child, peer.exe, peer.plan, size.regions, env, work)
+            try:
+                run = peers.measure_peer(run_child, peer.exe, peer.plan, size.regions, env, work)
+            except (RuntimeError, TimeoutError) as exc:  # said plainly; our figures and other sizes still stand
+                peer = Peer(None, peer.plan, f"its run failed: {exc}")
         return figures | peer_report(full, peer, run, median_of(scans))
 
 

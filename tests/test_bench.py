@@ -221,7 +221,8 @@ def test_without_the_peer_the_bench_says_it_was_not_measured(capsys):
 
     full = Measured(6.0, 200.0, Counter(), 0, 1)
     figures = peer_report(full, Peer(None, None, "bench/.peer-venv holds no Prowler"), None)
-    assert figures == {"peer_measured": False}
+    assert figures == {"peer_measured": False,
+                       "peer_not_measured_because": "bench/.peer-venv holds no Prowler"}
     assert "Prowler not measured: bench/.peer-venv holds no Prowler" in capsys.readouterr().out
 
 
@@ -256,3 +257,30 @@ def test_the_emulators_missing_operations_are_counted_not_printed():
     assert not counter.filter(record("NotImplementedError: The list_report_groups action has not been implemented"))
     assert counter.filter(record("KeyError: 'a real server error is still shown'"))
     assert counter.seen == {"list_report_groups": 1}
+
+
+def test_a_peer_run_that_failed_or_judged_nothing_is_an_error_never_a_figure(tmp_path):
+    import json
+
+    import pytest
+
+    from bench.peer import PeerPlan, measure_peer
+
+    def child(code: int, findings: list[dict]):
+        def run(argv: list[str], env: dict[str, str]) -> tuple[int, float, float, float, str]:
+            out = tmp_path / "peer-out"
+            assert argv[argv.index("--output-directory") + 1] == str(out)
+            assert env["HOME"] == str(tmp_path / "peer-home")
+            out.mkdir(exist_ok=True)
+            (out / "peer.ocsf.json").write_text(json.dumps(findings))
+            return code, 12.5, 300.0, 300.0, "the peer's own complaint"
+        return run
+
+    peer, regions = PeerPlan("5.0", ["x"]), ("us-east-1",)
+    with pytest.raises(RuntimeError, match="exit 1: the peer's own complaint"):
+        measure_peer(child(1, []), tmp_path / "prowler", peer, regions, {}, tmp_path)
+    with pytest.raises(RuntimeError, match="wrote no finding"):
+        measure_peer(child(0, []), tmp_path / "prowler", peer, regions, {}, tmp_path)
+    run = measure_peer(child(3, [{"metadata": {"event_code": "x"}, "status_code": "FAIL"}]), tmp_path / "prowler",
+                       peer, regions, {}, tmp_path)
+    assert (run.wall, run.findings, run.code) == (12.5, 1, 3)
