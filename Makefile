@@ -13,7 +13,7 @@ BROWSER_PACKAGES := chromium chromium-driver
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core libharfbuzz-subset0 poppler-utils \
 	$(BROWSER_PACKAGES)
 
-.PHONY: demo test lint sysdeps bench clean
+.PHONY: demo test lint sysdeps bench bench-peer clean
 
 # The demo needs the package and the emulator (the `demo` extra); the tests need the development extras too,
 # a superset, so installing those also satisfies the demo.
@@ -55,5 +55,19 @@ lint: $(BIN)/.installed
 bench: sysdeps $(BIN)/.installed
 	$(BIN)/python bench/run.py
 
+# The peer the end-to-end target is measured against (docs/performance.md): Prowler from the package index, in a
+# virtual environment of its own (its dependencies would clash with ours; the product never depends on it).
+# The bench runs it whenever this environment holds it; `bench/run.py --no-peer` skips it.
+PEER_VENV := bench/.peer-venv
+PEER_VERSION ?= 5.46.0
+$(PEER_VENV)/.installed:
+	$(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/python -m pip install -q 'prowler==$(PEER_VERSION)'
+	touch $@
+
+bench-peer: sysdeps $(BIN)/.installed $(PEER_VENV)/.installed
+	$(BIN)/python bench/run.py
+
 clean:
-	rm -rf $(VENV) auditpack-demo auditpack-demo-previous auditpack-demo-incident build dist *.egg-info src/*.egg-info
+	rm -rf $(VENV) $(PEER_VENV) auditpack-demo auditpack-demo-previous auditpack-demo-incident build dist *.egg-info \
+	  src/*.egg-info

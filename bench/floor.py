@@ -8,13 +8,21 @@ bytes downloaded. Errors (an emulator that lacks an operation) are counted as ca
 The floor downloads what is needed as well: the package a ``GetFunction`` or ``GetLayerVersion`` hands out a
 ``Location`` for, once per ``CodeSha256``, and the body of each ``GetObject`` (ranged by the read cap, as the
 plan's request says), so that the scan's wall time is compared with a floor that does the same work.
+
+With a ``detector`` in the plan, the floor then runs the secret detector once on an empty input, as the scan
+starts it: a scan that must judge secrets pays that fixed start whatever it reads (the performance issue's
+decision). Its seconds are in the result, so the bench can print the floor with and without it.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
+import tempfile
 import threading
+import time
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +35,20 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from auditpack.collect.session import disable_account_prefix_for_custom_endpoints
+
+
+def run_detector(detector: dict[str, Any]) -> float:
+    """Seconds of one detector run over one empty file: its start (loading and preparing its rules) alone."""
+    with tempfile.TemporaryDirectory(prefix="floor-detector-") as empty:
+        (Path(empty) / "0").touch()
+        argv = [empty if arg == "{input}" else arg for arg in detector["argv"]]
+        start = time.perf_counter()
+        done = subprocess.run(argv, env={**os.environ, **detector["env"]}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, check=False)
+        seconds = time.perf_counter() - start
+    if done.returncode not in detector["ok_exit_codes"]:
+        raise RuntimeError(f"the detector exited with {done.returncode}: {done.stderr.decode()[-500:]}")
+    return seconds
 
 
 def main(plan_path: str, result_path: str) -> int:
@@ -99,7 +121,9 @@ def main(plan_path: str, result_path: str) -> int:
         call("sts", plan["home_region"], "GetCallerIdentity", {})
         list(pool.map(enumerate_partition, plan["enumerations"]))
         list(pool.map(lambda r: call(r["service"], r["region"], r["operation"], r["params"]), plan["requests"]))
-    Path(result_path).write_text(json.dumps({"calls": dict(made), "errors": dict(errors), **downloaded}))
+    detector_s = run_detector(plan["detector"]) if plan.get("detector") else 0.0
+    Path(result_path).write_text(json.dumps({"calls": dict(made), "errors": dict(errors), **downloaded,
+                                             "detector_s": detector_s}))
     return 0
 
 

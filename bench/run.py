@@ -2,13 +2,17 @@
 
     python bench/run.py                 # S and M
     python bench/run.py --size L        # L only (seeding alone takes minutes)
+    python bench/run.py --no-peer       # without the peer, even when bench/.peer-venv holds it
 
 For each size: seed an in-process emulator with plain boto3 calls, run ``auditpack scan`` as a child process
 writing ``assessment.json`` (API calls counted by operation through a botocore hook, peak memory from the
 child's ``VmHWM``), then run the floor (``bench/floor.py``): a plain boto3 script that makes only the calls the
-registered checks need (``bench/needs.py``) with the same concurrency against the same emulator. Prints the
+registered checks need (``bench/needs.py``) with the same concurrency against the same emulator, and then
+starts the secret detector once on an empty input (printed beside the floor of the calls alone). Prints the
 ratios the performance issue targets, then the peak of one scan writing the full pack (every default format,
-the PDF included). ``docs/performance.md`` explains the method and records the figures.
+the PDF included), and, when ``make bench-peer`` installed it, the peer (``bench/peer.py``: Prowler with the
+equivalent checks on the same account) and how many times faster the full pack is. ``docs/performance.md``
+explains the method and records the figures.
 """
 
 from __future__ import annotations
@@ -33,11 +37,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
+from bench import peer as peers  # noqa: E402
 from bench.needs import IDENTITY, DownloadNeeds, NeedsPlan, downloads_needed, plan_for_registered_checks  # noqa: E402
 from bench.seed import SIZES, Size, seed  # noqa: E402
 
 REPEATS = {"S": 7, "M": 3, "L": 3}  # scan/floor pairs per size, run alternately; medians compared
-TARGETS = {"calls": 1.1, "bytes": 1.05, "wall": 1.3, "peak_mb_at_L": 400.0, "version_s": 0.5}
+TARGETS = {"calls": 1.1, "bytes": 1.05, "wall": 1.3, "peak_mb_at_L": 400.0, "version_s": 0.5, "peer_ratio": 10.0}
 HEAVY_MODULES = ("boto3", "botocore", "weasyprint", "pydantic", "jinja2", "rich", "cerberus", "yaml", "moto")
 
 
@@ -50,6 +55,12 @@ class Measured:
     code: int
     together_mb: float = 0.0  # sampled peak of the process and its children (Kingfisher) at the same moment
     downloaded: int = 0  # bytes of code packages, layer contents and S3 object bodies
+    detector_s: float = 0.0  # of the floor's wall: its one detector run on an empty input
+
+    @property
+    def calls_only_s(self) -> float:
+        """The floor as it was before it counted the detector's start: its calls alone."""
+        return self.wall - self.detector_s
 
 
 def _status_kb(pid: int, field: str) -> int:
@@ -144,6 +155,19 @@ def measure_scan(size: Size, env: dict[str, str], work: Path,
     return Measured(wall, peak, counted, sum(c["retries"] for c in calls), code, together, downloaded), calls
 
 
+def detector_plan(needs: NeedsPlan) -> dict[str, Any] | None:
+    """How the floor starts the secret detector: the scan's executable, flags and rule cache, on an input the
+    floor makes (``{input}``). None when no needed collector is a secret source (the scan then starts none)."""
+    from auditpack.resources.base import COLLECTORS, secret_source_types
+    from auditpack.secrets import kingfisher
+
+    if not {e.source for e in needs.enumerations} & secret_source_types(COLLECTORS.values()):
+        return None
+    return {"argv": [str(kingfisher.binary()), "scan", "{input}", *kingfisher.FLAGS],
+            "env": {"KF_RULE_CACHE_DIR": str(kingfisher.rule_cache_dir())},
+            "ok_exit_codes": [0, kingfisher.FOUND_EXIT]}
+
+
 def floor_plan(needs: NeedsPlan, size: Size, scan_calls: list[dict[str, Any]], max_workers: int,
                downloads: DownloadNeeds | None = None) -> dict[str, Any]:
     """The floor's calls: every enumeration per partition, and each distinct per-resource request the scan made,
@@ -175,6 +199,7 @@ def floor_plan(needs: NeedsPlan, size: Size, scan_calls: list[dict[str, Any]], m
                              "params": c["params"]})
     settings = CollectionSettings()
     return {
+        "detector": detector_plan(needs),
         "home_region": home,
         "max_workers": max_workers,
         "client": {"max_attempts": settings.max_attempts, "connect_timeout": settings.connect_timeout,
@@ -192,7 +217,8 @@ def measure_floor(plan: dict[str, Any], env: dict[str, str], work: Path) -> Meas
     if code != 0:
         raise RuntimeError(f"floor failed with exit {code}: {stderr.strip()[-2000:]}")
     result = json.loads(result_path.read_text())
-    return Measured(wall, peak, Counter(result["calls"]), 0, code, downloaded=result.get("bytes", 0))
+    return Measured(wall, peak, Counter(result["calls"]), 0, code, downloaded=result.get("bytes", 0),
+                    detector_s=result.get("detector_s", 0.0))
 
 
 def version_timing(runs: int = 7) -> tuple[float, list[str]]:
@@ -221,11 +247,60 @@ def median_of(runs: list[Measured]) -> Measured:
     """The first run's calls and exit code, with the median wall time and peak memory of all runs."""
     return Measured(statistics.median(r.wall for r in runs), statistics.median(r.peak_mb for r in runs),
                     runs[0].calls, runs[0].retries, runs[0].code, statistics.median(r.together_mb for r in runs),
-                    runs[0].downloaded)
+                    runs[0].downloaded, statistics.median(r.detector_s for r in runs))
 
 
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b else "n/a"
+
+
+@dataclass
+class Peer:
+    """The installed peer and the checks it runs; ``absent`` says why it is not measured instead."""
+
+    exe: Path | None
+    plan: peers.PeerPlan | None
+    absent: str = ""
+
+
+def find_peer(ours: list[str], wanted: bool) -> Peer:
+    """The peer when ``make bench-peer`` installed it (and ``--no-peer`` was not given), its checks verified."""
+    exe = peers.executable()
+    if not wanted:
+        return Peer(None, None, "--no-peer given")
+    if exe is None:
+        return Peer(None, None, f"{peers.PEER_VENV.relative_to(ROOT)} holds no {peers.PEER_NAME} "
+                                 "(`make bench-peer` installs it)")
+    plan = peers.plan(ours, peers.installed_checks(), peers.installed_version())
+    if not plan.checks:
+        return Peer(None, plan, f"none of the equivalent checks exists in {peers.PEER_NAME} {plan.version}")
+    return Peer(exe, plan)
+
+
+def peer_report(full: Measured | None, peer: Peer, run: peers.PeerRun | None,
+                scan: Measured | None = None) -> dict[str, Any]:
+    """The end-to-end line: the peer's wall against our full pack's (the target), and against the scan writing
+    ``assessment.json`` alone (what the pack costs beyond it), or plainly that the peer was not run."""
+    if run is None or peer.plan is None or full is None:
+        print(f"peer   {peers.PEER_NAME} not measured: {peer.absent}")
+        return {"peer_measured": False, "peer_not_measured_because": peer.absent}
+    judged = len([c for c in peer.plan.checks if run.by_check.get(c)])
+    print(f"peer   {peers.PEER_NAME} {peer.plan.version} {run.wall:7.2f}s   full pack {full.wall:7.2f}s   "
+          f"{ratio(run.wall, full.wall)} faster   (target >= {TARGETS['peer_ratio']:.0f}x; one run each)")
+    if scan is not None:
+        print(f"       against our scan writing assessment.json alone ({scan.wall:.2f}s, median): "
+              f"{ratio(run.wall, scan.wall)} faster")
+    print(f"       {peers.PEER_NAME}: {len(peer.plan.checks)} checks, OCSF only, {run.findings} findings "
+          f"({', '.join(f'{k} {v}' for k, v in sorted(run.status.items()))}) from {judged} of its checks, "
+          f"exit {run.code}, peak {run.peak_mb:.0f} MB")
+    if run.unimplemented:
+        print(f"       the emulator lacks {sum(run.unimplemented.values())} of the peer's requests (answered 500, "
+              f"not retried): {', '.join(f'{op} {n}' for op, n in sorted(run.unimplemented.items()))}")
+    return {"peer_measured": True, "peer": peers.PEER_NAME, "peer_version": peer.plan.version,
+            "peer_checks": len(peer.plan.checks), "peer_wall_s": round(run.wall, 2),
+            "peer_findings": run.findings, "peer_peak_mb": round(run.peak_mb, 1),
+            "peer_unimplemented_requests": dict(run.unimplemented),
+            "peer_ratio": round(run.wall / full.wall, 2) if full.wall else None}
 
 
 def report(size: Size, seeding: float, scan: Measured, floor: Measured, needs: NeedsPlan,
@@ -242,7 +317,9 @@ def report(size: Size, seeding: float, scan: Measured, floor: Measured, needs: N
           f"   (scan retries: {scan.retries})")
     median = f", median of {runs} runs each" if runs > 1 else ""
     print(f"wall   scan {scan.wall:7.2f}s   floor {floor.wall:7.2f}s   {ratio(scan.wall, floor.wall)}"
-          f"   (target <= {TARGETS['wall']}x{median})")
+          f"   (target <= {TARGETS['wall']}x{median}; floor = calls + one detector run on an empty input)")
+    print(f"       previous floor, calls only {floor.calls_only_s:7.2f}s   {ratio(scan.wall, floor.calls_only_s)}"
+          f"   (detector's fixed start {floor.detector_s:.2f}s, measured in the same floor run)")
     print(f"calls  scan {made_total:7d}    needed {needed_total:6d}    {ratio(made_total, needed_total)}"
           f"   (target <= {TARGETS['calls']}x)")
     wanted = downloads or DownloadNeeds()
@@ -253,7 +330,8 @@ def report(size: Size, seeding: float, scan: Measured, floor: Measured, needs: N
           f"   (target <= {TARGETS['peak_mb_at_L']:.0f} MB at L)   scan exit code {scan.code}")
     print(f"peak   scan with Kingfisher {scan.together_mb:7.1f}MB   (both processes at the same moment, sampled)")
     figures = {"size": size.name, "runs": runs, "seed_s": round(seeding, 1), "scan_wall_s": round(scan.wall, 2),
-               "floor_wall_s": round(floor.wall, 2), "calls": made_total, "needed": needed_total,
+               "floor_wall_s": round(floor.wall, 2), "floor_calls_only_s": round(floor.calls_only_s, 2),
+               "floor_detector_s": round(floor.detector_s, 2), "calls": made_total, "needed": needed_total,
                "scan_peak_mb": round(scan.peak_mb, 1), "floor_peak_mb": round(floor.peak_mb, 1),
                "scan_with_detector_peak_mb": round(scan.together_mb, 1), "bytes_downloaded": scan.downloaded,
                "bytes_needed": wanted.bytes, "floor_bytes_downloaded": floor.downloaded,
@@ -267,7 +345,7 @@ def report(size: Size, seeding: float, scan: Measured, floor: Measured, needs: N
     return figures
 
 
-def bench_size(size: Size, needs: NeedsPlan, max_workers: int) -> dict[str, Any]:
+def bench_size(size: Size, needs: NeedsPlan, max_workers: int, peer: Peer | None = None) -> dict[str, Any]:
     from auditpack.emulator.server import running_emulator
 
     with running_emulator() as emulator, tempfile.TemporaryDirectory(prefix=f"bench-{size.name}-") as tmp:
@@ -291,8 +369,24 @@ def bench_size(size: Size, needs: NeedsPlan, max_workers: int) -> dict[str, Any]
             scans.append(measure_scan(size, env, work)[0])
             floors.append(measure_floor(plan, env, work))
         full, _ = measure_scan(size, env, work, full_pack=True)
-        return report(size, seeding, median_of(scans), median_of(floors), needs, runs=len(scans), full=full,
-                      downloads=downloads)
+        figures = report(size, seeding, median_of(scans), median_of(floors), needs, runs=len(scans), full=full,
+                         downloads=downloads)
+        peer = peer or Peer(None, None, "not asked for")
+        run = None
+        if peer.exe is not None and peer.plan is not None:  # same account, after ours: neither changes it
+            try:
+                run = peers.measure_peer(run_child, peer.exe, peer.plan, size.regions, env, work)
+            except (RuntimeError, TimeoutError) as exc:  # said plainly; our figures and other sizes still stand
+                peer = Peer(None, peer.plan, f"its run failed: {exc}")
+        return figures | peer_report(full, peer, run, median_of(scans))
+
+
+def cited_checks() -> list[str]:
+    """Every check id the built-in controls cite: what our full pack judges, so what the peer must match."""
+    from auditpack.library.validation import load_library
+    from auditpack.render import FORMATS
+
+    return sorted(load_library(None, None, formats=FORMATS.names()).checks)
 
 
 def check_parameters() -> dict[str, Any]:
@@ -308,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", action="append", choices=sorted(SIZES), help="size to run; repeatable "
                         "(default: S and M)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--no-peer", dest="peer", action="store_false",
+                        help=f"do not run {peers.PEER_NAME} even when `make bench-peer` installed it")
     args = parser.parse_args(argv)
     from auditpack.library.config import CollectionSettings
 
@@ -320,7 +416,13 @@ def main(argv: list[str] | None = None) -> int:
     version_s, heavy = version_timing()
     print(f"\nauditpack --version: {version_s * 1000:.0f} ms median (target < {TARGETS['version_s'] * 1000:.0f} ms); "
           f"heavy modules imported: {', '.join(heavy) or 'none'}")
-    results = [bench_size(SIZES[name], needs, CollectionSettings().max_workers) for name in (args.size or ["S", "M"])]
+    peer = find_peer(cited_checks(), args.peer)
+    if peer.plan is not None:
+        print(f"\nThe peer: {peer.plan.describe(len(cited_checks()))}")
+    if peer.exe is None:
+        print(f"\nThe peer ({peers.PEER_NAME}) is not measured: {peer.absent}")
+    results = [bench_size(SIZES[name], needs, CollectionSettings().max_workers, peer)
+               for name in (args.size or ["S", "M"])]
     if args.json:
         args.json.write_text(json.dumps({"version_s": round(version_s, 3), "version_heavy_imports": heavy,
                                          "sizes": results}, indent=1))

@@ -162,3 +162,162 @@ def test_the_report_gives_the_full_pack_its_own_figure(capsys):
     out = capsys.readouterr().out
     assert "full pack   180.0MB" in out
     assert "bytes  scan     2,100  needed     2,000  1.05x" in out, out
+
+
+def test_the_floor_counts_one_detector_start_and_reports_it_apart(aws, tmp_path):
+    """The floor runs the scan's detector once on an empty input; its seconds come back on their own, so the
+    bench can print the floor with the detector beside the previous floor, calls only."""
+    import json
+    import os
+
+    from bench.run import measure_floor
+
+    plan = floor_plan(plan_for_registered_checks(), SIZES["S"], [], max_workers=2)
+    assert plan["detector"] is not None, "the built-in checks read secret sources, so the scan starts the detector"
+    assert plan["detector"]["argv"][1:3] == ["scan", "{input}"]
+    plan["enumerations"] = []  # the identity call alone: what is measured here is the detector's run
+    floor = measure_floor(plan, dict(os.environ), tmp_path)
+    assert floor.calls == {"sts:GetCallerIdentity": 1}
+    assert 0 < floor.detector_s < floor.wall
+    assert floor.calls_only_s == floor.wall - floor.detector_s
+
+    plan["detector"]["argv"] = [sys.executable, "-c", "import sys; sys.exit(7)"]
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    failed = subprocess.run([sys.executable, "bench/floor.py", str(tmp_path / "plan.json"), str(tmp_path / "r.json")],
+                            capture_output=True, text=True, env=dict(os.environ))
+    assert failed.returncode != 0 and "exited with 7" in failed.stderr, "a failed detector is never a fast floor"
+
+
+def test_the_report_prints_the_previous_floor_beside_the_new_one(capsys):
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from bench.run import Measured, report
+
+    calls = Counter({"sts:GetCallerIdentity": 1})
+    scan = Measured(2.0, 110.0, calls, 0, 1, 220.0)
+    floor = Measured(1.6, 100.0, calls, 0, 0, detector_s=0.5)
+    figures = report(SIZES["S"], 5.0, scan, floor, SimpleNamespace(avoided={}), runs=7)
+    out = capsys.readouterr().out
+    assert "floor    1.60s   1.25x" in out
+    assert "previous floor, calls only    1.10s   1.82x" in out
+    assert (figures["floor_wall_s"], figures["floor_calls_only_s"], figures["floor_detector_s"]) == (1.6, 1.1, 0.5)
+
+
+def test_every_cited_check_has_a_decided_peer_equivalent():
+    """A new check must say which Prowler checks judge the same thing (or that none does, as an empty tuple),
+    so the end-to-end ratio keeps comparing the same work."""
+    from bench.peer import EQUIVALENT
+    from bench.run import cited_checks
+
+    assert sorted(EQUIVALENT) == cited_checks()
+
+
+def test_the_peer_runs_only_checks_the_installed_version_has():
+    from bench.peer import plan
+
+    equivalent = {"a": ("p_a",), "b": ("p_shared", "p_gone"), "c": ("p_shared",), "d": (), "e": ("p_gone",)}
+    peer = plan(["a", "b", "c", "d", "e", "f"], {"p_a", "p_shared", "p_other"}, "9.9", equivalent)
+    assert peer.checks == ["p_a", "p_shared"], "each verified check once, in our order"
+    assert peer.missing == ["p_gone"]
+    assert peer.unmatched == ["d", "e", "f"], "no equivalent, all equivalents missing, or never mapped"
+    assert "checks equivalent to 3 of our 6" in peer.describe(6) and "p_gone" in peer.describe(6)
+
+
+def test_the_peer_writes_ocsf_only_and_reaches_nothing_but_loopback(tmp_path):
+    from bench.peer import DEAD_PROXY, PeerPlan, command, environment
+
+    argv = command(tmp_path / "prowler", PeerPlan("1", ["x", "y"]), ("us-east-1", "us-west-2"), tmp_path)
+    formats = argv[argv.index("--output-formats") + 1:argv.index("--output-directory")]
+    assert formats == ["json-ocsf"]
+    assert argv[argv.index("--checks") + 1:argv.index("--filter-region")] == ["x", "y"]
+    env = environment({"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}, tmp_path)
+    assert env["HTTPS_PROXY"] == env["https_proxy"] == DEAD_PROXY and "127.0.0.1" in env["NO_PROXY"]
+    assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5000"
+
+
+def test_the_peers_findings_are_read_from_its_ocsf_file(tmp_path):
+    import json
+
+    from bench.peer import read_findings
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "peer.ocsf.json").write_text(json.dumps(
+        [{"metadata": {"event_code": "iam_root_mfa_enabled"}, "status_code": "FAIL"},
+         {"metadata": {"event_code": "iam_root_mfa_enabled"}, "status_code": "PASS"},
+         {"metadata": {"event_code": "kms_cmk_rotation_enabled"}, "status_code": "PASS"}]))
+    by_check, status = read_findings(tmp_path)
+    assert by_check == {"iam_root_mfa_enabled": 2, "kms_cmk_rotation_enabled": 1}
+    assert status == {"FAIL": 1, "PASS": 2}
+
+
+def test_without_the_peer_the_bench_says_it_was_not_measured(capsys):
+    from collections import Counter
+
+    from bench.run import Measured, Peer, peer_report
+
+    full = Measured(6.0, 200.0, Counter(), 0, 1)
+    figures = peer_report(full, Peer(None, None, "bench/.peer-venv holds no Prowler"), None)
+    assert figures == {"peer_measured": False,
+                       "peer_not_measured_because": "bench/.peer-venv holds no Prowler"}
+    assert "Prowler not measured: bench/.peer-venv holds no Prowler" in capsys.readouterr().out
+
+
+def test_with_the_peer_the_bench_prints_both_walls_and_the_ratio(capsys):
+    from collections import Counter
+
+    from bench.peer import PeerPlan, PeerRun
+    from bench.run import Measured, Peer, peer_report
+
+    full = Measured(6.0, 200.0, Counter(), 0, 1)
+    run = PeerRun(66.0, 300.0, 3, 12, Counter({"x": 12}), Counter({"FAIL": 2, "PASS": 10}))
+    scan = Measured(2.2, 100.0, Counter(), 0, 1)
+    figures = peer_report(full, Peer(None, PeerPlan("5.0", ["x", "y"])), run, scan)
+    out = capsys.readouterr().out
+    assert "assessment.json alone (2.20s, median): 30.00x faster" in out
+    assert "Prowler 5.0   66.00s   full pack    6.00s   11.00x faster" in out
+    assert "12 findings (FAIL 2, PASS 10) from 1 of its checks" in out
+    assert figures["peer_ratio"] == 11.0 and figures["peer_wall_s"] == 66.0
+
+
+def test_the_emulators_missing_operations_are_counted_not_printed():
+    import logging
+
+    from bench.peer import UnimplementedRequests
+
+    counter = UnimplementedRequests()
+
+    def record(last_line: str) -> logging.LogRecord:  # as werkzeug logs it: the traceback inside the message
+        return logging.LogRecord("werkzeug", logging.ERROR, __file__, 1, "%s", (
+            f"Error on request:\nTraceback (most recent call last):\n  File \"x.py\", line 1\n{last_line}\n",), None)
+
+    assert not counter.filter(record("NotImplementedError: The list_report_groups action has not been implemented"))
+    assert counter.filter(record("KeyError: 'a real server error is still shown'"))
+    assert counter.seen == {"list_report_groups": 1}
+
+
+def test_a_peer_run_that_failed_or_judged_nothing_is_an_error_never_a_figure(tmp_path):
+    import json
+
+    import pytest
+
+    from bench.peer import PeerPlan, measure_peer
+
+    def child(code: int, findings: list[dict]):
+        def run(argv: list[str], env: dict[str, str]) -> tuple[int, float, float, float, str]:
+            out = tmp_path / "peer-out"
+            assert argv[argv.index("--output-directory") + 1] == str(out)
+            assert env["HOME"] == str(tmp_path / "peer-home")
+            out.mkdir(exist_ok=True)
+            (out / "peer.ocsf.json").write_text(json.dumps(findings))
+            return code, 12.5, 300.0, 300.0, "the peer's own complaint"
+        return run
+
+    peer, regions = PeerPlan("5.0", ["x"]), ("us-east-1",)
+    with pytest.raises(RuntimeError, match="exit 1: the peer's own complaint"):
+        measure_peer(child(1, []), tmp_path / "prowler", peer, regions, {}, tmp_path)
+    with pytest.raises(RuntimeError, match="wrote no finding"):
+        measure_peer(child(0, []), tmp_path / "prowler", peer, regions, {}, tmp_path)
+    run = measure_peer(child(3, [{"metadata": {"event_code": "x"}, "status_code": "FAIL"}]), tmp_path / "prowler",
+                       peer, regions, {}, tmp_path)
+    assert (run.wall, run.findings, run.code) == (12.5, 1, 3)
