@@ -40,11 +40,12 @@ def test_demo_scans_an_emulated_organization_with_waivers_and_a_previous_run(tmp
     assert any(f["status"] == "waived" for f in assessment["findings"])
     comparison = assessment["comparison"]
     # monitoring fixes GuardDuty and adds an unreviewed trail (2 failures); identity adds a console user without
-    # MFA; the leaked key is used (its activity fails) and the user it created is an administrator
+    # MFA; the leaked key is used (its activity fails) and the user it created is an administrator, through a
+    # policy attached to the user itself
     findings = {f["id"]: (f["check_id"], f["resource"]["name"]) for f in assessment["findings"]}
     new = {findings[i][0] for i in comparison["new_failures"]}
-    assert len(comparison["resolved"]) == 1 and len(comparison["new_failures"]) == 5
-    assert {"leaked_key_no_suspicious_activity", "iam_user_no_direct_admin"} <= new
+    assert len(comparison["resolved"]) == 1 and len(comparison["new_failures"]) == 6
+    assert {"leaked_key_no_suspicious_activity", "iam_user_no_direct_admin", "iam_user_no_attached_policies"} <= new
     assert (tmp_path / "auditpack-demo-previous" / "assessment.json").is_file()
     ia_5_7 = next(c for c in assessment["controls"] if c["id"] == "IA-5(7)")
     failed = {r["check_id"]: r["failed"] for r in ia_5_7["check_results"]}

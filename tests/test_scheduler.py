@@ -19,7 +19,7 @@ REGIONS = ["us-east-1", "us-west-2"]
 
 def account() -> SimpleNamespace:
     return SimpleNamespace(account=ACCOUNT, session=SimpleNamespace(get_partition_for_region=lambda _r: "aws"),
-                           client=None, cancelled=threading.Event())
+                           client=None, cancelled=threading.Event(), fetch=None)
 
 
 def resource(name: str, region: str) -> AwsResource:
