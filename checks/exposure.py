@@ -17,7 +17,7 @@ from auditpack.resources.awslambda import FunctionUrl
 from auditpack.resources.ec2 import MetadataDefaults
 from auditpack.resources.ec2_userdata import LaunchTemplate
 from auditpack.resources.iam import Role
-from auditpack.resources.iam_policy import admin_equivalent, allowed_actions, public_grants
+from auditpack.resources.iam_policy import admin_equivalent
 from auditpack.resources.inventory import InventoryView
 from auditpack.resources.s3 import AccountPublicAccessBlock, Bucket, PublicAccessBlock
 from auditpack.resources.secret_source import SecretScan
@@ -57,14 +57,6 @@ def s3_account_public_access_blocked(view: InventoryView, params: dict[str, Any]
                             details=details)
 
 
-def _blocking(setting: str, bucket: PublicAccessBlock, account: PublicAccessBlock) -> str | None:
-    if bucket.settings.get(setting):
-        return f"the bucket's {setting}"
-    if account.settings.get(setting):
-        return f"the account's {setting}"
-    return None
-
-
 @check(
     id="s3_bucket_not_public",
     title="No S3 bucket is readable or writable by everyone", problem="S3 buckets are readable or writable by everyone",
@@ -82,17 +74,9 @@ def s3_bucket_not_public(view: InventoryView, params: dict[str, Any]) -> Iterato
     account = account_blocks[0] if account_blocks else PublicAccessBlock()
     for bucket in view.get("s3.buckets"):
         assert isinstance(bucket, Bucket)
-        grants = public_grants(bucket.policy, "bucket policy")
-        open_parts, blocked = [], []
-        if grants:
-            what = "; ".join(f"{s.label} allows anyone {allowed_actions(s)}" for s in grants)
-            by = _blocking("RestrictPublicBuckets", bucket.block, account)
-            (blocked if by else open_parts).append(f"{what}" + (f" (neutralised by {by})" if by else ""))
-        if bucket.public_acl_grants:
-            what = "its ACL grants " + ", ".join(f"{g.permission} to {g.grantee}" for g in bucket.public_acl_grants)
-            by = _blocking("IgnorePublicAcls", bucket.block, account)
-            (blocked if by else open_parts).append(what + (f" (ignored because of {by})" if by else ""))
-        details = {"public_policy_statements": [s.label for s in grants],
+        exposure = bucket.exposure(account)
+        open_parts, blocked = exposure.open, exposure.blocked
+        details = {"public_policy_statements": exposure.policy_statements,
                    "public_acl_grants": [g.model_dump() for g in bucket.public_acl_grants],
                    "bucket_block_public_access": bucket.block.settings}
         if open_parts:

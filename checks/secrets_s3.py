@@ -57,9 +57,7 @@ def s3_no_credential_files(view: InventoryView, params: dict[str, Any]) -> Itera
                               f"in {what}.")
         notes = _notes(bucket, params)
         if result.status is Status.FAIL and bucket.public:
-            unknown = bucket.public.startswith("unknown")
-            notes.insert(0, f"whether the bucket is public is {bucket.public}" if unknown
-                         else f"the bucket is publicly readable: {bucket.public}")
+            notes.insert(0, f"the bucket is public: {bucket.public}")
             result.details["public"] = bucket.public
         if notes:
             result.message = f"{result.message.rstrip('.')}; {'; '.join(notes)}."

@@ -3,12 +3,9 @@ parts of ``s3.credential_files`` (the scan itself is tested in tests/test_scan_s
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from auditpack.emulator.server import s3_control_endpoint
-from auditpack.resources.s3_objects import _policy_open, is_credential_file
+from auditpack.resources.s3_objects import is_credential_file
 
 
 @pytest.mark.parametrize("key", [
@@ -29,40 +26,32 @@ def test_other_names_are_not_read(key):
     assert not is_credential_file(key)
 
 
-def _policy(**statement) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", **statement}]})
+def _bucket(policy: dict | None = None, grants: tuple = (), **own: bool):
+    from auditpack.resources.s3 import AclGrant, Bucket, PublicAccessBlock
+
+    block = PublicAccessBlock(configured=bool(own), settings={**PublicAccessBlock().settings, **own})
+    return Bucket(arn="arn:aws:s3:::b", name="b", account="123456789012", region="us-east-1", policy=policy or {},
+                  public_acl_grants=tuple(AclGrant(grantee="everyone", permission=p) for p in grants), block=block)
 
 
-def test_a_policy_is_open_only_when_it_lets_everyone_get_objects_without_a_condition():
-    assert _policy_open(_policy(Principal="*", Action="s3:GetObject"))
-    assert _policy_open(_policy(Principal={"AWS": "*"}, Action=["s3:Get*"]))
-    assert _policy_open(_policy(Principal={"AWS": ["*"]}, Action="s3:*"))
-    assert not _policy_open(_policy(Principal="*", Action="s3:PutObject"))
-    assert not _policy_open(_policy(Principal={"AWS": "arn:aws:iam::123456789012:root"}, Action="s3:GetObject"))
-    assert not _policy_open(_policy(Principal="*", Action="s3:GetObject",
-                                    Condition={"StringEquals": {"aws:SourceVpce": "vpce-1"}}))
-    assert not _policy_open(json.dumps({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*"}]}))
-    assert not _policy_open("not json")
+def _policy(**statement) -> dict:
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", **statement}]}
 
 
-def test_s3_control_reaches_the_emulator_on_loopback():
-    """botocore prefixes S3 Control's host with the account id; the user part takes the prefix instead."""
-    import botocore.session
+def test_a_credential_files_bucket_is_public_by_the_same_judgement_as_the_exposure_check():
+    """One judgement (Bucket.exposure) for s3_bucket_not_public and for a credential file's "the bucket is
+    public": Block Public Access, the bucket's or the account's, neutralises what it covers."""
+    from auditpack.resources.s3 import PublicAccessBlock
 
-    endpoint = s3_control_endpoint("http://127.0.0.1:4566")["AWS_ENDPOINT_URL_S3_CONTROL"]
-    client = botocore.session.get_session().create_client(
-        "s3control", region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id="testing",
-        aws_secret_access_key="testing")
-    sent = {}
-
-    def stop(request, **_):
-        sent["url"] = request.url
-        raise RuntimeError("stop before sending")
-
-    client.meta.events.register("before-send", stop)
-
-    with pytest.raises(RuntimeError):
-        client.get_public_access_block(AccountId="123456789012")
-    from urllib.parse import urlsplit
-
-    assert urlsplit(sent["url"]).hostname == "127.0.0.1"
+    nothing = PublicAccessBlock()
+    assert "allows anyone" in _bucket(_policy(Principal="*", Action="s3:GetObject")).exposure(nothing).public
+    assert _bucket(_policy(Principal={"AWS": "*"}, Action=["s3:Get*"])).exposure(nothing).public
+    assert not _bucket(_policy(Principal={"AWS": "arn:aws:iam::123456789012:root"}, Action="s3:GetObject")
+                       ).exposure(nothing).public
+    assert not _bucket(_policy(Principal="*", Action="s3:GetObject",
+                               Condition={"StringEquals": {"aws:SourceVpce": "vpce-1"}})).exposure(nothing).public
+    account_restricts = PublicAccessBlock(configured=True, settings={**nothing.settings, "RestrictPublicBuckets": True})
+    neutralised = _bucket(_policy(Principal="*", Action="s3:GetObject")).exposure(account_restricts)
+    assert not neutralised.public and "neutralised by the account's RestrictPublicBuckets" in neutralised.blocked[0]
+    assert "READ to everyone" in _bucket(grants=("READ",)).exposure(nothing).public
+    assert not _bucket(grants=("READ",), IgnorePublicAcls=True).exposure(nothing).public

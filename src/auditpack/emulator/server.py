@@ -72,19 +72,7 @@ class Emulator:
 
     def environment(self) -> dict[str, str]:
         """Environment under which boto3, and so a scan, talks to this emulator only."""
-        return {**EMULATOR_ENV, "AWS_ENDPOINT_URL": self.endpoint, **s3_control_endpoint(self.endpoint)}
-
-
-def s3_control_endpoint(endpoint: str) -> dict[str, str]:
-    """S3 Control's endpoint variable for an emulator at ``endpoint``.
-
-    botocore's endpoint rules prefix a custom S3 Control endpoint's host with the account id
-    (``123456789012.127.0.0.1:PORT``), which no resolver answers. Written with a user part
-    (``http://s3-control@127.0.0.1:PORT``), the prefix lands in the user part and the host stays loopback; the
-    server routes S3 Control by its path. A standard setting, so the scan itself is unchanged.
-    """
-    scheme, _, authority = endpoint.partition("://")
-    return {"AWS_ENDPOINT_URL_S3_CONTROL": f"{scheme}://s3-control@{authority}"}
+        return {**EMULATOR_ENV, "AWS_ENDPOINT_URL": self.endpoint}
 
 
 @contextmanager

@@ -57,7 +57,8 @@ def calls_allowed_by(permission: str, service: str) -> list[tuple[str, str]]:
     """The API calls (service, operation) that ``permission`` allows a collector of ``service`` to make."""
     mapped = [tuple(call.split(":", 1)) for call, action in IAM_ACTIONS.items() if action == permission]
     own = [c for c in mapped if c[0] == service]
-    return own or mapped or [(service, permission.split(":", 1)[1])]  # type: ignore[return-value]
+    prefix, action = permission.split(":", 1)  # unmapped: the action names the call (sts:GetAccessKeyInfo from iam)
+    return own or mapped or [(prefix, action)]  # type: ignore[return-value]
 
 
 def is_read_permission(permission: str) -> bool:

@@ -12,12 +12,14 @@ any condition as non-public.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from auditpack.resources.base import AwsResource, Reader, collector
 from auditpack.resources.iam import as_document
+from auditpack.resources.iam_policy import allowed_actions, public_grants
 
 SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 EVERYONE = {"http://acs.amazonaws.com/groups/global/AllUsers": "everyone",
@@ -58,6 +60,28 @@ class AclGrant(BaseModel):
     permission: str  # READ, WRITE, READ_ACP, WRITE_ACP, FULL_CONTROL
 
 
+@dataclass(frozen=True)
+class Exposure:
+    """What a bucket's policy and ACL open to everyone, split by whether Block Public Access neutralises it."""
+
+    open: list[str]  # each grant that is in force, in words
+    blocked: list[str]  # each grant Block Public Access (the bucket's or the account's) neutralises
+    policy_statements: list[str]  # labels of the policy statements open to anyone, in force or not
+
+    @property
+    def public(self) -> str:
+        """Why everyone can reach the bucket, or "" when nobody can."""
+        return "; ".join(self.open)
+
+
+def _blocking(setting: str, bucket: PublicAccessBlock, account: PublicAccessBlock) -> str | None:
+    if bucket.settings.get(setting):
+        return f"the bucket's {setting}"
+    if account.settings.get(setting):
+        return f"the account's {setting}"
+    return None
+
+
 class Bucket(AwsResource):
     """A bucket in a scanned region: its policy (empty when none), the ACL grants to everyone, its own settings."""
 
@@ -66,6 +90,23 @@ class Bucket(AwsResource):
     policy: dict[str, Any] = Field(default_factory=dict)
     public_acl_grants: tuple[AclGrant, ...] = ()
     block: PublicAccessBlock = Field(default_factory=PublicAccessBlock)
+
+    def exposure(self, account: PublicAccessBlock) -> Exposure:
+        """Once Block Public Access is applied: ``RestrictPublicBuckets`` (of the bucket or the account)
+        neutralises a public policy, ``IgnorePublicAcls`` a public ACL. One judgement, for the exposure check
+        and for a credential file's finding ("and the bucket is public")."""
+        grants = public_grants(self.policy, "bucket policy")
+        open_parts: list[str] = []
+        blocked: list[str] = []
+        if grants:
+            what = "; ".join(f"{s.label} allows anyone {allowed_actions(s)}" for s in grants)
+            by = _blocking("RestrictPublicBuckets", self.block, account)
+            (blocked if by else open_parts).append(what + (f" (neutralised by {by})" if by else ""))
+        if self.public_acl_grants:
+            what = "its ACL grants " + ", ".join(f"{g.permission} to {g.grantee}" for g in self.public_acl_grants)
+            by = _blocking("IgnorePublicAcls", self.block, account)
+            (blocked if by else open_parts).append(what + (f" (ignored because of {by})" if by else ""))
+        return Exposure(open_parts, blocked, [s.label for s in grants])
 
 
 @collector("s3.account_public_access_block", service="s3control", permissions=["s3:GetAccountPublicAccessBlock"],
