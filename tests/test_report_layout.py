@@ -27,11 +27,13 @@ def large_pack(tmp_path_factory) -> Path:
         return builder.publish()
 
 
-def test_the_demo_report_has_no_layout_fault(tmp_path, capsys, monkeypatch):
+def test_the_demo_reports_have_no_layout_fault(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert run_cli(capsys, "demo", "--out", "demo", "--quiet").code == 0
     pack = tmp_path / "demo"
     assert layout_faults(pack / "report.pdf", pack / "report.html") == []
+    incident = tmp_path / "demo-incident"  # the responder's pack the demo writes beside it, same template family
+    assert layout_faults(incident / "incident.pdf", incident / "incident.html") == []
 
 
 def test_a_large_report_has_no_layout_fault(large_pack):
