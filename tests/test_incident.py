@@ -186,6 +186,25 @@ def test_a_key_used_only_as_its_owner_uses_it_is_exit_0(aws, out_dir, capsys):
     assert "Nothing the key did in the last 90 days is flagged" in (out_dir / "incident.html").read_text()
 
 
+def test_an_earlier_incident_pack_is_replaced_only_with_overwrite(aws, out_dir, capsys):
+    """A responder's earlier pack is evidence too: a second run into it is refused, naming that pack's run, and
+    replaces it only when asked to."""
+    planted = seed_secrets("us-east-1")
+    first = investigate(capsys, planted.key_id, out_dir, "--region", "us-east-1")
+    assert first.code == 0, first.stderr
+    run_id = load(out_dir)["run"]["id"]
+
+    again = investigate(capsys, planted.key_id, out_dir, "--region", "us-east-1")
+    assert again.code == 2 and len(again.stderr.strip().splitlines()) == 1, again.stderr
+    assert "already holds a pack" in again.stderr and run_id in again.stderr and "--overwrite" in again.stderr
+    assert load(out_dir)["run"]["id"] == run_id, "the refused run changed nothing"
+
+    replaced = investigate(capsys, planted.key_id, out_dir, "--region", "us-east-1", "--overwrite")
+    assert replaced.code == 0, replaced.stderr
+    assert load(out_dir)["run"]["id"] != run_id
+    assert run_cli(capsys, "verify", str(out_dir)).code == 0
+
+
 def test_the_verdict_is_clean_only_when_everything_was_read_and_nothing_is_flagged():
     from auditpack.evaluate.incident import verdict
     from auditpack.leak import KeyActivity, RegionGap, Verdict
