@@ -74,6 +74,23 @@ def test_the_pdf_carries_the_assessment_and_the_oscal_results_byte_for_byte(pack
         assert attached[name] == [(pack / name).read_bytes()], name
 
 
+def test_each_embedded_file_declares_its_size_and_md5_and_is_stored_compressed(pack):
+    """A PDF reader checks an embedded file by its ``Params`` (ISO 32000 7.11.4): the size and MD5 of the
+    content it decodes. The data files are compressed as they are read from the pack, never held whole."""
+    reader = PdfReader(pack / "report.pdf")
+    names = reader.trailer["/Root"]["/Names"]["/EmbeddedFiles"]["/Names"]
+    specs = {names[i]: names[i + 1].get_object() for i in range(0, len(names), 2)}
+    for name in ("assessment.json", "assessment-results.oscal.json", DIGEST_LIST):
+        stream = specs[name]["/EF"]["/F"].get_object()
+        content = stream.get_data()
+        assert stream["/Filter"] == "/FlateDecode", name
+        assert stream["/Params"]["/Size"] == len(content), name
+        checksum = stream["/Params"]["/CheckSum"]  # a hex string, which pypdf may decode as text
+        assert getattr(checksum, "original_bytes", checksum) == hashlib.md5(content).digest(), name
+        if name != DIGEST_LIST:
+            assert content == (pack / name).read_bytes(), name
+
+
 def test_the_embedded_digest_list_covers_every_file_written_before_the_pdf(pack):
     listed, bad = parse_sums(PdfReader(pack / "report.pdf").attachments[DIGEST_LIST][0].decode("utf-8"))
     assert bad == []

@@ -15,10 +15,13 @@ PDF/A requires for any property outside the predefined schemas.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from xml.etree.ElementTree import Element, SubElement, register_namespace, tostring
 
 from auditpack.digests import RECORDS, format_sums, sha256_file
@@ -117,14 +120,52 @@ def xmp_extension(assessment: Assessment) -> bytes:
     return tostring(rdf, encoding="utf-8", xml_declaration=False)
 
 
-def unique_associated_files(document: object, pdf: object) -> None:
-    """WeasyPrint's finisher hook: list each associated file once in the catalog's ``AF`` array (WeasyPrint
-    70 adds each embedded file's reference twice, once from the name tree and once from the file spec)."""
-    catalog = getattr(pdf, "catalog", {})
-    if "AF" in catalog:
-        unique = list(dict.fromkeys(catalog["AF"]))
-        catalog["AF"].clear()
-        catalog["AF"].extend(unique)
+def attachment_source(f: Embedded) -> str:
+    """What WeasyPrint is handed for ``f``: its text, or for a file a placeholder the finisher replaces.
+
+    WeasyPrint reads an attached file whole and keeps it uncompressed until the PDF is written, beside the
+    laid-out pages: at a large account that is the data files' full size (hundreds of MB of JSON) on top of
+    the full pack's peak. ``EmbeddedFiles`` instead compresses each file from disk in chunks."""
+    return f.text if f.path is None else f"auditpack-embedded-file:{f.name}"
+
+
+class EmbeddedFiles:
+    """WeasyPrint's finisher hook: fill in the files given as placeholders, and list each associated file once.
+
+    A file's content is Flate-compressed as it is read, and its ``Size`` and ``CheckSum`` (the MD5 of the
+    content, ISO 32000 7.11.4) are set from it. WeasyPrint 70 adds each embedded file's reference to the
+    catalog's ``AF`` array twice (once from the name tree, once from the file spec): kept once.
+    """
+
+    CHUNK = 1 << 20
+
+    def __init__(self, files: list[Embedded]) -> None:
+        self.paths = {attachment_source(f).encode("utf-8"): f.path for f in files if f.path is not None}
+
+    def __call__(self, document: object, pdf: Any) -> None:
+        for stream in pdf.objects:
+            content = getattr(stream, "stream", None)
+            if getattr(stream, "extra", {}).get("Type") == "/EmbeddedFile" and content and content[0] in self.paths:
+                self.fill(stream, self.paths[content[0]])
+        catalog = getattr(pdf, "catalog", {})
+        if "AF" in catalog:
+            unique = list(dict.fromkeys(catalog["AF"]))
+            catalog["AF"].clear()
+            catalog["AF"].extend(unique)
+
+    def fill(self, stream: Any, path: Path) -> None:
+        digest, size, packer, parts = hashlib.md5(usedforsecurity=False), 0, zlib.compressobj(), []
+        with path.open("rb") as handle:
+            while chunk := handle.read(self.CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                parts.append(packer.compress(chunk))
+        parts.append(packer.flush())
+        stream.stream = [b"".join(parts)]
+        stream.compress = False  # compressed already: pydyf writes it as it is, under the filter named here
+        stream.extra["Filter"] = "/FlateDecode"
+        stream.extra["Params"]["Size"] = size
+        stream.extra["Params"]["CheckSum"] = f"<{digest.hexdigest()}>"
 
 
 def _q(prefix: str, name: str) -> str:

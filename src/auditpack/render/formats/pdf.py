@@ -14,7 +14,14 @@ from auditpack.memory import reclaim_cycles
 from auditpack.models import Assessment
 from auditpack.render import RenderContext, output
 from auditpack.render.formats.html import report_for
-from auditpack.render.pdfa import DIGEST_LIST, VARIANT, embedded_files, unique_associated_files, xmp_extension
+from auditpack.render.pdfa import (
+    DIGEST_LIST,
+    VARIANT,
+    EmbeddedFiles,
+    attachment_source,
+    embedded_files,
+    xmp_extension,
+)
 from auditpack.render.report import PinnedDigests, render_report
 
 FILENAME = "report.pdf"
@@ -37,9 +44,9 @@ def write_pdf(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     when = assessment.run.finished_at
     document.metadata.attachments = []
     for f in embedded:
-        source = {"filename": f.path} if f.path is not None else {"string": f.text}
-        document.metadata.attachments.append(Attachment(**source, name=f.name, description=f.description,
-                                                        created=when, modified=when, relationship=f.relationship))
+        document.metadata.attachments.append(Attachment(string=attachment_source(f), name=f.name,
+                                                        description=f.description, created=when, modified=when,
+                                                        relationship=f.relationship))
     document.metadata.xmp_metadata = [xmp_extension(assessment)]
-    document.write_pdf(path, pdf_variant=VARIANT, finisher=unique_associated_files)
+    document.write_pdf(path, pdf_variant=VARIANT, finisher=EmbeddedFiles(embedded))
     return [path]
