@@ -33,21 +33,43 @@ def test_cyclic_garbage_frozen_at_a_stage_boundary_is_reclaimed_and_the_living_s
     assert gc.get_freeze_count() == 0
 
 
+def test_a_boundary_asked_to_collects_the_cycles_made_since_before_freezing_what_lives():
+    """The clients released at the end of collection are cyclic garbage: a boundary that froze them would keep
+    them, and the service models they parsed, to the end of the scan."""
+    with long_lived_objects():
+        doomed, kept = Node(), Node()
+        gone = weakref.ref(doomed)
+        del doomed
+        settled(cycles=True)
+        assert gone() is None
+        assert gc.get_freeze_count() > 0 and kept.me is kept
+
+
 def test_outside_a_scan_nothing_is_left_frozen():
     assert gc.get_freeze_count() == 0
     reclaim_cycles()  # ``auditpack report`` renders a PDF outside any scan
     assert gc.get_freeze_count() == 0
 
 
-def test_released_clients_are_garbage_and_a_later_call_makes_a_new_one():
+def test_an_account_session_dropped_before_a_boundary_takes_its_clients_with_it():
+    """The scan drops its AWS sessions when collection returns (``scan.plan_and_collect``): the clients, their
+    service models and the session are cycles, freed by the boundary that follows."""
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                    region_name="us-east-1")
+    with long_lived_objects():
+        account = AccountSession(session, "123456789012", "arn:aws:iam::123456789012:user/auditor")
+        client = account.client("sts", "us-east-1")
+        assert account.client("sts", "us-east-1") is client, "clients are cached during collection"
+        gone = weakref.ref(client)
+        del account, client, session
+        settled(cycles=True)
+        assert gone() is None
+
+
+def test_downloads_share_one_opener():
+    """A TLS context loads the whole CA store: one per download was half a MB each, kept until a full
+    collection."""
     session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                                     region_name="us-east-1")
     account = AccountSession(session, "123456789012", "arn:aws:iam::123456789012:user/auditor")
-    first = account.client("sts", "us-east-1")
-    assert account.client("sts", "us-east-1") is first, "clients are cached during collection"
-    gone = weakref.ref(first)
-    account.release_clients()
-    del first
-    gc.collect()
-    assert gone() is None
-    assert account.client("sts", "us-east-1") is not None
+    assert account._downloader() is account._downloader()

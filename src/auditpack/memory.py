@@ -34,9 +34,16 @@ def long_lived_objects() -> Iterator[None]:
         gc.unfreeze()
 
 
-def settled() -> None:
+def settled(*, cycles: bool = False) -> None:
     """The objects alive now will live to the end of the scan: stop walking them, and give back what the
-    stage before freed."""
+    stage before freed.
+
+    With ``cycles``, the cyclic garbage made since the last boundary is collected first (one pass over the
+    objects made since, none over those frozen before): frozen, it would never be freed. The AWS clients
+    released after collection are such garbage, with the service models they parsed.
+    """
+    if cycles:
+        gc.collect()
     gc.freeze()
     release_free_memory()
 
@@ -44,10 +51,10 @@ def settled() -> None:
 def reclaim_cycles() -> None:
     """Free the cyclic garbage that stage boundaries froze, before the one stage that sets the full pack's peak.
 
-    The AWS clients released after collection are cyclic (botocore builds a class per client), and they were
-    frozen with everything else, so only a full pass over every object frees them. Their memory is then
-    reused by WeasyPrint's layout, which lowers the full pack's peak (docs/performance.md). Objects frozen
-    before are frozen again; nothing is frozen where nothing was.
+    Garbage frozen with the living at a boundary (the cycles the writers before made and dropped) is freed
+    only by a full pass over every object; WeasyPrint's layout then reuses its memory, which lowers the full
+    pack's peak (docs/performance.md). Objects frozen before are frozen again; nothing is frozen where nothing
+    was.
     """
     refreeze = gc.get_freeze_count() > 0
     gc.unfreeze()

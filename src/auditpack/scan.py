@@ -1,8 +1,8 @@
 """A scan from start to finish: plan, collect, judge secrets, evaluate, and write the pack.
 
 Each stage is a package of its own (``auditpack.collect``, ``secrets``, ``evaluate``, ``render``, ``pack``);
-this module only hands one stage's result to the next, and keeps each stage's memory to itself (the
-inventory and the AWS clients live only in ``assess_plan``).
+this module only hands one stage's result to the next, and keeps each stage's memory to itself (the AWS
+sessions live only in ``plan_and_collect``, the inventory only in ``plan_and_assess``).
 """
 
 from __future__ import annotations
@@ -105,26 +105,24 @@ def mark_unreachable(inventory: Inventory, plan: AccountPlan, resource_types: li
     inventory.accounts = plan.account_ids
 
 
-def assess_plan(
-    library: Library, plan: AccountPlan, regions: list[str], home_region: str, recorder: EvidenceRecorder,
-    identity: Identity, run_id: str, started: datetime, previous: Assessment | None, progress: Progress,
-) -> Assessment:
-    """Collect, judge the secret sources, evaluate. The inventory and the AWS clients live only in here, so the
-    memory they held is free for the outputs (docs/performance.md).
-
-    The secret detector starts as soon as the last secret source is collected, while the rest is."""
-    config = library.config
+def collect_plan(library: Library, plan: AccountPlan, regions: list[str], home_region: str,
+                 recorder: EvidenceRecorder, judging: SecretJudging, progress: Progress) -> Inventory:
+    """Collect every resource the checks read; the secret detector starts as soon as the last secret source
+    is collected, while the rest is."""
     resource_types = sorted({r for spec in library.checks.values() for r in spec.reads})
-    judging = SecretJudging(config.fingerprint_key)
     sources_collected = Milestone(secret_source_types(required_collectors(resource_types)), judging.start)
     progress.phase("Collecting")
     inventory = collect(plan.sessions, regions, resource_types, recorder,
-                        max_workers=config.collection.max_workers, home_region=home_region, progress=progress,
-                        milestone=sources_collected, parameters=library.params.values)
-    for account in plan.sessions:
-        account.release_clients()
+                        max_workers=library.config.collection.max_workers, home_region=home_region,
+                        progress=progress, milestone=sources_collected, parameters=library.params.values)
     mark_unreachable(inventory, plan, resource_types)
-    settled()  # the inventory lives until the findings are made
+    return inventory
+
+
+def assess(library: Library, inventory: Inventory, judging: SecretJudging, recorder: EvidenceRecorder,
+           identity: Identity, run_id: str, started: datetime, previous: Assessment | None,
+           progress: Progress) -> Assessment:
+    """Judge the secret sources, scrub what was found from the evidence, evaluate."""
     progress.phase("Judging secrets")
     judging.finish(inventory)
     recorder.scrub(found_secrets(inventory))  # what was found leaves no trace in any evidence file
@@ -158,7 +156,18 @@ def _run_scan(options: ScanOptions, progress: Progress) -> tuple[Assessment, Pat
 
 def plan_and_assess(options: ScanOptions, library: Library, recorder: EvidenceRecorder, run_id: str,
                     started: datetime, previous: Assessment | None, progress: Progress) -> Assessment:
-    """Who is calling, which regions and accounts are in scope (recorded as evidence), then the assessment."""
+    """Plan and collect, then assess. The AWS sessions, their clients and the service models botocore parsed
+    for them live only in ``plan_and_collect``, the inventory only in here: each is gone before the stage
+    after it needs the memory (docs/performance.md)."""
+    judging = SecretJudging(library.config.fingerprint_key)
+    inventory, identity = plan_and_collect(options, library, recorder, judging, progress)
+    settled(cycles=True)  # the inventory lives until the findings are made; the sessions, all cycles, do not
+    return assess(library, inventory, judging, recorder, identity, run_id, started, previous, progress)
+
+
+def plan_and_collect(options: ScanOptions, library: Library, recorder: EvidenceRecorder, judging: SecretJudging,
+                     progress: Progress) -> tuple[Inventory, Identity]:
+    """Who is calling, which regions and accounts are in scope (recorded as evidence), then the collection."""
     config = library.config
     progress.phase("Planning")
     session = open_session(options.profile)
@@ -181,5 +190,5 @@ def plan_and_assess(options: ScanOptions, library: Library, recorder: EvidenceRe
                          max_workers=config.collection.max_workers)
     if not plan.account_ids:
         raise NoAccountInScope()
-    return assess_plan(library, plan, regions, home_region, recorder, Identity(arn=caller_arn, account=account_id),
-                       run_id, started, previous, progress)
+    inventory = collect_plan(library, plan, regions, home_region, recorder, judging, progress)
+    return inventory, Identity(arn=caller_arn, account=account_id)

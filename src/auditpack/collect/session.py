@@ -155,6 +155,7 @@ class AccountSession:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # Quotas are per account and region: every client of this account in a region shares one pacer per operation.
     _pacers: dict[tuple[str, str, str], Pacer] = field(default_factory=dict, repr=False)
+    _opener: urllib.request.OpenerDirector | None = field(default=None, repr=False)
 
     def _refuse_if_cancelled(self, **_kwargs: Any) -> None:
         if self.cancelled.is_set():
@@ -179,10 +180,7 @@ class AccountSession:
         """GET a presigned URL (a code package's ``Location``) with the scan's timeouts and attempts: transport
         errors, 5xx and throttling answers are retried with jittered backoff; AccessDenied and an expired URL are
         not. The standard proxy variables and ``AWS_CA_BUNDLE`` apply, as for the clients."""
-        import os
-
-        context = ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE") or None)
-        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
+        opener = self._downloader()
         last = DownloadFailed("NotAttempted", "no attempt was made")
         for attempt in range(self.settings.max_attempts):
             self._refuse_if_cancelled()
@@ -203,12 +201,16 @@ class AccountSession:
                 last = DownloadFailed(type(getattr(exc, "reason", exc)).__name__, "no answer")
         raise last
 
-    def release_clients(self) -> None:
-        """Drop the cached clients once collection is over: with their service models they hold memory the
-        PDF's layout can reuse (``memory.reclaim_cycles``, docs/performance.md). A later ``client`` call makes
-        a new one."""
+    def _downloader(self) -> urllib.request.OpenerDirector:
+        """One opener for every download: a TLS context loads the whole CA store (about half a MB each, and
+        the opener's handlers refer back to it, so a discarded one waits for the cyclic collector)."""
+        import os
+
         with self._lock:
-            self._clients.clear()
+            if self._opener is None:
+                context = ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE") or None)
+                self._opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
+            return self._opener
 
     @property
     def partition(self) -> str:
