@@ -116,3 +116,45 @@ def test_findings_about_one_resource_share_one_reference():
     inventory = Inventory(accounts=["111111111111"], regions=["us-east-1"])
     first, second = evaluate(inventory, checks, ResolvedParameters({}, {}, {}), {})
     assert first.check_id != second.check_id and first.resource is second.resource
+
+
+def test_a_consuming_evaluation_drops_each_resource_type_after_its_last_reader_and_judges_the_same():
+    """The scan's evaluation frees the resources as it goes (``consume``); every check still sees what it reads,
+    so the findings are those of an evaluation that keeps the inventory."""
+    from dataclasses import replace
+
+    from auditpack.evaluate.evaluation import evaluate
+    from auditpack.library.checks import Result, load_checks
+    from auditpack.library.controls import ResolvedParameters
+    from auditpack.models import CollectionError, ResourceRef
+    from auditpack.resources.inventory import Inventory
+
+    seen: dict[str, list[str]] = {}
+
+    def judging(check_id: str):
+        def judge(view, params):
+            seen[check_id] = sorted(view.inventory.items)
+            yield Result(Status.PASS, ResourceRef(arn=f"arn:aws:iam::111111111111:user/{check_id}",
+                                                  type="AWS::IAM::User", name=check_id), "m", "global")
+        return judge
+
+    ids = ("iam_access_key_rotated", "iam_access_key_unused", "iam_user_console_mfa")
+    checks = {cid: replace(load_checks()[cid], func=judging(cid)) for cid in ids}
+
+    def inventory() -> Inventory:
+        made = Inventory(accounts=["111111111111"], regions=["us-east-1"])
+        for rtype in {r for spec in checks.values() for r in spec.reads}:
+            made.add(rtype, "111111111111", "global", [])
+        made.fail("ec2.instances", CollectionError(  # read by none of these checks
+            account="111111111111", region="us-east-1", service="ec2", operation="DescribeInstances",
+            error_code="Throttling", message="slow down", resource_type="ec2.instances"))
+        return made
+
+    kept = evaluate(inventory(), checks, ResolvedParameters({}, {}, {}), {})
+    consumed_inventory = inventory()
+    consumed = evaluate(consumed_inventory, checks, ResolvedParameters({}, {}, {}), {}, consume=True)
+    assert [f.model_dump() for f in consumed] == [f.model_dump() for f in kept] and len(kept) == len(ids)
+    for cid, spec in checks.items():
+        assert set(spec.reads) <= set(seen[cid]), f"{cid} ran without what it reads"
+    assert not consumed_inventory.items, "nothing is left once the last reader is done"
+    assert consumed_inventory.errors["ec2.instances"], "failed calls stay: they are the assessment's errors"

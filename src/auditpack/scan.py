@@ -127,7 +127,7 @@ def assess(library: Library, inventory: Inventory, judging: SecretJudging, recor
     judging.finish(inventory)
     recorder.scrub(found_secrets(inventory))  # what was found leaves no trace in any evidence file
     progress.phase("Evaluating")
-    return build_assessment(library, inventory, identity, started, run_id, previous)
+    return build_assessment(library, inventory, identity, started, run_id, previous, consume=True)
 
 
 def run_scan(options: ScanOptions, progress: Progress = SILENT) -> tuple[Assessment, Path]:

@@ -100,12 +100,13 @@ def assess(
 
 def build_assessment(
     library: Library, inventory: Inventory, identity: Identity, started: datetime, run_id: str,
-    previous: Assessment | None = None,
+    previous: Assessment | None = None, *, consume: bool = False,
 ) -> Assessment:
-    """The assessment of an inventory whose secret sources have been judged."""
+    """The assessment of an inventory whose secret sources have been judged; with ``consume`` its resources are
+    dropped as the checks finish with them (``evaluate``)."""
     checks = library.checks
     config = library.config
-    findings = evaluate(inventory, checks, library.params, library.controls_by_check())
+    findings = evaluate(inventory, checks, library.params, library.controls_by_check(), consume=consume)
     findings, waiver_statuses = apply_waivers(findings, config.waivers, started.date())
     results = assess(list(library.controls.values()), checks, findings, library.params, inventory.accounts)
     errors = sorted((err for by_part in inventory.errors.values() for err in by_part.values()), key=error_order)

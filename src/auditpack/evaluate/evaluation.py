@@ -69,7 +69,16 @@ def evaluate(
     checks: dict[str, CheckSpec],
     params: ResolvedParameters,
     controls_by_check: dict[str, list[str]],
+    *,
+    consume: bool = False,
 ) -> list[Finding]:
+    """Every check's findings, in ``finding_order``.
+
+    With ``consume``, each resource type leaves the inventory after the last check that reads it, so the
+    findings made after it reuse its memory: a scan's peak is its inventory and its findings together, and a
+    scan needs no resource once its findings are made (docs/performance.md).
+    """
+    last_reader = {rtype: spec.id for spec in checks.values() for rtype in spec.reads}
     findings: dict[str, Finding] = {}
     # One reference per resource, shared by every finding about it: a quarter of a finding's memory, and a
     # user is judged by half a dozen checks (tens of thousands of findings at size L).
@@ -97,6 +106,8 @@ def evaluate(
                             spec.id, result.resource.arn, result.region)
                 continue
             findings[finding.id] = finding
+        if consume:
+            inventory.release([rtype for rtype in spec.reads if last_reader[rtype] == spec.id])
     return sorted(findings.values(), key=finding_order)
 
 

@@ -37,6 +37,14 @@ class Inventory:
     def fail(self, resource_type: str, error: CollectionError) -> None:
         self.errors[resource_type][(error.account, error.region)] = error
 
+    def release(self, resource_types: list[str]) -> None:
+        """Drop these types' resources and verdicts (their failed calls stay: they are the assessment's errors)."""
+        gone = set(resource_types)
+        for rtype in gone:
+            self.items.pop(rtype, None)
+        if gone and self.verdicts:
+            self.verdicts = {key: scan for key, scan in self.verdicts.items() if key[0] not in gone}
+
     def view(self, account: str, region: str | None) -> InventoryView:
         return InventoryView(self, account, region)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from auditpack.resources.base import secret_source_types
 from auditpack.resources.inventory import Inventory
-from auditpack.resources.secret_source import Candidate, SecretScan
+from auditpack.resources.secret_source import Candidate, Detection, SecretScan
 from auditpack.secrets.engine import Scanner, beside_key_ids, detect
 from auditpack.secrets.fingerprint import Fingerprinter, load_fingerprint_key
 from auditpack.secrets.kingfisher import DetectorError, scan_values
@@ -55,10 +55,17 @@ def judge(resources: Sequence[Any], fingerprint_key: FingerprintKey = None,
     try:
         key = fingerprint_key() if callable(fingerprint_key) else load_fingerprint_key(fingerprint_key)
         found = detect(candidates, Fingerprinter(key), scanner) if candidates else []
-        return [SecretScan(detections=beside_key_ids(tuple(d for i in mine for d in found[i]))) for mine in offered]
+        return [verdict(tuple(d for i in mine for d in found[i])) for mine in offered]
     except DetectorError as exc:
         log.warning("secret detection failed: %s", exc)
         return [SecretScan(error=f"the secret detector failed: {exc}") for _ in resources]
+
+
+CLEAN = SecretScan()  # frozen: one verdict shared by every source where nothing was found
+
+
+def verdict(detections: tuple[Detection, ...]) -> SecretScan:
+    return SecretScan(detections=beside_key_ids(detections)) if detections else CLEAN
 
 
 def found_secrets(inventory: Inventory) -> set[str]:
@@ -110,6 +117,7 @@ class SecretJudging:
             self.start(inventory)
         assert self._verdicts is not None
         enter(inventory, self._sources, self._verdicts.result())
+        self._sources = []  # the resources are the inventory's: evaluation may drop them (evaluate's consume)
         late = [(rtype, r) for rtype, r in secret_sources(inventory) if (rtype, r.arn) not in inventory.verdicts]
         if late:
             log.debug("%d secret sources were collected after the detector started", len(late))
