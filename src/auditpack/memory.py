@@ -48,21 +48,6 @@ def settled(*, cycles: bool = False) -> None:
     release_free_memory()
 
 
-def reclaim_cycles() -> None:
-    """Free the cyclic garbage that stage boundaries froze, before the one stage that sets the full pack's peak.
-
-    Garbage frozen with the living at a boundary (the cycles the writers before made and dropped) is freed
-    only by a full pass over every object; WeasyPrint's layout then reuses its memory, which lowers the full
-    pack's peak (docs/performance.md). Objects frozen before are frozen again; nothing is frozen where nothing
-    was.
-    """
-    refreeze = gc.get_freeze_count() > 0
-    gc.unfreeze()
-    gc.collect()
-    if refreeze:
-        gc.freeze()
-
-
 def release_free_memory() -> bool:
     """Return glibc's free heap pages to the system; False where that is not glibc.
 

@@ -10,7 +10,6 @@ import hashlib
 from dataclasses import replace
 from pathlib import Path
 
-from auditpack.memory import reclaim_cycles
 from auditpack.models import Assessment
 from auditpack.render import RenderContext, output
 from auditpack.render.formats.html import report_for
@@ -38,7 +37,6 @@ def write_pdf(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     listed = (digests.text or "").encode("utf-8")
     pinned = PinnedDigests(DIGEST_LIST, hashlib.sha256(listed).hexdigest(), listed.count(b"\n"))
     markup = render_report(replace(report_for(assessment, ctx), pinned=pinned), "pdf")
-    reclaim_cycles()  # WeasyPrint's layout is the full pack's peak: let it reuse what earlier stages left
     # base_url is the pack, so nothing outside it can be referenced; the markup has no external resources.
     document = HTML(string=markup, base_url=str(ctx.pack)).render(pdf_variant=VARIANT)
     when = assessment.run.finished_at
