@@ -216,3 +216,15 @@ def test_the_verdict_is_clean_only_when_everything_was_read_and_nothing_is_flagg
     assert verdict([read, gap], []) is Verdict.INCOMPLETE
     assert verdict([read], ["the key's user could not be read"]) is Verdict.INCOMPLETE
     assert verdict([flagged], ["anything"]) is Verdict.FLAGGED, "flagged activity is the news, read or not"
+
+
+@pytest.mark.parametrize("clock", ["00:05", "02:13", "02:15", "13:59", "23:59"])
+def test_the_demo_story_is_as_many_days_old_at_any_time_of_day_it_is_told(clock):
+    """The demo says the bot came "3 days ago"; before 02:14 in the morning it once read "2 days ago"."""
+    from freezegun import freeze_time
+
+    with freeze_time(f"2026-03-10 {clock}:00+00:00"):
+        now = datetime.now(UTC)
+        for days, hour, minute in ((3, 2, 14), (95, 14, 2), (14, 9, 0)):
+            when = story._at(days, hour, minute)
+            assert (now - when).days == days and (when.hour, when.minute) == (hour, minute)

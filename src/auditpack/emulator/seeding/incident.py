@@ -80,7 +80,12 @@ def guardrail_scp(target: str | None = None) -> None:
 
 
 def _at(days: float, hour: int = 9, minute: int = 0) -> datetime:
-    return (datetime.now(UTC) - timedelta(days=days)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    """``hour:minute`` on the last day that is at least ``days`` days ago: a story told "3 days ago" reads
+    "3 days ago" at any time of the day the demo runs (before 02:14, 02:14 three days back was not yet
+    three days old)."""
+    latest = datetime.now(UTC) - timedelta(days=days)
+    when = latest.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return when - timedelta(days=1) if when > latest else when
 
 
 def ci_history(key: LeakedKey, region: str, *, since_days: int = 170, every: int = 7) -> list[dict[str, Any]]:
