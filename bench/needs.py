@@ -56,9 +56,12 @@ CHEAPER_SOURCE: dict[str, tuple[str, tuple[str, ...]]] = {
     # DescribeInstances carries MetadataOptions and the instance profile
     "ec2:DescribeIamInstanceProfileAssociations": ("ec2", ("DescribeInstances",)),
 }
-# Per-resource reads botocore cannot mark as such: the operation needs one of two inputs (an id or a name), so
-# neither is "required" in the model, and without either AWS answers nothing useful. One per template.
-PER_RESOURCE: frozenset[str] = frozenset({"ec2:DescribeLaunchTemplateVersions"})
+# Per-resource reads botocore cannot mark as such. A launch template's versions and a stack's template need one
+# of two inputs (an id or a name), so neither is "required" in the model, and without either AWS answers
+# nothing useful: one per template, one per stack. A leaked key's event history is filtered by its id (one
+# lookup attribute per call), so one per key and region read, not one per account.
+PER_RESOURCE: frozenset[str] = frozenset({"ec2:DescribeLaunchTemplateVersions", "cloudformation:GetTemplate",
+                                          "cloudtrail:LookupEvents"})
 IDENTITY = ("sts", "GetCallerIdentity")
 
 

@@ -132,6 +132,23 @@ def test_fix_first_is_titled_by_the_problem_and_remediation_shows_code(assessmen
     assert "<code>limit_" in section and "`" not in section
 
 
+def test_each_checks_failing_resources_are_headed_by_its_problem(assessment):
+    """Under "Failing resources", a heading that states the rule met ("Access keys are rotated") above a list of
+    keys that are not reads backwards: each group is headed by what fails."""
+    import re
+
+    report = build_report(assessment)
+    rows = [row for c in report.controls for row, _ in c.failing_groups(None)]
+    assert rows and all(row.info is not None and row.info.problem for row in rows)
+    for medium in ("pdf", "html"):
+        heads = re.findall(r'<div class="check-group">\s*<h4 class="check-head">(.*?)</h4>',
+                           render_report(report, medium), re.S)
+        assert heads, medium
+        for head in heads:
+            assert any(row.info.problem in head for row in rows), (medium, head)
+            assert not any(row.summary.title in head for row in rows), (medium, head)
+
+
 def test_a_failed_read_says_what_was_not_read_and_why():
     from auditpack.models import CollectionError
 

@@ -305,3 +305,26 @@ def test_a_key_no_lookup_can_place_is_an_error_and_a_denied_user_lookup_still_re
     [unplaced] = findings_of(tmp_path / "unplaced", "leaked_key_no_suspicious_activity").values()
     assert unplaced["status"] == "error" and "could not be placed" in unplaced["message"]
     assert_never_written(story.secrets, out_dir, tmp_path, texts=[result.stdout, result.stderr])
+
+
+def test_a_key_found_in_several_sources_and_regions_is_looked_up_once(aws, out_dir, capsys, monkeypatch):
+    """Who owns a key does not depend on where it was found: one sts:GetAccessKeyInfo and one IAM lookup per
+    account and key, however many functions, sources and regions hold it."""
+    story = Story()
+    key = story.leak("deployer", doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}))
+    secret = story.secrets[-1]
+    env = {"Variables": {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret}}
+    other = boto3.client("lambda", region_name="us-west-2")
+    other.create_function(FunctionName="copy", Runtime="python3.12", Role=story.role, Handler="h.h",
+                          Code={"ZipFile": _zip()}, Environment=env)
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name="/ci/key", Type="String", Value=f"aws_access_key_id={key}\naws_secret_access_key={secret}")
+
+    with api_calls(monkeypatch) as made:
+        scan(out_dir, capsys, REGION, "us-west-2")
+    looked_up = [op for _service, op, params in made if params.get("AccessKeyId") == key]
+    assert looked_up.count("GetAccessKeyInfo") == 1 and looked_up.count("GetAccessKeyLastUsed") == 1, looked_up
+    found = [f for f in load_assessment(out_dir)["findings"] if f["status"] == "fail"
+             and "deployer" in json.dumps(f["details"])]
+    assert {f["check_id"] for f in found} >= {"lambda_env_no_aws_keys", "ssm_parameter_secrets_secure"}
+    assert_never_written(story.secrets, out_dir)

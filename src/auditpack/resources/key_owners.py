@@ -12,7 +12,7 @@ never a reason to hide the leak. Key ids are redacted from evidence.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -59,8 +59,14 @@ def key_ids_in(resources: list[AwsResource]) -> set[str]:
 
 
 def lookup(ctx: Reader, key_id: str) -> KeyOwner:
-    base = dict(arn=ctx.arn("iam", f"access-key/{mask(key_id)}", region=""), name=mask(key_id),
-                account=ctx.account, region=ctx.region, key_id=key_id)
+    """The key's owner, as this partition reports it. The same key found in several sources or regions is
+    looked up once per account: the answers do not depend on where the key was found."""
+    facts = ctx.once(("key owner", ctx.account, key_id), lambda: _owner_facts(ctx, key_id))
+    return KeyOwner(arn=ctx.arn("iam", f"access-key/{mask(key_id)}", region=""), name=mask(key_id),
+                    account=ctx.account, region=ctx.region, key_id=key_id, **facts)
+
+
+def _owner_facts(ctx: Reader, key_id: str) -> dict[str, Any]:
     evidence: list[str] = []
     owner_account = None
     try:  # a denied GetAccessKeyInfo leaves the account unknown; the IAM lookup below still names the user
@@ -70,7 +76,7 @@ def lookup(ctx: Reader, key_id: str) -> KeyOwner:
     except CallFailed:
         pass
     if owner_account and owner_account != ctx.account:
-        return KeyOwner(**base, evidence=tuple(evidence), owner_account=owner_account)
+        return {"evidence": tuple(evidence), "owner_account": owner_account}
     try:
         used = ctx.call("iam", "get_access_key_last_used", in_region=ctx.home_region, AccessKeyId=key_id)
         evidence.append(used.evidence)
@@ -83,9 +89,9 @@ def lookup(ctx: Reader, key_id: str) -> KeyOwner:
             status = next((k.get("Status") for k in listed.data.get("AccessKeyMetadata", [])
                            if k.get("AccessKeyId") == key_id), None)
     except CallFailed as exc:  # never the message: AWS error messages can quote the key id
-        return KeyOwner(**base, evidence=tuple(evidence), owner_account=owner_account, lookup_error=exc.code)
-    return KeyOwner(**base, evidence=tuple(evidence), owner_account=owner_account, user=user, status=status,
-                    last_used=last.get("LastUsedDate"), last_service=last.get("ServiceName"))
+        return {"evidence": tuple(evidence), "owner_account": owner_account, "lookup_error": exc.code}
+    return {"evidence": tuple(evidence), "owner_account": owner_account, "user": user, "status": status,
+            "last_used": last.get("LastUsedDate"), "last_service": last.get("ServiceName")}
 
 
 def owner_collector(source: str) -> CollectorSpec:
