@@ -158,3 +158,19 @@ def test_a_consuming_evaluation_drops_each_resource_type_after_its_last_reader_a
         assert set(spec.reads) <= set(seen[cid]), f"{cid} ran without what it reads"
     assert not consumed_inventory.items, "nothing is left once the last reader is done"
     assert consumed_inventory.errors["ec2.instances"], "failed calls stay: they are the assessment's errors"
+
+
+def test_releasing_a_secret_source_drops_its_verdicts_and_other_types_leave_them():
+    from auditpack.resources.base import secret_source_types
+    from auditpack.resources.inventory import Inventory
+    from auditpack.resources.secret_source import SecretScan
+
+    source = sorted(secret_source_types())[0]
+    inventory = Inventory(accounts=["111111111111"], regions=["us-east-1"])
+    inventory.add(source, "111111111111", "us-east-1", [])
+    inventory.add("cloudtrail.trails", "111111111111", "us-east-1", [])
+    inventory.verdicts[(source, "arn:aws:x:::1")] = SecretScan()
+    inventory.release(["cloudtrail.trails"])
+    assert list(inventory.items) == [source] and inventory.verdicts
+    inventory.release([source])
+    assert not inventory.items and not inventory.verdicts

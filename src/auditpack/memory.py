@@ -39,8 +39,8 @@ def settled(*, cycles: bool = False) -> None:
     stage before freed.
 
     With ``cycles``, the cyclic garbage made since the last boundary is collected first (one pass over the
-    objects made since, none over those frozen before): frozen, it would never be freed. The AWS clients
-    released after collection are such garbage, with the service models they parsed.
+    objects made since, none over those frozen before): frozen, it would never be freed. The AWS sessions
+    dropped when collection returns are such garbage, with their clients and the service models they parsed.
     """
     if cycles:
         gc.collect()

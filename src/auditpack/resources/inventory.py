@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from auditpack.models import CollectionError
-from auditpack.resources.base import GLOBAL_REGION, AwsResource
+from auditpack.resources.base import GLOBAL_REGION, AwsResource, secret_source_types
 from auditpack.resources.secret_source import SecretScan
 
 Key = tuple[str, str]  # (account, region)
@@ -42,7 +42,7 @@ class Inventory:
         gone = set(resource_types)
         for rtype in gone:
             self.items.pop(rtype, None)
-        if gone and self.verdicts:
+        if gone & secret_source_types() and self.verdicts:  # only sources have verdicts: one pass each, not per check
             self.verdicts = {key: scan for key, scan in self.verdicts.items() if key[0] not in gone}
 
     def view(self, account: str, region: str | None) -> InventoryView:
