@@ -59,7 +59,7 @@ def run_check_on(check_id: str, inventory: Any, **params: Any) -> list[Any]:
     from auditpack.library.checks import load_checks
 
     spec = load_checks()[check_id]
-    return run_check(spec, inventory, {**spec.defaults(), **params})
+    return list(run_check(spec, inventory, {**spec.defaults(), **params}))
 
 
 @contextmanager

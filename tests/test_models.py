@@ -1,8 +1,14 @@
-"""The assessment model: what its memory savings must not change."""
+"""The assessment model: what holding findings compactly must not change."""
 
 from __future__ import annotations
 
-from auditpack.models import Finding, ResourceRef, Severity, Status, Waiver
+import json
+from dataclasses import FrozenInstanceError, fields, replace
+
+import pytest
+from pydantic import ValidationError
+
+from auditpack.models import FINDING, Assessment, Finding, ResourceRef, Severity, Status, Waiver
 
 
 def finding(n: int, **extra) -> Finding:
@@ -14,25 +20,36 @@ def finding(n: int, **extra) -> Finding:
                    remediation="Enable MFA.", **extra)
 
 
-def test_findings_share_one_fields_set_that_names_every_field():
-    first, second = finding(1), Finding.model_validate_json(finding(2).model_dump_json())
-    assert first.__pydantic_fields_set__ is second.__pydantic_fields_set__
-    assert first.model_fields_set == set(Finding.model_fields)
-
-
-def test_changing_one_finding_changes_no_other():
+def test_a_finding_holds_no_dict_and_cannot_be_changed_in_place():
+    """Findings share lists (one control list per check): a finding changed in place would change others."""
+    first = finding(1)
+    assert not hasattr(first, "__dict__")
+    with pytest.raises(FrozenInstanceError):
+        first.status = Status.WAIVED  # type: ignore[misc]
     waiver = Waiver(check_id="iam_user_mfa_enabled", resource="*", justification="Break-glass user.",
                     approved_by="CISO", expires="2099-01-01")
-    first, second = finding(1), finding(2)
-    first.status = Status.WAIVED
-    waived = second.model_copy(update={"waiver": waiver})
-    assert second.status == Status.FAIL and second.waiver is None
-    assert waived.waiver == waiver and first.waiver is None
-    assert first.model_fields_set == set(Finding.model_fields)
+    waived = replace(first, status=Status.WAIVED, waiver=waiver)
+    assert first.status == Status.FAIL and first.waiver is None
+    assert waived.waiver == waiver and waived.control_ids == first.control_ids
 
 
 def test_a_finding_reads_back_equal_with_every_field_written():
     original = finding(3, details={"age_days": 120})
-    written = original.model_dump(mode="json")
-    assert set(written) == set(Finding.model_fields)  # unset defaults are written too
-    assert Finding.model_validate(written) == original
+    written = FINDING.dump_python(original, mode="json")
+    assert set(written) == {f.name for f in fields(Finding)}  # defaults are written too
+    assert FINDING.validate_python(written) == original
+    assert FINDING.validate_json(FINDING.dump_json(original)) == original
+
+
+def test_an_assessment_refuses_a_finding_with_an_unknown_or_missing_field():
+    """As strict as every other part of assessment.json: ``extra`` is forbidden and types are checked."""
+    written = FINDING.dump_python(finding(4), mode="json")
+    for bad in ({**written, "colour": "red"}, {k: v for k, v in written.items() if k != "message"},
+                {**written, "status": "maybe"}):
+        with pytest.raises(ValidationError):
+            FINDING.validate_python(bad)
+    schema = Assessment.model_json_schema()["$defs"]["Finding"]
+    assert schema["additionalProperties"] is False
+    assert "Stable across runs" in schema["properties"]["id"]["description"]
+    assert set(schema["required"]) == {f.name for f in fields(Finding)} - {"evidence", "details", "waiver"}
+    json.dumps(schema)

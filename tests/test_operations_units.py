@@ -153,7 +153,7 @@ def test_a_consuming_evaluation_drops_each_resource_type_after_its_last_reader_a
     kept = evaluate(inventory(), checks, ResolvedParameters({}, {}, {}), {})
     consumed_inventory = inventory()
     consumed = evaluate(consumed_inventory, checks, ResolvedParameters({}, {}, {}), {}, consume=True)
-    assert [f.model_dump() for f in consumed] == [f.model_dump() for f in kept] and len(kept) == len(ids)
+    assert consumed == kept and len(kept) == len(ids)
     for cid, spec in checks.items():
         assert set(spec.reads) <= set(seen[cid]), f"{cid} ran without what it reads"
     assert not consumed_inventory.items, "nothing is left once the last reader is done"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from botocore.exceptions import ParamValidationError
@@ -47,7 +48,7 @@ def test_file_is_a_list_of_batch_import_requests_that_botocore_accepts(tmp_path)
 def test_batches_hold_at_most_100_and_requirements_at_most_32(tmp_path):
     assessment = synthetic_assessment(tmp_path)
     template = assessment.findings[1]
-    many = [template.model_copy(update={"id": f"{template.id}-{i}", "control_ids": [f"AU-{n}" for n in range(40)]})
+    many = [replace(template, id=f"{template.id}-{i}", control_ids=[f"AU-{n}" for n in range(40)])
             for i in range(250)]
     bodies = list(batches(assessment.model_copy(update={"findings": many})))
     assert [len(b["Findings"]) for b in bodies] == [100, 100, 50]
@@ -80,8 +81,8 @@ def test_resource_types_follow_asff_spelling():
 
 def test_blank_message_and_name_still_import(tmp_path):
     assessment = synthetic_assessment(tmp_path)
-    odd = assessment.findings[1].model_copy(update={
-        "message": " ", "resource": assessment.findings[1].resource.model_copy(update={"name": ""})})
+    odd = replace(assessment.findings[1], message=" ",
+                  resource=assessment.findings[1].resource.model_copy(update={"name": ""}))
     (body,) = list(batches(assessment.model_copy(update={"findings": [odd]})))
     assert import_all([body]) == 1
     assert "Details" not in body["Findings"][0]["Resources"][0]

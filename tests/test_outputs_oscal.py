@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -236,7 +237,7 @@ def test_every_date_time_has_a_zone_and_no_secret_leaks(rendered):
 def test_awkward_values_still_give_valid_documents(tmp_path):
     """Blank names, multi-line messages and padded detail values must not break OSCAL's string rules."""
     assessment = synthetic_assessment(tmp_path)
-    odd = assessment.findings[1].model_copy(update={
+    odd = replace(assessment.findings[1], **{
         "resource": assessment.findings[1].resource.model_copy(update={"name": ""}),
         "message": "line one\n  line two — ünïcode <b>",
         "details": {"masked": "  AKIA…MPLE  ", "fingerprint": " "},
@@ -260,7 +261,7 @@ def test_waiver_known_only_from_the_waiver_report_still_reaches_every_format(tmp
     waived = next(f for f in assessment.findings if f.status == Status.WAIVED)
     report = WaiverStatus(waiver=waived.waiver, state=WaiverState.ACTIVE, finding_ids=[waived.id])
     bare = assessment.model_copy(update={
-        "findings": [f.model_copy(update={"waiver": None}) if f.id == waived.id else f for f in assessment.findings],
+        "findings": [replace(f, waiver=None) if f.id == waived.id else f for f in assessment.findings],
         "waivers": [report]})
     assert next(f for f in with_waivers(bare).findings if f.id == waived.id).waiver == waived.waiver
     write_oscal(bare, RenderContext(pack=tmp_path, config=Config()))

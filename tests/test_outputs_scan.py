@@ -89,14 +89,16 @@ def test_schema_guard_is_installed_and_bites(tmp_path):
 def test_assessment_json_is_written_a_finding_at_a_time_yet_reads_as_one_document(tmp_path):
     """The streamed file is byte for byte what one ``model_dump_json(indent=2)`` gives, with or without
     findings, nested details, quotes, newlines and non-ASCII text included."""
+    from dataclasses import replace
+
     from auditpack.library.config import Config
     from auditpack.render import RenderContext
     from auditpack.render.formats.assessment_json import read_assessment, write_assessment
     from tests.formats_support import synthetic_assessment
 
     full = synthetic_assessment(tmp_path)
-    tricky = full.findings[0].model_copy(update={
-        "message": 'Line one\n  "findings": [],\nüñï\u2028 "quoted"', "details": {"nested": {"list": [1, {"a": "b"}]}}})
+    tricky = replace(full.findings[0], message='Line one\n  "findings": [],\nüñï\u2028 "quoted"',
+                     details={"nested": {"list": [1, {"a": "b"}]}})
     full = full.model_copy(update={"findings": [tricky, *full.findings]})
     for assessment in (full, full.model_copy(update={"findings": []})):
         pack = tmp_path / f"pack-{len(assessment.findings)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import pytest
 
@@ -25,13 +26,14 @@ def unmarked(markup: str) -> str:
 @pytest.fixture(scope="module")
 def assessment():
     a = synthetic_assessment(findings=400, controls=8, checks=8, accounts=2)
-    first = next(f for f in a.findings if f.status == Status.FAIL)
-    first.resource = ResourceRef(arn=first.resource.arn, type=first.resource.type,
-                                 name='<script>alert("x")</script>&co')
-    first.message = "Bad <b>bold</b> message"
-    first.details = {"secret_value": SECRET, "password": SECRET, "value_masked": SECRET,
-                     "key_masked": "AKIA…MPLE", "key_fingerprint": "hmac-sha256:" + "ab" * 16, "age_days": 412,
-                     "nested": {"SecretString": SECRET}}
+    n, first = next((n, f) for n, f in enumerate(a.findings) if f.status == Status.FAIL)
+    a.findings[n] = replace(
+        first, resource=ResourceRef(arn=first.resource.arn, type=first.resource.type,
+                                    name='<script>alert("x")</script>&co'),
+        message="Bad <b>bold</b> message",
+        details={"secret_value": SECRET, "password": SECRET, "value_masked": SECRET,
+                 "key_masked": "AKIA…MPLE", "key_fingerprint": "hmac-sha256:" + "ab" * 16, "age_days": 412,
+                 "nested": {"SecretString": SECRET}})
     return a
 
 

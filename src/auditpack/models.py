@@ -7,12 +7,12 @@ Field names of ``Assessment`` and what it contains are a public contract: add fi
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 SCHEMA_VERSION = "1.1.0"
 
@@ -147,8 +147,19 @@ class Comparison(Strict):
     )
 
 
-class Finding(Strict):
-    id: str = Field(description="Stable across runs: derived from check id, resource ARN and region.")
+# A plain frozen dataclass with slots rather than a pydantic model: a large account has a hundred thousand
+# findings, and a model's per-instance ``__dict__`` was half of each one's memory (docs/performance.md). pydantic
+# still validates, serializes and documents it inside ``Assessment`` (``FINDING`` for one alone), with ``extra``
+# forbidden as for every model here. Frozen, so that the lists findings share (one ``control_ids`` per check, one
+# ``evidence`` list per set of paths) are never changed through one of them: ``dataclasses.replace`` makes a
+# changed copy. (The docstring is the schema's description of a finding.)
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One check's verdict on one resource in one region."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = ConfigDict(extra="forbid")
+
+    id: Annotated[str, Field(description="Stable across runs: derived from check id, resource ARN and region.")]
     check_id: str
     status: Status
     severity: Severity
@@ -158,29 +169,16 @@ class Finding(Strict):
     control_ids: list[str]
     message: str
     remediation: str
-    evidence: list[str] = Field(default_factory=list, description="Paths of evidence files, relative to the pack.")
-    details: dict[str, Any] = Field(
-        default_factory=dict, description="Check-specific facts (masked secrets and fingerprints, ages, ...)."
-    )
+    evidence: Annotated[list[str], Field(description="Paths of evidence files, relative to the pack.")] = field(
+        default_factory=list)
+    details: Annotated[dict[str, Any], Field(
+        description="Check-specific facts (masked secrets and fingerprints, ages, ...).")] = field(default_factory=dict)
     waiver: Waiver | None = None
-
-    def model_post_init(self, context: Any, /) -> None:
-        """Every finding shares one set of field names as its "fields set".
-
-        pydantic keeps a set of the fields given explicitly in each instance, a large part of a finding's memory
-        (docs/performance.md). We never ask which fields were unset (no ``exclude_unset``), and a set holding
-        every field name never changes (``extra`` is forbidden, and re-adding a member is a no-op), so one is
-        enough.
-        """
-        object.__setattr__(self, "__pydantic_fields_set__", _FINDING_FIELDS)
 
     @staticmethod
     def stable_id(check_id: str, arn: str, region: str) -> str:
         digest = hashlib.sha256(f"{check_id}\x1f{arn}\x1f{region}".encode()).hexdigest()
         return f"{check_id}-{digest[:16]}"
-
-
-_FINDING_FIELDS = set(Finding.model_fields)
 
 
 class ParameterValue(Strict):
@@ -360,3 +358,6 @@ class Assessment(Strict):
     merged_from: list[MergedRun] = Field(
         default_factory=list, description="The runs ``auditpack merge`` combined into this one (empty for a scan)."
     )
+
+
+FINDING: TypeAdapter[Finding] = TypeAdapter(Finding)  # validates and serializes one finding on its own

@@ -8,7 +8,7 @@ result carries the account of the partition it was judged in (``run_check`` stam
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from auditpack.library.checks import CheckSpec, Result
 from auditpack.library.controls import ResolvedParameters
@@ -40,8 +40,9 @@ def _error_result(inventory: Inventory, account: str, region: str | None, messag
     return Result(Status.ERROR, _account_ref(inventory, account), message, region or "global", account=account)
 
 
-def run_check(spec: CheckSpec, inventory: Inventory, params: dict) -> list[Result]:
-    results: list[Result] = []
+def run_check(spec: CheckSpec, inventory: Inventory, params: dict) -> Iterator[Result]:
+    """Each result of ``spec`` in every partition, as it is made: a check over every user of a large account
+    says tens of thousands of things, and the findings made from them need not wait beside the whole list."""
     for account, region in _partitions(spec, inventory):
         errors = inventory.errors_for(spec.resources, account, region)
         if errors:
@@ -49,19 +50,18 @@ def run_check(spec: CheckSpec, inventory: Inventory, params: dict) -> list[Resul
                 if spec.id not in err.checks:
                     err.checks.append(spec.id)
             causes = "; ".join(e.reason for e in errors)
-            results.append(_error_result(inventory, account, region, f"Could not be evaluated: {causes}."))
+            yield _error_result(inventory, account, region, f"Could not be evaluated: {causes}.")
             continue
         try:
             for result in spec.run(inventory.view(account, region), params):
                 # the partition names the account: some ARNs carry none (S3 buckets), and with several
                 # accounts in one inventory the ARN alone cannot say whose resource it was
                 result.account = result.account or account
-                results.append(result)
+                yield result
         except Exception as exc:  # a bug in one check must not take the assessment down with it
             log.exception("check %s failed in %s/%s", spec.id, account, region)
-            results.append(_error_result(
-                inventory, account, region, f"Check failed while evaluating: {type(exc).__name__}: {exc}"))
-    return results
+            yield _error_result(inventory, account, region,
+                                f"Check failed while evaluating: {type(exc).__name__}: {exc}")
 
 
 def evaluate(
@@ -80,13 +80,16 @@ def evaluate(
     """
     last_reader = {rtype: spec.id for spec in checks.values() for rtype in spec.reads}
     findings: dict[str, Finding] = {}
-    # One reference per resource, shared by every finding about it: a quarter of a finding's memory, and a
-    # user is judged by half a dozen checks (tens of thousands of findings at size L).
+    # Shared between findings, never copied per finding (``Finding`` is frozen): one reference per resource (a
+    # user is judged by half a dozen checks), one control list per check, one list per set of evidence paths.
     refs: dict[tuple[str, str, str], ResourceRef] = {}
+    evidence: dict[tuple[str, ...], list[str]] = {}
     for spec in checks.values():
+        control_ids = list(controls_by_check.get(spec.id, []))
         for result in run_check(spec, inventory, params.by_check.get(spec.id, {})):
             ref = result.resource
             ref = refs.setdefault((ref.arn, ref.type, ref.name), ref)
+            paths = tuple(sorted(set(result.evidence)))
             finding = Finding(
                 id=Finding.stable_id(spec.id, ref.arn, result.region),
                 check_id=spec.id,
@@ -95,10 +98,10 @@ def evaluate(
                 resource=ref,
                 region=result.region,
                 account=result.account,
-                control_ids=controls_by_check.get(spec.id, []),
+                control_ids=control_ids,
                 message=result.message,
                 remediation=spec.remediation,
-                evidence=sorted(set(result.evidence)),
+                evidence=evidence.setdefault(paths, list(paths)),
                 details=result.details,
             )
             if finding.id in findings:

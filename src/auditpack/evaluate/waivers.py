@@ -10,6 +10,7 @@ and that exceptions nobody needs any more are visible (a waiver in force that ma
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from fnmatch import fnmatchcase
 
 from auditpack.models import Finding, Status, Waiver, WaiverState, WaiverStatus
@@ -43,7 +44,7 @@ def apply_waivers(
             if matches(waiver, finding):
                 matched[i].append(finding.id)
         chosen = next((w for w in in_force if matches(w, finding)), None)
-        out.append(finding.model_copy(update={"status": Status.WAIVED, "waiver": chosen}) if chosen else finding)
+        out.append(replace(finding, status=Status.WAIVED, waiver=chosen) if chosen else finding)
     statuses = []
     for i, waiver in enumerate(waivers):
         if is_expired(waiver, on):

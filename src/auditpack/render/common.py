@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -109,7 +110,7 @@ def with_waivers(assessment: Assessment) -> Assessment:
                   for fid in status.finding_ids}
     if not any(f.status == Status.WAIVED and f.waiver is None and f.id in by_finding for f in assessment.findings):
         return assessment
-    findings = [f.model_copy(update={"waiver": by_finding[f.id]})
+    findings = [replace(f, waiver=by_finding[f.id])
                 if f.status == Status.WAIVED and f.waiver is None and f.id in by_finding else f
                 for f in assessment.findings]
     return assessment.model_copy(update={"findings": findings})

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from auditpack.models import Assessment
+from auditpack.models import FINDING, Assessment
 from auditpack.render import RenderContext, output
 
 FILENAME = "assessment.json"
@@ -41,7 +41,8 @@ def assessment_json_chunks(assessment: Assessment) -> Iterator[str]:
         return
     yield head + '\n  "findings": ['
     for n, finding in enumerate(assessment.findings):
-        yield ("\n    " if n == 0 else ",\n    ") + finding.model_dump_json(indent=2).replace("\n", "\n    ")
+        text = FINDING.dump_json(finding, indent=2).decode()
+        yield ("\n    " if n == 0 else ",\n    ") + text.replace("\n", "\n    ")
     yield "\n  ],\n" + tail + "\n"
 
 
