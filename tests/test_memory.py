@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import gc
 import weakref
+from pathlib import Path
 
 import boto3
+from pypdf import PdfReader
 
 from auditpack.collect.session import AccountSession
+from auditpack.emulator.synthetic import synthetic_assessment
+from auditpack.evaluate.outcome import WORST_KEPT, outcome_of
+from auditpack.library.config import Config
 from auditpack.memory import long_lived_objects, settled
+from auditpack.models import Finding
+from auditpack.pack.lifecycle import PackBuilder
+from auditpack.pack.verify import verify
 
 
 class Node:
@@ -68,3 +76,44 @@ def test_downloads_share_one_opener():
                                     region_name="us-east-1")
     account = AccountSession(session, "123456789012", "arn:aws:iam::123456789012:user/auditor")
     assert account._downloader() is account._downloader()
+
+
+class Phases:
+    """A progress display that notes, as each phase begins, whether any finding is still alive."""
+
+    def __init__(self, pdf: Path) -> None:
+        self.pdf = pdf
+        self.seen: dict[str, tuple[int, bool]] = {}
+
+    def phase(self, name: str) -> None:
+        gc.collect()
+        alive = sum(1 for o in gc.get_objects() if type(o) is Finding)
+        self.seen[name] = (alive, self.pdf.exists())
+
+    def advance(self, done: int, total: int, what: str) -> None:
+        pass
+
+    def notice(self, text: str) -> None:
+        pass
+
+
+def test_the_pdf_is_laid_out_once_the_findings_have_left_memory(tmp_path):
+    """A large account's findings and the PDF's layout are the two largest things a scan holds: the PDF writer
+    leaves its layout for last, and by then only the findings the summary names are alive."""
+    out = tmp_path / "pack"
+    with PackBuilder(out) as pack:
+        assessment = synthetic_assessment(findings=600, controls=6, checks=6, accounts=1, pack=pack.path)
+        phases = Phases(pack.path / "report.pdf")
+        written = pack.write(assessment, Config(), ["pdf"], progress=phases)
+        outcome = outcome_of(assessment)
+        held = weakref.ref(assessment)
+        del assessment
+        assert held() is None
+        pack.seal(outcome, sealed_by="test")
+        pack.publish()
+    assert phases.seen["Writing report.pdf"][0] >= 600
+    alive, written_yet = phases.seen["Laying out report.pdf"]
+    assert alive <= WORST_KEPT == len(outcome.worst_failures) and not written_yet
+    assert phases.seen["Sealing"][1]
+    assert [p.name for p in written["pdf"]] == ["report.pdf"]
+    assert PdfReader(out / "report.pdf").pages and verify(out).intact

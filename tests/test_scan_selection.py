@@ -82,7 +82,7 @@ def test_the_terminal_names_each_phase_and_the_summary_says_what_to_do_next(aws,
                      "--control", "IA-2(1)", "--control", "IA-5", "--summary-json", str(tmp_path / "s.json"))
     err = result.stderr
     phases = ["Planning...", "Collecting...", "Judging secrets...", "Evaluating...", "Writing assessment.json...",
-              "Writing report.html...", "Writing report.pdf...", "Sealing..."]
+              "Writing report.html...", "Writing report.pdf...", "Laying out report.pdf...", "Sealing..."]
     positions = [err.index(p) for p in phases]
     assert positions == sorted(positions), err
     assert f"PDF report: {out / 'report.pdf'}" in err and f"HTML report: {out / 'report.html'}" in err

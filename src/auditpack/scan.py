@@ -29,6 +29,7 @@ from auditpack.collect.scheduler import Milestone, collect
 from auditpack.collect.session import AccountSession, RetryWatch, client_config, known_regions, open_session
 from auditpack.errors import NoAccountInScope, NoRegionLeft, UnknownRegion
 from auditpack.evaluate.assessment import build_assessment
+from auditpack.evaluate.outcome import Outcome, outcome_of
 from auditpack.library.config import Config
 from auditpack.library.validation import Library, load_library
 from auditpack.memory import long_lived_objects, settled
@@ -130,12 +131,14 @@ def assess(library: Library, inventory: Inventory, judging: SecretJudging, recor
     return build_assessment(library, inventory, identity, started, run_id, previous, consume=True)
 
 
-def run_scan(options: ScanOptions, progress: Progress = SILENT) -> tuple[Assessment, Path]:
+def run_scan(options: ScanOptions, progress: Progress = SILENT) -> tuple[Outcome, Path]:
+    """Scan and write the pack; returns what the summary and the exit code read, and where the pack is. The
+    findings are in the pack's files, never handed back: they leave memory before the PDF is laid out."""
     with long_lived_objects():
         return _run_scan(options, progress)
 
 
-def _run_scan(options: ScanOptions, progress: Progress) -> tuple[Assessment, Path]:
+def _run_scan(options: ScanOptions, progress: Progress) -> tuple[Outcome, Path]:
     library = load_library(options.controls_dir, options.config_path, formats=FORMATS.names())
     library = library.narrow(options.selection())
     config = library.config
@@ -147,11 +150,12 @@ def _run_scan(options: ScanOptions, progress: Progress) -> tuple[Assessment, Pat
     started = datetime.now(UTC)
     with PackBuilder(options.out, overwrite=options.overwrite) as pack:  # before any AWS call: planning is evidence too
         assessment = plan_and_assess(options, library, pack.recorder, run_id, started, previous, progress)
-        settled()  # the findings live until the pack is sealed
+        settled()  # the findings live until every writer but the PDF's layout has run
         pack.write(assessment, config, formats, previous=previous, progress=progress)
-        progress.phase("Sealing")
-        pack.seal(assessment, sealed_by="auditpack scan", sign_with=key, follows=follows)
-        return assessment, pack.publish()
+        outcome = outcome_of(assessment)
+        del assessment, previous  # the findings of both runs go before the PDF is laid out (in the seal)
+        pack.seal(outcome, sealed_by="auditpack scan", sign_with=key, follows=follows)
+        return outcome, pack.publish()
 
 
 def plan_and_assess(options: ScanOptions, library: Library, recorder: EvidenceRecorder, run_id: str,

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from auditpack.evaluate.outcome import Outcome
     from auditpack.leak import Incident
-    from auditpack.models import Assessment
 
 OK, NOT_SATISFIED, USAGE, NOT_ASSESSED = 0, 1, 2, 3
 INTERRUPTED = 130  # the shell's code for a process ended by Ctrl-C (128 + SIGINT)
@@ -29,13 +29,13 @@ def meaning(code: int) -> str:
     return MEANINGS.get(code, "unexpected")
 
 
-def exit_code(assessment: Assessment) -> int:
-    from auditpack.models import ControlStatus, Status
+def exit_code(outcome: Outcome) -> int:
+    from auditpack.models import ControlStatus
 
-    statuses = {c.status for c in assessment.controls}
+    statuses = set(outcome.control_statuses)
     if ControlStatus.NOT_SATISFIED in statuses:
         return NOT_SATISFIED
-    if ControlStatus.NOT_ASSESSED in statuses or any(f.status == Status.ERROR for f in assessment.findings):
+    if ControlStatus.NOT_ASSESSED in statuses or outcome.not_evaluated:
         return NOT_ASSESSED
     return OK
 

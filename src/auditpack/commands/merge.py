@@ -37,11 +37,11 @@ def run(args: argparse.Namespace) -> int:
     from auditpack.pack.seal import SIGNATURE
 
     started = time.monotonic()
-    assessment, pack = merge_packs(args.packs, args.out, parse_formats(args.formats), overwrite=args.overwrite,
+    outcome, pack = merge_packs(args.packs, args.out, parse_formats(args.formats), overwrite=args.overwrite,
                                    sign_key=args.sign_key, previous=args.previous)
-    code = exit_code(assessment)
+    code = exit_code(outcome)
     console = Console(quiet=args.quiet)
-    console.summary(summarize(assessment, pack, code, time.monotonic() - started))
+    console.summary(summarize(outcome, pack, code, time.monotonic() - started))
     signed_inputs = [str(p) for p in args.packs if (p / SIGNATURE).is_file()]
     if signed_inputs and args.sign_key is None:
         console.line(f"Not signed: the signatures of {', '.join(signed_inputs)} cover those packs, not the merged "

@@ -98,9 +98,9 @@ def scan(options: ScanOptions, console: Console, summary_json: str | None = None
 
     started = time.monotonic()
     with console.progress() as progress:
-        assessment, pack = run_scan(options, progress=progress)
-    code = exit_code(assessment)
-    summary = summarize(assessment, pack, code, time.monotonic() - started)
+        outcome, pack = run_scan(options, progress=progress)
+    code = exit_code(outcome)
+    summary = summarize(outcome, pack, code, time.monotonic() - started)
     console.summary(summary)
     if summary_json is not None:
         write_summary_json(summary, summary_json)

@@ -11,15 +11,14 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from auditpack.commands.exitcodes import meaning
-from auditpack.models import Assessment, ControlStatus, Finding, Severity, Status
+from auditpack.evaluate.outcome import Outcome
+from auditpack.models import ControlStatus, Finding, Severity
 
 SUMMARY_VERSION = "1"
 REPORTS = {"pdf": "report.pdf", "html": "report.html"}
 NOT_EVALUATED_SECTION = ("What could not be assessed", "limitations")  # the report's heading and its anchor
-TOP_FAILURES = 3
 
 
 @dataclass(frozen=True)
@@ -58,38 +57,31 @@ class Summary:
         return json.dumps(asdict(self), indent=2)
 
 
-def summarize(assessment: Assessment, pack: Path, exit_code: int, elapsed_seconds: float) -> Summary:
-    failures = [f for f in assessment.findings if f.status == Status.FAIL]
-    controls = Counter(c.status for c in assessment.controls)
-    severities = Counter(f.severity for f in failures)
-    not_evaluated = sum(1 for f in assessment.findings if f.status == Status.ERROR)
+def summarize(outcome: Outcome, pack: Path, exit_code: int, elapsed_seconds: float) -> Summary:
+    controls = Counter(outcome.control_statuses)
     reports = {kind: str(pack / name) for kind, name in REPORTS.items() if (pack / name).is_file()}
-    selection = assessment.scope.selection
+    selection = outcome.scope.selection
     return Summary(
         summary_version=SUMMARY_VERSION,
-        run_id=assessment.run.id,
+        run_id=outcome.run.id,
         exit_code=exit_code,
         result=meaning(exit_code),
         pack=str(pack),
         reports=reports,
         elapsed_seconds=round(elapsed_seconds, 1),
-        organization=assessment.organization.name,
-        system=assessment.organization.system,
-        accounts=list(assessment.scope.accounts),
-        regions=list(assessment.scope.regions),
+        organization=outcome.organization.name,
+        system=outcome.organization.system,
+        accounts=list(outcome.scope.accounts),
+        regions=list(outcome.scope.regions),
         selection=selection.describe() if selection.narrowed else None,
         controls={status.value: controls.get(status, 0) for status in ControlStatus},
-        failures_by_severity={s.value: severities.get(s, 0) for s in Severity},
-        not_evaluated=not_evaluated,
-        unreachable_accounts={e.account: e.error_code for e in sorted(assessment.errors, key=lambda e: e.account)
-                              if e.operation == "AssumeRole"},
-        top_failures=[_top(f) for f in sorted(failures, key=_severity_first)[:TOP_FAILURES]],
-        not_evaluated_section=_where_listed(reports) if not_evaluated or assessment.errors else None,
+        failures_by_severity={s.value: outcome.failures_by_severity.get(s, 0) for s in Severity},
+        not_evaluated=outcome.not_evaluated,
+        unreachable_accounts=dict(outcome.unreachable_accounts),
+        top_failures=[_top(f) for f in outcome.worst_failures],
+        not_evaluated_section=(_where_listed(reports) if outcome.not_evaluated or outcome.failed_calls
+                               else None),
     )
-
-
-def _severity_first(finding: Finding) -> tuple[Any, ...]:
-    return -finding.severity.rank, finding.check_id, finding.account, finding.region, finding.resource.arn
 
 
 def _top(finding: Finding) -> TopFailure:

@@ -19,6 +19,7 @@ from typing import Any
 
 from auditpack.collect.evidence import EvidenceRecorder, evidence_in
 from auditpack.errors import OutputNotAPack, OutputUnusable, PackExists
+from auditpack.evaluate.outcome import Outcome
 from auditpack.library.config import Config
 from auditpack.models import Assessment, EvidenceFile
 from auditpack.pack.chain import ChainLink
@@ -34,7 +35,7 @@ from auditpack.pack.seal import (
 )
 from auditpack.pack.signing import SigningKey, write_signature
 from auditpack.progress import SILENT, Progress
-from auditpack.render import RenderContext, chosen_formats, write_outputs
+from auditpack.render import LastStep, RenderContext, chosen_formats, write_outputs
 
 
 def check_destination(out: Path, overwrite: bool, record: str = "assessment.json") -> None:
@@ -75,6 +76,8 @@ class PackBuilder:
         self.recorder = EvidenceRecorder(self.path)
         self._known: dict[str, EvidenceFile] = {}  # carried or found files, with their digests
         self._producers: dict[str, str] = {}
+        self._last: list[LastStep] = []  # what the writers left until the assessment is out of memory
+        self._progress: Progress = SILENT
 
     def __enter__(self) -> PackBuilder:
         return self
@@ -125,37 +128,51 @@ class PackBuilder:
     def write(self, assessment: Assessment, config: Config, formats: list[str] | None,
               extras: dict[str, Any] | None = None, previous: Assessment | None = None,
               progress: Progress = SILENT) -> dict[str, list[Path]]:
-        """Run the named writers (``json`` always) into the pack; returns what each wrote.
+        """Run the named writers (``json`` always) into the pack; returns what each wrote, or will have
+        written once ``finish_writing`` has run (the seal runs it).
 
-        The files those writers produce are removed first: a file carried by a hard link is shared with the
-        pack it came from, and writing into it would change that pack too."""
+        A writer may leave its heaviest step for last (``RenderContext.last``): the PDF's layout, which needs
+        neither the findings nor anything else of the assessment by then, runs once the caller has let the
+        assessment go, so the two are never in memory together (docs/performance.md). The files those writers
+        produce are removed first: a file carried by a hard link is shared with the pack it came from, and
+        writing into it would change that pack too."""
         for fmt in chosen_formats(formats):
             for name in fmt.files:
                 (self.path / name).unlink(missing_ok=True)
                 self._known.pop(name, None)
         evidence = self.evidence()
         written = write_outputs(assessment, RenderContext(pack=self.path, config=config, evidence=evidence,
-                                                          extras=extras or {}, previous=previous), formats,
+                                                          extras=extras or {}, previous=previous,
+                                                          later=self._last), formats,
                                  progress)
         self._producers.update(producers_from(written, self.path))
+        self._progress = progress
         return written
+
+    def finish_writing(self) -> None:
+        """The steps the writers left for last, in the order they were left."""
+        while self._last:
+            step = self._last.pop(0)
+            self._progress.phase(step.phase)
+            step.run()
 
     def wrote(self, paths: Iterable[Path], producer: str) -> None:
         """Files a caller wrote into the pack itself (an incident pack's outputs), and what produced them."""
         self._producers.update({Path(p).resolve().relative_to(self.path.resolve()).as_posix(): producer
                                 for p in paths})
 
-    def seal(self, assessment: Assessment, sealed_by: str, *, sign_with: SigningKey | None = None,
+    def seal(self, made: Assessment | Outcome, sealed_by: str, *, sign_with: SigningKey | None = None,
              follows: ChainLink | None = None) -> dict[str, Any]:
         """``manifest.json`` (with the link to the pack this one follows) and ``SHA256SUMS`` over every file,
         reusing the digests already known; then, given a key, ``pack.sig.json`` over all of them. A signature
-        carried from an older state of the pack never survives a new seal."""
-        manifest = self.seal_run(assessment.run.id, assessment.tool.version, sealed_by, follows=follows)
+        carried from an older state of the pack never survives a new seal. ``made`` names the run and the tool:
+        the assessment, or a scan's outcome once the findings are gone."""
+        manifest = self.seal_run(made.run.id, made.tool.version, sealed_by, follows=follows)
         if sign_with is not None:
             digests = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
             digests.update({name: sha256_file(self.path / name) for name in (MANIFEST, SUMS)})
             write_signature(self.path / SIGNATURE, sign_with, digests, {
-                "run_id": assessment.run.id,
+                "run_id": made.run.id,
                 "tool": manifest["tool"],
                 "sealed_by": sealed_by,
                 "sealed_at": manifest["sealed_at"],
@@ -166,7 +183,10 @@ class PackBuilder:
     def seal_run(self, run_id: str, tool_version: str, sealed_by: str, *,
                  follows: ChainLink | None = None) -> dict[str, Any]:
         """The seal of any pack (an incident pack has no assessment): its run and the tool that made it, then
-        every file's digest. Whatever was sealed before, its signature included, is removed first."""
+        every file's digest. Whatever was sealed before, its signature included, is removed first; what the
+        writers left for last (``write``) is done before."""
+        self.finish_writing()
+        self._progress.phase("Sealing")
         for stale in (MANIFEST, SUMS, SIGNATURE):
             (self.path / stale).unlink(missing_ok=True)
         return seal(self.path, self._producers, known={**self._known, **self.recorder.files},

@@ -25,6 +25,7 @@ from auditpack.errors import OutputIsInput, OverlappingPacks, UserError
 from auditpack.evaluate.assessment import check_summary, control_status
 from auditpack.evaluate.diff import compare
 from auditpack.evaluate.evaluation import error_order, finding_order
+from auditpack.evaluate.outcome import Outcome, outcome_of
 from auditpack.library.config import Config
 from auditpack.models import (
     Assessment,
@@ -133,9 +134,10 @@ def combine(packs: list[tuple[Path, Assessment]]) -> Assessment:
 
 
 def merge_packs(paths: list[Path], out: Path, formats: list[str] | None = None, *, overwrite: bool = False,
-                sign_key: Path | None = None, previous: Path | None = None) -> tuple[Assessment, Path]:
+                sign_key: Path | None = None, previous: Path | None = None) -> tuple[Outcome, Path]:
     """Verify, combine, write and seal; with ``sign_key`` the merged pack is signed (the inputs' signatures
-    cover the inputs, never the merged pack), with ``previous`` it is compared with and chained to that pack."""
+    cover the inputs, never the merged pack), with ``previous`` it is compared with and chained to that pack.
+    Returns what the summary reads, as a scan does: the findings leave memory before the PDF is laid out."""
     if len(paths) < 2:
         raise UserError("merge needs at least two packs")
     key = load_signing_key(sign_key) if sign_key is not None else None
@@ -167,10 +169,14 @@ def merge_packs(paths: list[Path], out: Path, formats: list[str] | None = None, 
     except ValidationError as exc:
         raise UserError(f"{paths[0]}: the config recorded in the pack is not valid here: "
                         f"{str(exc).splitlines()[0]}") from exc
+    inputs = [path for path, _ in packs]
+    del packs
     with PackBuilder(out, overwrite=overwrite) as pack:
-        for path, _ in packs:
+        for path in inputs:
             evidence = [rel for rel in pack_files(path) if rel.startswith("evidence/")]
             pack.carry(path, evidence, digests[path], link=False)
         pack.write(assessment, config, formats if formats is not None else config.formats, previous=earlier)
-        pack.seal(assessment, sealed_by="auditpack merge", sign_with=key, follows=follows)
-        return assessment, pack.publish()
+        outcome = outcome_of(assessment)
+        del assessment, earlier  # as in a scan: the findings go before the PDF is laid out (in the seal)
+        pack.seal(outcome, sealed_by="auditpack merge", sign_with=key, follows=follows)
+        return outcome, pack.publish()

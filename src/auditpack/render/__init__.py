@@ -19,6 +19,14 @@ from auditpack.progress import SILENT, Progress
 from auditpack.registry import Registry
 
 
+@dataclass(frozen=True)
+class LastStep:
+    """A writer's heaviest step, left until the assessment is out of memory (``RenderContext.last``)."""
+
+    phase: str  # what the progress line says while it runs
+    run: Callable[[], None]
+
+
 @dataclass
 class RenderContext:
     """What writers may need beyond the assessment: the pack folder, the config in force, the pack's
@@ -30,6 +38,15 @@ class RenderContext:
     evidence: Mapping[str, EvidenceFile] | None = None  # None: read from the pack folder, once
     extras: dict[str, Any] = field(default_factory=dict)
     previous: Assessment | None = None
+    later: list[LastStep] | None = None  # where the steps left for last go; None: each runs at once
+
+    def last(self, phase: str, run: Callable[[], None]) -> None:
+        """Run ``run`` after every writer, when the caller collects such steps (``PackBuilder`` does), else
+        now. ``run`` must hold nothing of the assessment: it is there to run once the assessment has gone."""
+        if self.later is None:
+            run()
+        else:
+            self.later.append(LastStep(phase, run))
 
     def evidence_files(self) -> Mapping[str, EvidenceFile]:
         """The pack's evidence index: what the caller knew, else each file in ``evidence/`` hashed once."""
