@@ -95,6 +95,15 @@ def judge(resource: Any, scan: SecretScan | None, what: str, owners: dict[str, K
     return Result.of(Status.FAIL, resource, message + ".", evidence=evidence, details=details)
 
 
+def judge_each(view: InventoryView, source: str, noun: str) -> Iterator[Result]:
+    """What most secret-source checks say: one result per resource of ``source``, named "<noun> <name>
+    (<region>)", with the owner and the recent activity of each leaked key it holds."""
+    owners = key_owners_of(view, source)
+    leaked = leaks_of(view)
+    for resource, scan in view.judged(source):
+        yield judge(resource, scan, f"{noun} {resource.name} ({resource.region})", owners, leaked=leaked)
+
+
 def in_environment(d: Detection) -> bool:
     """A CodeBuild detection in an environment variable (the project's source URLs are judged apart)."""
     return d.field.startswith(ENVIRONMENT)
@@ -185,10 +194,7 @@ def ec2_user_data_no_secrets(view: InventoryView, params: dict[str, Any]) -> Ite
 def ecs_task_env_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
     """Fails an active task definition revision when a container's plain `environment` holds a credential;
     variables injected through `secrets`/`valueFrom` are the good practice and pass."""
-    owners = key_owners_of(view, "ecs.task_definitions")
-    leaked = leaks_of(view)
-    for task, scan in view.judged("ecs.task_definitions"):
-        yield judge(task, scan, f"task definition {task.name} ({task.region})", owners, leaked=leaked)
+    yield from judge_each(view, "ecs.task_definitions", "task definition")
 
 
 @check(
@@ -230,10 +236,7 @@ def ssm_parameter_secrets_secure(view: InventoryView, params: dict[str, Any]) ->
 def cloudformation_outputs_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
     """Fails a stack when an output, or a parameter not marked NoEcho (NoEcho values read as ****), holds a
     credential: both are shown to anyone with cloudformation:DescribeStacks."""
-    owners = key_owners_of(view, "cloudformation.stacks")
-    leaked = leaks_of(view)
-    for stack, scan in view.judged("cloudformation.stacks"):
-        yield judge(stack, scan, f"stack {stack.name} ({stack.region})", owners, leaked=leaked)
+    yield from judge_each(view, "cloudformation.stacks", "stack")
 
 
 @check(
@@ -273,7 +276,4 @@ def autoscaling_launch_config_no_secrets(view: InventoryView, params: dict[str, 
     """Fails a launch configuration whose user data (decoded, gunzipped) exports an AWS key, runs `aws configure
     set` with a secret, or passes a password on a command line; a launch configuration cannot be changed, so the
     credential stays readable until it is deleted."""
-    owners = key_owners_of(view, "autoscaling.launch_configurations")
-    leaked = leaks_of(view)
-    for config, scan in view.judged("autoscaling.launch_configurations"):
-        yield judge(config, scan, f"launch configuration {config.name} ({config.region})", owners, leaked=leaked)
+    yield from judge_each(view, "autoscaling.launch_configurations", "launch configuration")

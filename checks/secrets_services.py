@@ -17,7 +17,7 @@ from auditpack.resources.inventory import InventoryView
 from auditpack.resources.leaked_keys import ENRICHMENT, leaks_of
 from auditpack.resources.secret_source import Detection
 
-from .secrets import in_environment, judge, key_owners_of
+from .secrets import in_environment, judge, judge_each, key_owners_of
 
 
 def _in_source(d: Detection) -> bool:
@@ -39,10 +39,7 @@ def _in_source(d: Detection) -> bool:
 def ssm_document_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
     """Fails a document of the account whose default version holds a credential in a command, a script or a
     parameter's default; a parameter resolved from a SecureString or Secrets Manager passes."""
-    owners = key_owners_of(view, "ssm.documents")
-    leaked = leaks_of(view)
-    for doc, scan in view.judged("ssm.documents"):
-        yield judge(doc, scan, f"document {doc.name} ({doc.region})", owners, leaked=leaked)
+    yield from judge_each(view, "ssm.documents", "document")
 
 
 @check(
@@ -59,10 +56,7 @@ def ssm_document_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iter
 def batch_job_definition_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
     """Fails an active job definition revision whose container, ECS or EKS properties carry a credential in a
     plain environment variable; `secrets` that reference Secrets Manager or SSM pass."""
-    owners = key_owners_of(view, "batch.job_definitions")
-    leaked = leaks_of(view)
-    for job, scan in view.judged("batch.job_definitions"):
-        yield judge(job, scan, f"job definition {job.name} ({job.region})", owners, leaked=leaked)
+    yield from judge_each(view, "batch.job_definitions", "job definition")
 
 
 @check(
@@ -80,10 +74,7 @@ def batch_job_definition_no_secrets(view: InventoryView, params: dict[str, Any])
 def stepfunctions_definition_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
     """Fails a state machine whose definition writes a credential into a task's parameters or arguments, an HTTP
     task's headers or its authentication; values taken from the input (`.$` paths) pass."""
-    owners = key_owners_of(view, "stepfunctions.state_machines")
-    leaked = leaks_of(view)
-    for machine, scan in view.judged("stepfunctions.state_machines"):
-        yield judge(machine, scan, f"state machine {machine.name} ({machine.region})", owners, leaked=leaked)
+    yield from judge_each(view, "stepfunctions.state_machines", "state machine")
 
 
 @check(
@@ -100,10 +91,7 @@ def stepfunctions_definition_no_secrets(view: InventoryView, params: dict[str, A
 def glue_job_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
     """Fails a job whose default or non-overridable arguments hold a credential: both are shown by glue:GetJobs
     and passed to every run."""
-    owners = key_owners_of(view, "glue.jobs")
-    leaked = leaks_of(view)
-    for job, scan in view.judged("glue.jobs"):
-        yield judge(job, scan, f"job {job.name} ({job.region})", owners, leaked=leaked)
+    yield from judge_each(view, "glue.jobs", "job")
 
 
 @check(
@@ -155,10 +143,7 @@ def glue_connection_no_plaintext_password(view: InventoryView, params: dict[str,
 def sagemaker_lifecycle_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
     """Fails a lifecycle configuration whose OnCreate or OnStart script (base64-decoded) exports a key, sets a
     password or passes one on a command line."""
-    owners = key_owners_of(view, "sagemaker.lifecycle_configs")
-    leaked = leaks_of(view)
-    for config, scan in view.judged("sagemaker.lifecycle_configs"):
-        yield judge(config, scan, f"lifecycle configuration {config.name} ({config.region})", owners, leaked=leaked)
+    yield from judge_each(view, "sagemaker.lifecycle_configs", "lifecycle configuration")
 
 
 @check(
@@ -174,10 +159,7 @@ def sagemaker_lifecycle_no_secrets(view: InventoryView, params: dict[str, Any]) 
 )
 def apigateway_stage_variables_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
     """Fails a REST API stage whose stage variables hold a credential."""
-    owners = key_owners_of(view, "apigateway.stages")
-    leaked = leaks_of(view)
-    for stage, scan in view.judged("apigateway.stages"):
-        yield judge(stage, scan, f"stage {stage.name} ({stage.region})", owners, leaked=leaked)
+    yield from judge_each(view, "apigateway.stages", "stage")
 
 
 @check(
@@ -233,10 +215,7 @@ def elasticbeanstalk_env_no_secrets(view: InventoryView, params: dict[str, Any])
 def cloudformation_template_no_secrets(view: InventoryView, params: dict[str, Any]) -> Iterator[Result]:
     """Fails a stack whose template writes a credential as text (a MasterUserPassword, a SecretString, a
     parameter's default, a cfn-init command); Refs to NoEcho parameters and dynamic references pass."""
-    owners = key_owners_of(view, "cloudformation.templates")
-    leaked = leaks_of(view)
-    for template, scan in view.judged("cloudformation.templates"):
-        yield judge(template, scan, f"the template of stack {template.name} ({template.region})", owners, leaked=leaked)
+    yield from judge_each(view, "cloudformation.templates", "the template of stack")
 
 
 @check(
