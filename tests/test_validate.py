@@ -210,3 +210,33 @@ def test_every_default_is_declared_once_in_the_config_schema():
     assert botocore.retries["max_attempts"] == defaults.collection.max_attempts
     assert (botocore.connect_timeout, botocore.read_timeout) == (defaults.collection.connect_timeout,
                                                                  defaults.collection.read_timeout)
+
+
+def test_a_control_parameter_without_a_default_takes_its_checks_default(tmp_path, capsys):
+    """A tool-defined value is declared once, in the check's schema: the control file may leave it out."""
+    import json
+
+    from auditpack.resources.key_activity import LOOKBACK_DAYS
+
+    text = (builtin_controls_dir() / "ir-4.yaml").read_text()
+    assert "leaked_key_lookback_days\n    default" not in text  # the built-in files already inherit it
+    write(tmp_path / "c", "ir-4.yaml", text.replace("    default: 7\n", ""))
+    assert run_cli(capsys, "validate", "--controls-dir", str(tmp_path / "c")).code == 0
+    listed = {c["id"]: c["parameters"] for c in json.loads(
+        run_cli(capsys, "controls", "--controls-dir", str(tmp_path / "c"), "--json").stdout)}
+    assert listed["IR-4"] == {"high_finding_max_age_days": 7, "leaked_key_lookback_days": LOOKBACK_DAYS}
+    config = write(tmp_path, "auditpack.yaml", "parameters:\n  leaked_key_lookback_days: 30\n")
+    listed = {c["id"]: c["parameters"] for c in json.loads(
+        run_cli(capsys, "controls", "--config", str(config), "--json").stdout)}
+    assert listed["IR-4"]["leaked_key_lookback_days"] == 30 == listed["AC-2"]["leaked_key_lookback_days"]
+
+
+def test_a_control_parameter_needs_a_default_when_its_check_declares_none():
+    from auditpack.library.controls import _parameter_problems
+
+    param = {"name": "Retention", "feeds": "retention_days", "odp_id": None}
+    [found] = _parameter_problems(Path("x.yaml"), {"parameters[0].feeds": 9}, 0, param,
+                                  {"retention_days": {"type": "integer"}})
+    assert "x.yaml:9: parameters[0].feeds" in str(found) and "give this parameter a default" in str(found)
+    assert _parameter_problems(Path("x.yaml"), {}, 0, {**param, "default": 30},
+                               {"retention_days": {"type": "integer"}}) == []

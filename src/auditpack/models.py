@@ -187,7 +187,8 @@ class ParameterValue(Strict):
     name: str = Field(description="Readable name of the parameter.")
     parameter: str = Field(description="The check parameter this value feeds.")
     value: Any
-    source: str = Field(description="'default' (the control file) or 'config' (the organization's config).")
+    source: str = Field(description="'default' (the control file, else the check's own default) or 'config' (the "
+                        "organization's config).")
     odp_id: str | None = Field(default=None, description="NIST ODP id, when NIST assigns one.")
 
 

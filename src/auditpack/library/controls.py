@@ -46,7 +46,7 @@ CONTROL_SCHEMA: dict[str, Any] = {
             "schema": {
                 "odp_id": {"type": "string", "nullable": True, "default": None, "regex": ODP_ID},
                 "name": {"type": "string", "required": True, "empty": False},
-                "default": {"required": True, "nullable": False},
+                "default": {"nullable": False},  # absent: the default the check's own schema declares
                 "feeds": {"type": "string", "required": True, "regex": r"^[a-z0-9_]+$"},
                 "description": {"type": "string"},
             },
@@ -68,7 +68,7 @@ HINTS = {
 class ControlParameter:
     name: str
     feeds: str
-    default: Any
+    default: Any = None  # None: the check's own default, declared once in its parameter schema
     odp_id: str | None = None
     description: str = ""
     shared_odp: bool = False  # NIST's ODP is set by several check parameters (e.g. a period per authenticator)
@@ -187,13 +187,19 @@ def _naming_problem(path: Path, lines: dict[str, int], doc: dict[str, Any], osca
 
 def _parameter_problems(path: Path, lines: dict[str, int], index: int, param: dict[str, Any],
                         declared: Mapping[str, Mapping[str, Any]]) -> list[Problem]:
-    """A parameter must feed one of the control's checks, and its default must pass that check's schema."""
+    """A parameter must feed one of the control's checks, and its default must pass that check's schema; without
+    a default of its own it takes the check's, which the check must then declare."""
     where = f"parameters[{index}]"
     name = param["feeds"]
     if name not in declared:
         known = ", ".join(sorted(declared)) or "they declare none"
         return [problem(path, lines, f"{where}.feeds",
                         f"{name!r} is not a parameter of this control's checks ({known})")]
+    if "default" not in param:
+        if "default" in declared[name]:
+            return []
+        return [problem(path, lines, f"{where}.feeds",
+                        f"{name!r} has no default in its check: give this parameter a default")]
     judge = schema_validator({name: declared[name]})
     if judge.validate({name: param["default"]}):
         return []
@@ -261,6 +267,8 @@ def resolve_parameters(
     builtin = builtin_controls_dir()
     for control in sorted(controls.values(), key=lambda c: not c.source.is_relative_to(builtin)):
         for i, param in enumerate(control.parameters):
+            if param.default is None:  # the check's default, set above
+                continue
             if param.feeds in origin and values[param.feeds] != param.default:
                 problems.append(problem(
                     control.source, control.lines, f"parameters[{i}].default",
