@@ -169,12 +169,11 @@ def merge_packs(paths: list[Path], out: Path, formats: list[str] | None = None, 
     except ValidationError as exc:
         raise UserError(f"{paths[0]}: the config recorded in the pack is not valid here: "
                         f"{str(exc).splitlines()[0]}") from exc
-    inputs = [path for path, _ in packs]
-    del packs
+    del packs  # the inputs' assessments: the merged one holds what it needs of them
     with PackBuilder(out, overwrite=overwrite) as pack:
-        for path in inputs:
+        for path, verified in digests.items():
             evidence = [rel for rel in pack_files(path) if rel.startswith("evidence/")]
-            pack.carry(path, evidence, digests[path], link=False)
+            pack.carry(path, evidence, verified, link=False)
         pack.write(assessment, config, formats if formats is not None else config.formats, previous=earlier)
         outcome = outcome_of(assessment)
         del assessment, earlier  # as in a scan: the findings go before the PDF is laid out (in the seal)

@@ -39,7 +39,6 @@ def write_pdf(assessment: Assessment, ctx: RenderContext) -> list[Path]:
     listed = (digests.text or "").encode("utf-8")
     pinned = PinnedDigests(DIGEST_LIST, hashlib.sha256(listed).hexdigest(), listed.count(b"\n"))
     markup = render_report(replace(report_for(assessment, ctx), pinned=pinned), "pdf")
-    ctx.extras.pop("report", None)  # the report's content holds the assessment
     layout = Layout(path, markup, embedded, xmp_extension(assessment), assessment.run.finished_at)
     ctx.last(f"Laying out {FILENAME}", layout.write)
     return [path]
