@@ -9,7 +9,7 @@ from pathlib import Path
 import boto3
 from pypdf import PdfReader
 
-from auditpack.collect.session import AccountSession
+from auditpack.collect.session import AccountSession, ServiceModels, open_session
 from auditpack.emulator.synthetic import synthetic_assessment
 from auditpack.evaluate.outcome import WORST_KEPT, outcome_of
 from auditpack.library.config import Config
@@ -67,6 +67,37 @@ def test_an_account_session_dropped_before_a_boundary_takes_its_clients_with_it(
         del account, client, session
         settled(cycles=True)
         assert gone() is None
+
+
+def test_a_released_service_leaves_nothing_of_its_models_in_the_loader():
+    """``ServiceModels.forget`` relies on the cache botocore's ``instance_cache`` documents: if botocore changes
+    it, this fails rather than the scan silently keeping every model."""
+    session = open_session(region="us-east-1")
+    models = session._session.get_component("data_loader")
+    assert isinstance(models, ServiceModels)
+    account = AccountSession(session, "123456789012", "arn:aws:iam::123456789012:user/auditor")
+    ec2, _iam = account.client("ec2", "us-east-1"), account.client("iam", "us-east-1")
+    parsed = models.load_service_model("ec2", "service-2")
+    assert any("ec2" in map(str, key) for key in models._cache)
+    account.release("ec2")
+    assert not [key for key in models._cache if any(str(part).split("/")[0] == "ec2" for part in key[1:])]
+    assert any("iam" in map(str, key) for key in models._cache), "other services keep theirs"
+    assert account.client("ec2", "us-east-1") is not ec2, "a client asked for again is made again"
+    assert models.load_service_model("ec2", "service-2") is not parsed
+
+
+def test_a_scan_never_makes_a_client_again_after_letting_its_service_go(aws, out_dir, caplog):
+    """Letting a service go while a later collector still calls it would be correct but slow (its model is
+    parsed again): the scheduler's count of unfinished jobs per service must match the calls collectors make."""
+    import logging
+
+    from auditpack.scan import ScanOptions, run_scan
+
+    caplog.set_level(logging.DEBUG, logger="auditpack.collect.session")
+    run_scan(ScanOptions(out=out_dir, regions=["us-east-1", "us-west-2"], formats=["json"]))
+    said = [r.getMessage() for r in caplog.records]
+    assert {"ec2", "iam", "lambda", "s3"} <= {m.split()[5] for m in said if m.startswith("the scan lets go of")}
+    assert not [m for m in said if "made again" in m]
 
 
 def test_downloads_share_one_opener():

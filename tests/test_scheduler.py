@@ -17,9 +17,10 @@ ACCOUNT = "123456789012"
 REGIONS = ["us-east-1", "us-west-2"]
 
 
-def account() -> SimpleNamespace:
+def account(released: list[str] | None = None) -> SimpleNamespace:
     return SimpleNamespace(account=ACCOUNT, session=SimpleNamespace(get_partition_for_region=lambda _r: "aws"),
-                           client=None, cancelled=threading.Event(), fetch=None)
+                           client=None, cancelled=threading.Event(), fetch=None,
+                           release=(released if released is not None else []).append)
 
 
 def resource(name: str, region: str) -> AwsResource:
@@ -30,8 +31,8 @@ def resource(name: str, region: str) -> AwsResource:
 def register() -> Iterator[Callable[..., None]]:
     """Registers a test's own collectors for the length of the test."""
     with contextlib.ExitStack() as stack:
-        def add(rtype: str, func, *, regional: bool = True, needs: tuple[str, ...] = ()) -> None:
-            stack.enter_context(COLLECTORS.substitute(rtype, CollectorSpec(rtype, "test", func, (), regional, needs)))
+        def add(rtype: str, func, *, regional: bool = True, needs: tuple[str, ...] = (), service: str = "test") -> None:
+            stack.enter_context(COLLECTORS.substitute(rtype, CollectorSpec(rtype, service, func, (), regional, needs)))
 
         yield add
 
@@ -136,3 +137,28 @@ def test_a_milestone_with_nothing_to_collect_is_reached_at_once(register, tmp_pa
     collect([account()], REGIONS, ["t.a"], EvidenceRecorder(tmp_path), max_workers=2,
             milestone=Milestone(frozenset({"t.none"}), reached.append))
     assert len(reached) == 1
+
+
+def test_a_service_is_let_go_once_its_last_job_is_done_in_every_region(register, tmp_path):
+    """Its clients and parsed models are the largest part of botocore's memory: each goes as soon as the scan
+    has no more calls for it, not when the whole collection ends."""
+    log: list[str] = []
+    west_may_finish = threading.Event()
+
+    def listing(ctx):
+        if ctx.region == "us-west-2" and not west_may_finish.wait(timeout=10):
+            raise AssertionError("the east details never ran")
+        log.append(f"listed {ctx.region}")
+        return [resource(f"item-{ctx.region}", ctx.region)]
+
+    def details(ctx):
+        log.append(f"details {ctx.region}")
+        west_may_finish.set()
+        return []
+
+    register("t.listing", listing, service="alpha")
+    register("t.details", details, needs=("t.listing",), service="beta")
+    collect([account(log)], REGIONS, ["t.details"], EvidenceRecorder(tmp_path), max_workers=4)
+    assert log.index("alpha") > log.index("listed us-west-2") > log.index("details us-east-1"), \
+        "alpha is let go only once its west listing is done, although beta ran in the east before"
+    assert log[-1] == "beta" and log.count("alpha") == log.count("beta") == 1

@@ -23,7 +23,7 @@ from typing import Any
 
 import boto3
 from botocore.credentials import RefreshableCredentials
-from botocore.loaders import Loader, create_loader
+from botocore.loaders import Loader
 from botocore.session import get_session
 
 from auditpack.collect.evidence import EvidenceRecorder
@@ -217,7 +217,7 @@ def plan_accounts(caller: AccountSession, gate: Gate, selection: AccountSelectio
         roles = {a: r for a, r in roles.items() if a in selection.accounts}
 
     plan = AccountPlan()
-    loader = create_loader()
+    loader = caller.session._session.get_component("data_loader")  # one loader: each model parsed once
     if caller.account in roles and roles[caller.account] is None:
         plan.sessions.append(caller)
     targets = [(a, r) for a, r in sorted(roles.items()) if r is not None]

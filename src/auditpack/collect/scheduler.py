@@ -17,6 +17,7 @@ import heapq
 import itertools
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -156,6 +157,8 @@ def collect(
             dependents.setdefault(key, []).append(job)
     total = len(jobs)
     done = 0
+    # Jobs not yet finished per service: at none, every account lets go of that service's clients and models.
+    unfinished = Counter(job.spec.service for job in jobs)
     cancelled = threading.Event()
     memo = ScanMemo()
 
@@ -234,6 +237,10 @@ def collect(
                 else:
                     inventory.add(job.spec.resource_type, job.account.account, job.region, resources)
                 done += 1
+                unfinished[job.spec.service] -= 1
+                if not unfinished[job.spec.service]:
+                    for account in accounts:
+                        account.release(job.spec.service)
                 if milestone and job.spec.resource_type in milestone.resource_types:
                     to_milestone -= 1
                     if not to_milestone:

@@ -6,6 +6,8 @@ endpoint variables) because we only ever pass region and retry/timeout config; e
 
 from __future__ import annotations
 
+import logging
+import os
 import random
 import re
 import ssl
@@ -20,10 +22,13 @@ from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
+from botocore.loaders import Loader
 
 from auditpack.collect.ratelimit import Pacer, pace
 from auditpack.errors import ProfileNotFound
 from auditpack.library.config import CollectionSettings
+
+log = logging.getLogger(__name__)
 
 # Connections kept per client: above the default pool size, enough for the scheduler's workers to share one.
 MAX_POOL_CONNECTIONS = 32
@@ -156,6 +161,7 @@ class AccountSession:
     # Quotas are per account and region: every client of this account in a region shares one pacer per operation.
     _pacers: dict[tuple[str, str, str], Pacer] = field(default_factory=dict, repr=False)
     _opener: urllib.request.OpenerDirector | None = field(default=None, repr=False)
+    released: set[str] = field(default_factory=set, repr=False)  # services let go of (``release``)
 
     def _refuse_if_cancelled(self, **_kwargs: Any) -> None:
         if self.cancelled.is_set():
@@ -166,6 +172,8 @@ class AccountSession:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
+                if service in self.released:  # correct, only slower: its model is parsed again
+                    log.debug("a client of %s is made again after the scan let it go", service)
                 client = self.session.client(service, region_name=region, config=client_config(self.settings))
                 client.meta.events.register("before-send", self._refuse_if_cancelled)
                 pace(client, service, self._pacers, region)
@@ -175,6 +183,18 @@ class AccountSession:
                     RetryWatch(self.on_retry, self.settings.max_attempts).attach(client)
                 self._clients[key] = client
             return self._clients[key]
+
+    def release(self, service: str) -> None:
+        """The scan has no more calls for ``service``: drop this account's clients of it, and the models the
+        session's loader parsed for it (``ServiceModels``). A client asked for again is simply made again."""
+        log.debug("the scan lets go of %s in %s", service, self.account)
+        with self._lock:
+            self.released.add(service)
+            for key in [key for key in self._clients if key[0] == service]:
+                del self._clients[key]
+        models = self.session._session.get_component("data_loader")  # boto3 has no public accessor for it
+        if isinstance(models, ServiceModels):
+            models.forget(service)
 
     def fetch(self, url: str, max_bytes: int) -> bytes:
         """GET a presigned URL (a code package's ``Location``) with the scan's timeouts and attempts: transport
@@ -204,8 +224,6 @@ class AccountSession:
     def _downloader(self) -> urllib.request.OpenerDirector:
         """One opener for every download: a TLS context loads the whole CA store (about half a MB each, and
         the opener's handlers refer back to it, so a discarded one waits for the cyclic collector)."""
-        import os
-
         with self._lock:
             if self._opener is None:
                 context = ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE") or None)
@@ -218,12 +236,41 @@ class AccountSession:
         return self.session.get_partition_for_region(region)
 
 
-def open_session(profile: str | None = None, region: str | None = None) -> boto3.session.Session:
-    """A boto3 session from the standard chain; a missing profile is the user's error, not a crash."""
-    from botocore.exceptions import ProfileNotFound as BotocoreProfileNotFound
+class ServiceModels(Loader):
+    """botocore's loader of service models, which can forget the models of a service the scan is done with.
 
+    botocore keeps every model file it parsed for the life of the session, and each client parses its own
+    copy of the service's shapes on top: at the end of a large scan's collection, the models of every service
+    it read were most of botocore's memory, beside the inventory (docs/performance.md). The cache it
+    forgets from is the one botocore's ``instance_cache`` documents: a ``_cache`` dictionary on the loader,
+    keyed by the method's name and its arguments, the first of which names the service (``ec2``, or a path
+    such as ``ec2/2016-11-15/service-2``). ``tests/test_session.py`` holds botocore to it.
+    """
+
+    def forget(self, service: str) -> None:
+        folder = f"{service}/"
+        for key in list(self._cache):
+            named = key[1] if len(key) > 1 else None
+            if isinstance(named, str) and (named == service or named.startswith(folder)):
+                self._cache.pop(key, None)
+
+
+def open_session(profile: str | None = None, region: str | None = None) -> boto3.session.Session:
+    """A boto3 session from the standard chain, whose loader can forget the models of the services a scan is
+    done with (``ServiceModels``; ``AWS_DATA_PATH`` still applies); a missing profile is the user's error, not
+    a crash."""
+    from botocore.exceptions import ProfileNotFound as BotocoreProfileNotFound
+    from botocore.session import get_session
+
+    core = get_session()
     try:
-        return boto3.session.Session(profile_name=profile, region_name=region)
+        if profile is not None:
+            core.set_config_variable("profile", profile)
+        paths = core.get_config_variable("data_path")  # AWS_DATA_PATH, or the profile's data_path
+        core.register_component("data_loader", ServiceModels(
+            extra_search_paths=[os.path.expanduser(os.path.expandvars(p)) for p in paths.split(os.pathsep)]
+            if paths else None))
+        return boto3.session.Session(profile_name=profile, region_name=region, botocore_session=core)
     except BotocoreProfileNotFound:
         raise ProfileNotFound(profile or "") from None
 
