@@ -95,6 +95,27 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _tree(pid: int) -> list[tuple[int, int]]:
+    """(process, its parent) for every descendant of ``pid``: the command line scans in a forked child of the
+    process started, and that child starts Kingfisher."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for child in _children(parent):
+            found.append((child, parent))
+            todo.append(child)
+    return found
+
+
+def _forked_from(pid: int, other: int) -> bool:
+    """A process forked from auditpack (and not since turned into another program by ``exec``) keeps its
+    command line; Kingfisher, or any program started, has its own."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes() == Path(f"/proc/{other}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def _shares_memory_with(child: int, parent: int) -> bool:
     """True for a child between ``vfork`` and ``exec`` (how ``subprocess`` starts a program on Linux): it runs in
     its parent's memory, which ``/proc`` then reports in full for both processes, so summing them would count
@@ -109,21 +130,27 @@ def _shares_memory_with(child: int, parent: int) -> bool:
 
 def run_child(args: list[str], env: dict[str, str],
               timeout: float = 3600) -> tuple[int, float, float, float, str]:
-    """(exit code, wall seconds, peak RSS MB, peak MB with its children, stderr) of one child process.
+    """(exit code, wall seconds, peak MB, peak MB with Kingfisher, stderr) of one child process.
 
-    Peak memory is the child's own ``VmHWM``, polled until it exits: rusage's ``ru_maxrss`` would report this
-    (large, emulator-holding) parent's size, which a child inherits across fork and exec on Linux. The scan
-    also runs Kingfisher as a process of its own; what both hold at the same moment is sampled at each poll
-    (``Pss`` of the child and its children), so a spike shorter than the poll interval can be missed.
+    The peak is auditpack's, whether it runs as one process or two (``auditpack.apart``: the scan in a forked
+    child, the PDF's layout in the process started once that child is gone): the larger of the largest
+    ``VmHWM`` any of its processes reached, and what they held at the same moment (their ``Pss``, sampled at
+    each poll; a forked child shares its parent's pages, which ``Pss`` counts once). rusage's ``ru_maxrss``
+    would report this (large, emulator-holding) parent's size, which a child inherits across fork and exec on
+    Linux. The scan also runs Kingfisher as a process of its own; the second figure adds it, sampled, so a
+    spike shorter than the poll interval can be missed.
     """
     start = time.perf_counter()
     with tempfile.TemporaryFile(mode="w+") as errors:
         child = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=errors, text=True)
         deadline, peak_kb, together_kb = start + timeout, 0, 0
         while child.poll() is None:
-            peak_kb = max(peak_kb, _status_kb(child.pid, "VmHWM"))
-            together_kb = max(together_kb, _proportional_kb(child.pid) + sum(
-                _proportional_kb(c) for c in _children(child.pid) if not _shares_memory_with(c, child.pid)))
+            processes = [(c, p) for c, p in _tree(child.pid) if not _shares_memory_with(c, p)]
+            ours = [child.pid, *(c for c, _ in processes if _forked_from(c, child.pid))]
+            held = [_proportional_kb(pid) for pid in ours]
+            peak_kb = max(peak_kb, sum(held), *(_status_kb(pid, "VmHWM") for pid in ours))
+            together_kb = max(together_kb, sum(held) + sum(
+                _proportional_kb(c) for c, _ in processes if c not in ours))
             if time.perf_counter() > deadline:
                 child.kill()
                 raise TimeoutError(f"{args[:3]} ran longer than {timeout}s")

@@ -68,7 +68,8 @@ def api_calls(monkeypatch: pytest.MonkeyPatch, deny: dict[str, str] | None = Non
     """Every botocore call made inside the block, as (service, operation, params), through the one entry
     point all calls pass; the service by its signing name, or by ``name="service_name"`` as boto3 calls it
     (``cloudwatch`` rather than ``monitoring``). ``deny`` maps an operation name to the error code it fails
-    with instead."""
+    with instead. Calls are watched in this process, so a command line scan in the block runs here too, as on a
+    platform that cannot fork (``auditpack.apart``)."""
     import botocore.client
     from botocore.exceptions import ClientError
 
@@ -82,6 +83,7 @@ def api_calls(monkeypatch: pytest.MonkeyPatch, deny: dict[str, str] | None = Non
         return real(self, operation_name, api_params)
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
+    monkeypatch.setattr("auditpack.apart.CAN_FORK", False)
     try:
         yield made
     finally:

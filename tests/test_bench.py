@@ -129,6 +129,21 @@ def test_peak_memory_counts_a_childs_own_process_and_what_it_starts():
     assert together_mb >= own_mb + 70, "the child's 80 MB must show in the figure with children"
 
 
+def test_peak_memory_counts_a_forked_scan_as_auditpacks_own():
+    """The command line scans in a forked child (``auditpack.apart``) while the process started waits: the
+    child's memory is the scan's, not a program it started."""
+    from bench.run import run_child
+
+    parent = ("import multiprocessing, time\n"
+              "def scan():\n"
+              "    block = bytearray(120 * 2**20); block[::4096] = b'x' * len(block[::4096]); time.sleep(1)\n"
+              "child = multiprocessing.get_context('fork').Process(target=scan); child.start(); child.join()\n"
+              "raise SystemExit(child.exitcode)")
+    code, _wall, own_mb, together_mb, errors = run_child([sys.executable, "-c", parent], {})
+    assert code == 0, errors
+    assert own_mb > 120 and together_mb < own_mb + 30
+
+
 def test_a_child_starting_a_program_is_not_counted_twice():
     """Between vfork and exec a child runs in its parent's memory, which /proc reports for both."""
     from bench.run import run_child

@@ -24,12 +24,14 @@ INTERRUPTED = "auditpack: interrupted; no pack was written"
 
 
 def start_scan(out: Path, env: dict[str, str], config: Path) -> subprocess.Popen[str]:
+    """In a session of its own, as a terminal's foreground job is: Ctrl-C there reaches its whole group."""
     # --overwrite: one test interrupts a scan over an earlier pack, which must survive the interrupt
     args = [sys.executable, "-m", "auditpack.cli", "scan", "--out", str(out), "--config", str(config), "--quiet",
             "--overwrite"]
     for region in DEMO_REGIONS:
         args += ["--region", region]
-    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
 
 
 SLOW_ANSWERS = ("collection:\n  max_attempts: 2\n  connect_timeout: 2\n  read_timeout: 5\n", 1.0)
@@ -37,9 +39,11 @@ SLOW_ANSWERS = ("collection:\n  max_attempts: 2\n  connect_timeout: 2\n  read_ti
 TIMEOUTS_WITH_RETRIES_LEFT = ("collection:\n  max_attempts: 10\n  connect_timeout: 1\n  read_timeout: 1\n", 3.0)
 
 
-def interrupt_mid_collection(aws, out: Path, tmp_path: Path, scenario: tuple[str, float] = SLOW_ANSWERS
-                             ) -> tuple[int, str, float]:
-    """(exit code, stderr, seconds from SIGINT to exit) of a scan interrupted while collectors wait."""
+def interrupt_mid_collection(aws, out: Path, tmp_path: Path, scenario: tuple[str, float] = SLOW_ANSWERS,
+                             *, whole_group: bool = False) -> tuple[int, str, float]:
+    """(exit code, stderr, seconds from SIGINT to exit) of a scan interrupted while collectors wait: SIGINT to
+    the process started (``kill -INT``), or to its whole group (Ctrl-C at a terminal: the scan's own process,
+    a child of it, gets one too)."""
     config = tmp_path / "auditpack.yaml"
     config.write_text(scenario[0])
     slow_collection = FaultPlan([Rule("slow", "*", rate=1.0)], slow_seconds=scenario[1])
@@ -56,7 +60,10 @@ def interrupt_mid_collection(aws, out: Path, tmp_path: Path, scenario: tuple[str
             assert set(proxy.seen) - {"sts:GetCallerIdentity"}, "collection never started"
             time.sleep(0.3)
             assert scan.poll() is None, "the scan ended before it could be interrupted"
-            scan.send_signal(signal.SIGINT)
+            if whole_group:
+                os.killpg(scan.pid, signal.SIGINT)
+            else:
+                scan.send_signal(signal.SIGINT)
             sent = time.monotonic()
             _stdout, stderr = scan.communicate(timeout=30)
             return scan.returncode, stderr, time.monotonic() - sent
@@ -70,11 +77,13 @@ def leftovers(parent: Path, out: Path) -> list[Path]:
     return [p for p in parent.iterdir() if p.name.startswith(f".{out.name}")]
 
 
-@pytest.mark.parametrize("scenario", [SLOW_ANSWERS, TIMEOUTS_WITH_RETRIES_LEFT], ids=["slow", "retrying"])
-def test_interrupted_scan_leaves_no_pack_and_exits_130(aws, tmp_path, scenario):
+@pytest.mark.parametrize(("scenario", "whole_group"), [(SLOW_ANSWERS, False), (TIMEOUTS_WITH_RETRIES_LEFT, False),
+                                                     (SLOW_ANSWERS, True)],
+                         ids=["slow", "retrying", "ctrl-c-to-the-group"])
+def test_interrupted_scan_leaves_no_pack_and_exits_130(aws, tmp_path, scenario, whole_group):
     seed_sample_account()
     out = tmp_path / "pack"
-    code, stderr, seconds = interrupt_mid_collection(aws, out, tmp_path, scenario)
+    code, stderr, seconds = interrupt_mid_collection(aws, out, tmp_path, scenario, whole_group=whole_group)
     assert code == 130, stderr
     assert stderr.strip() == INTERRUPTED, stderr
     assert not out.exists()

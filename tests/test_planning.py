@@ -60,7 +60,8 @@ def user_errors() -> list[type[errors.UserError]]:
 def example(cls: type[errors.UserError]) -> errors.UserError:
     """An instance of each error, whatever its constructor takes."""
     values = {"accounts": ["111111111111"], "first": Path("a"), "second": Path("b"), "out": Path("pack"),
-              "path": Path("pack"), "mode": 0o640, "paths": [Path("pack.key")], "problems": ["altered: a.json"]}
+              "path": Path("pack"), "mode": 0o640, "paths": [Path("pack.key")], "problems": ["altered: a.json"],
+              "exitcode": -9}
     params = inspect.signature(cls.__init__).parameters
     return cls(**{name: values.get(name, "x") for name, p in params.items()
                   if name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD})

@@ -233,3 +233,25 @@ class PreviousPackAltered(UserError):
         super().__init__(f"{path} fails verification, so it cannot be chained to: {shown}")
         self.path = path
         self.problems = problems
+
+
+class WorkerDied(UserError):
+    """The process the scan ran in (``auditpack.apart``) ended without a result: killed, most often by the
+    system running out of memory. The exit code is the shell's for that signal (137 for SIGKILL), as if the
+    one process had been killed; nothing of the unfinished pack is left."""
+
+    def __init__(self, exitcode: int | None) -> None:
+        import signal
+
+        if exitcode is not None and exitcode < 0:
+            try:
+                name = signal.Signals(-exitcode).name
+            except ValueError:
+                name = f"signal {-exitcode}"
+            how = f"was killed by {name}" + (" (often the system running out of memory)"
+                                             if -exitcode == signal.SIGKILL else "")
+            self.exit_code = 128 - exitcode
+        else:
+            how = f"ended with exit code {exitcode} before it had finished"
+        super().__init__(f"the scan's process {how}; no pack was written")
+        self.exitcode = exitcode

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from auditpack.apart import run_apart
 from auditpack.collect.accounts import (
     AccountPlan,
     AccountSelection,
@@ -35,7 +36,7 @@ from auditpack.library.validation import Library, load_library
 from auditpack.memory import long_lived_objects, settled
 from auditpack.models import Assessment, Identity, Selection, Severity
 from auditpack.pack.chain import link_to
-from auditpack.pack.lifecycle import PackBuilder
+from auditpack.pack.lifecycle import PackBuilder, Written
 from auditpack.pack.signing import load_signing_key
 from auditpack.progress import SILENT, Progress
 from auditpack.render import FORMATS
@@ -65,6 +66,9 @@ class ScanOptions:
     previous: Path | None = None  # a previous pack to compare with and to chain to
     overwrite: bool = False  # replace a pack already at ``out``
     sign_key: Path | None = None  # an Ed25519 private key: pack.sig.json
+    # Scan in a child process that ends before the PDF is laid out (``auditpack.apart``): what the command line
+    # does, so that the scan's memory is back with the system by then. In-process callers keep it all here.
+    apart: bool = False
 
     def selection(self) -> Selection:
         return Selection(controls=self.control_ids, checks=self.check_ids, exclude_checks=self.exclude_check_ids,
@@ -143,18 +147,23 @@ def _run_scan(options: ScanOptions, progress: Progress) -> tuple[Outcome, Path]:
     library = library.narrow(options.selection())
     config = library.config
     formats = options.formats if options.formats is not None else config.formats
-    previous = read_assessment(options.previous) if options.previous is not None else None
     follows = link_to(options.previous) if options.previous is not None else None
     key = load_signing_key(options.sign_key) if options.sign_key is not None else None  # before any AWS call
     run_id = str(uuid.uuid4())
     started = datetime.now(UTC)
     with PackBuilder(options.out, overwrite=options.overwrite) as pack:  # before any AWS call: planning is evidence too
-        assessment = plan_and_assess(options, library, pack.recorder, run_id, started, previous, progress)
-        settled()  # the findings live until every writer but the PDF's layout has run
-        pack.write(assessment, config, formats, previous=previous, progress=progress)
-        outcome = outcome_of(assessment)
-        del assessment, previous  # the findings of both runs go before the PDF is laid out (in the seal)
-        pack.seal(outcome, sealed_by="auditpack scan", sign_with=key, follows=follows)
+
+        def scan_and_write(told: Progress) -> tuple[Outcome, Written]:
+            """Everything but the PDF's layout; the findings of both runs go with this function's locals."""
+            previous = read_assessment(options.previous) if options.previous is not None else None
+            assessment = plan_and_assess(options, library, pack.recorder, run_id, started, previous, told)
+            settled()  # the findings live until every writer but the PDF's layout has run
+            pack.write(assessment, config, formats, previous=previous, progress=told)
+            return outcome_of(assessment), pack.written()
+
+        outcome, written = run_apart(scan_and_write, progress) if options.apart else scan_and_write(progress)
+        pack.resume(written, progress)
+        pack.seal(outcome, sealed_by="auditpack scan", sign_with=key, follows=follows)  # lays out the PDF first
         return outcome, pack.publish()
 
 

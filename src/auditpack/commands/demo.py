@@ -44,7 +44,8 @@ def run_demo(out: Path, console: Console, control_ids: list[str] | None = None,
     with running_emulator() as emulator, tempfile.TemporaryDirectory(prefix="auditpack-demo-") as scratch:
         chosen = {"control_ids": list(control_ids or []), "controls_dir": controls_dir,
                   "config_path": Path(scratch) / "auditpack.yaml",
-                  "overwrite": True}  # the demo's packs are its own: a second demo replaces the first
+                  "overwrite": True,  # the demo's packs are its own: a second demo replaces the first
+                  "apart": True}  # as the command line scans
         with console.progress() as progress:
             progress.phase("Seeding last quarter's emulated Organization")
             emulator.seed(demo.SEED_ORGANIZATION)

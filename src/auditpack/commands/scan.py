@@ -143,5 +143,6 @@ def run(args: argparse.Namespace) -> int:
         previous=args.previous,
         overwrite=args.overwrite,
         sign_key=args.sign_key,
+        apart=True,  # the scan's memory goes back to the system before the PDF is laid out (auditpack.apart)
     )
     return scan(options, Console(quiet=args.quiet), args.summary_json)

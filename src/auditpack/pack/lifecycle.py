@@ -13,6 +13,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -55,6 +56,16 @@ def check_destination(out: Path, overwrite: bool, record: str = "assessment.json
         if not overwrite:
             manifest = read_manifest(out) or {}
             raise PackExists(out, manifest.get("run_id") or None, manifest.get("sealed_at") or None)
+
+
+@dataclass(frozen=True)
+class Written:
+    """What writing a pack taught its builder: every file's digest, what produced each output, and the steps
+    left for last. Handed from a process that wrote the pack to the one that seals it (``auditpack.apart``)."""
+
+    known: dict[str, EvidenceFile]
+    producers: dict[str, str]
+    last: list[LastStep]
 
 
 class PackBuilder:
@@ -148,6 +159,17 @@ class PackBuilder:
         self._producers.update(producers_from(written, self.path))
         self._progress = progress
         return written
+
+    def written(self) -> Written:
+        """What this builder knows so far, for ``resume`` in another process."""
+        return Written({**self._known, **self.recorder.files}, dict(self._producers), list(self._last))
+
+    def resume(self, written: Written, progress: Progress = SILENT) -> None:
+        """Go on from what another builder of this same pack wrote (``written``), telling ``progress``."""
+        self._known.update(written.known)
+        self._producers.update(written.producers)
+        self._last = list(written.last)
+        self._progress = progress
 
     def finish_writing(self) -> None:
         """The steps the writers left for last, in the order they were left."""
