@@ -122,3 +122,29 @@ def test_report_pdf_is_listed_in_the_manifest_as_made_by_the_pdf_writer(aws, out
     evidence = [p for p in by_path if p.startswith("evidence/")]
     assert evidence and all(by_path[p]["produced_by"].startswith("collector") for p in evidence)
     assert by_path["report.pdf"]["size"] == Path(out_dir / "report.pdf").stat().st_size
+
+
+def test_the_reports_user_agent_sheet_is_weasyprints_less_what_the_report_never_has():
+    """Six styles per element nothing reads were most of a large report's layout memory; only the rules for
+    footnotes and notes go, and list markers stay for list items."""
+    import pytest
+    from weasyprint.html import UA
+
+    from auditpack.render.formats.pdf import report_user_agent_sheet
+
+    sheet = report_user_agent_sheet(UA)
+    gone = [line for line in UA.splitlines() if line not in sheet.splitlines()]
+    assert len(gone) == 6 and all(line.startswith(("::footnote-", "::note-", "::marker {")) for line in gone)
+    assert [line for line in sheet.splitlines() if line not in UA.splitlines()] == [
+        next(line for line in gone if line.startswith("::marker")).replace("::marker", "li::marker")]
+    with pytest.raises(ValueError, match="has changed"):
+        report_user_agent_sheet(UA.replace("::note-callback", "aside::note-callback"))
+
+
+def test_the_report_lays_out_with_that_sheet_and_list_items_keep_their_markers(tmp_path):
+    from auditpack.render.formats.pdf import report_html
+
+    document = report_html()(string="<ol><li>alpha</li><li>beta</li></ol><p>gamma</p>").render()
+    document.write_pdf(tmp_path / "list.pdf")
+    text = flat(PdfReader(tmp_path / "list.pdf").pages[0].extract_text())
+    assert all(word in text.split() for word in ("1.", "2.", "alpha", "beta", "gamma")), text
