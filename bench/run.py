@@ -87,7 +87,11 @@ def _proportional_kb(pid: int) -> int:
 def _children(pid: int) -> list[int]:
     """The process' child processes (each thread lists the ones it started)."""
     found = []
-    for listing in Path(f"/proc/{pid}/task").glob("*/children"):
+    try:
+        listings = list(Path(f"/proc/{pid}/task").glob("*/children"))
+    except OSError:  # it ended while we looked (a short-lived program: ldconfig, a compiler)
+        return found
+    for listing in listings:
         try:
             found += [int(c) for c in listing.read_text().split()]
         except OSError:

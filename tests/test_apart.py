@@ -121,3 +121,11 @@ def test_a_scan_apart_writes_the_same_verified_pack_as_a_scan_in_one_process(aws
     assert len(one["findings"]) > 50
     assert [(f["id"], f["status"], f["message"]) for f in other["findings"]] == \
         [(f["id"], f["status"], f["message"]) for f in one["findings"]]
+
+
+def test_a_result_that_does_not_pickle_is_an_error_that_says_so():
+    def work(_progress):
+        return lambda: None  # a function made in the child: pickle cannot name it
+
+    with pytest.raises(RuntimeError, match="the result could not be handed back"):
+        run_apart(work, Told())

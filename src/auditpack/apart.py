@@ -99,8 +99,10 @@ def _child(work: Callable[[Progress], T], conn: Any) -> None:
         message = ("raised", type(exc), exc.args, dict(vars(exc)), traceback.format_exc())
     try:
         relay._send(*message)
-    except Exception:  # an exception that does not pickle: its type's name and its text still go
-        relay._send("raised", RuntimeError, (f"{message[1].__name__}: {message[2]}",), {}, message[-1])
+    except Exception as unsent:  # what does not pickle still says what it was
+        what = (f"{message[1].__name__}: {message[2]}" if message[0] == "raised"
+                else f"the result could not be handed back ({type(unsent).__name__}: {unsent})")
+        relay._send("raised", RuntimeError, (what,), {}, message[-1] if message[0] == "raised" else "")
 
 
 def _rebuilt(kind: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
