@@ -70,3 +70,19 @@ def test_a_secret_found_in_one_place_is_scrubbed_from_a_response_no_collector_de
     instances = [p for p in (out_dir / "evidence").rglob("DescribeInstances-*.json")]
     assert instances and any("[redacted]" in p.read_text() for p in instances)
     assert_never_written([password], out_dir, texts=[result.stdout, result.stderr])
+
+
+def test_redaction_copies_only_the_path_to_a_secret_and_never_changes_the_response():
+    """A large response is recorded while others are in flight: what has no secret in it is not copied."""
+    from auditpack.collect.redaction import REDACTED, redactor
+
+    clean = [{"FunctionName": f"fn-{i}", "Tags": {"team": "a"}} for i in range(3)]
+    secret = {"FunctionName": "leaky", "Environment": {"Variables": {"DB_PASSWORD": "hunter2-planted"}}}
+    response = {"Functions": [*clean, secret], "NextMarker": None}
+    redacted = redactor({"Variables"})(response)
+    assert redacted["Functions"][3]["Environment"]["Variables"] == {"DB_PASSWORD": REDACTED}
+    assert secret["Environment"]["Variables"] == {"DB_PASSWORD": "hunter2-planted"}, "the response is unchanged"
+    assert all(a is b for a, b in zip(redacted["Functions"][:3], clean, strict=True)), "no copy of the clean items"
+    assert redacted is not response and redacted["Functions"] is not response["Functions"]
+    untouched = {"Users": clean}
+    assert redactor({"Variables"})(untouched) is untouched

@@ -35,18 +35,37 @@ def _redact_value(value: Any) -> Any:
 
 
 def redact_tree(data: Any, keys: Iterable[str]) -> Any:
-    """A copy of ``data`` with the values under any of ``keys`` replaced, keeping structure and names.
+    """``data`` with the values under any of ``keys`` replaced, keeping structure and names.
 
     ECS and CodeBuild keep variables as ``[{"name": ..., "value": ...}]``: those lists are redacted whole
     under their parent key, so the names stay but every value goes.
     """
-    keyset = frozenset(keys)
+    return _replacing(data, frozenset(keys), _redact_value)
+
+
+def _replacing(data: Any, keys: frozenset[str], replace: Callable[[Any], Any]) -> Any:
+    """``data`` with ``replace(value)`` for the value under each of ``keys``, at any depth. Only the
+    containers on the way to a replaced value are copied; the rest is ``data``'s own, unchanged. Evidence of a
+    large response is written while many others are in flight: a whole copy of each, for the few fields that
+    are secret, was a large part of collection's peak (docs/performance.md)."""
 
     def walk(node: Any) -> Any:
         if isinstance(node, dict):
-            return {k: (_redact_value(v) if k in keyset else walk(v)) for k, v in node.items()}
+            copied = None
+            for key, value in node.items():
+                new = replace(value) if key in keys else walk(value)
+                if new is not value:
+                    copied = copied if copied is not None else dict(node)
+                    copied[key] = new
+            return node if copied is None else copied
         if isinstance(node, list):
-            return [walk(v) for v in node]
+            changed = None
+            for i, value in enumerate(node):
+                new = walk(value)
+                if new is not value:
+                    changed = changed if changed is not None else list(node)
+                    changed[i] = new
+            return node if changed is None else changed
         return node
 
     return walk(data)
@@ -69,18 +88,7 @@ def _keep_names(node: Any) -> Any:
 def redactor(keys: Iterable[str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """A redactor for responses whose values under ``keys`` (and under the credential fields) are secret."""
     keyset = frozenset(keys) | CREDENTIAL_FIELDS
-
-    def apply(data: dict[str, Any]) -> dict[str, Any]:
-        def walk(node: Any) -> Any:
-            if isinstance(node, dict):
-                return {k: (_keep_names(v) if k in keyset else walk(v)) for k, v in node.items()}
-            if isinstance(node, list):
-                return [walk(v) for v in node]
-            return node
-
-        return walk(data)
-
-    return apply
+    return lambda data: _replacing(data, keyset, _keep_names)
 
 
 def redact_request(params: dict[str, Any], keys: Iterable[str]) -> Any:
