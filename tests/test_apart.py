@@ -66,7 +66,7 @@ def test_an_error_that_does_not_pickle_still_says_what_it_was():
     def work(_progress):
         raise Local("the detail")
 
-    with pytest.raises(RuntimeError, match="Local: .*the detail"):
+    with pytest.raises(RuntimeError, match=r"Local: .*the detail"):
         run_apart(work, Told())
 
 
