@@ -4,7 +4,8 @@ Usage is the CLI's (``python bench/scan_child.py scan ...``); the log goes to ``
 JSON: one entry per call (service, region, operation, request parameters, retries, and for ``GetObject`` the
 bytes of the body), and one entry per download of a URL a call handed out (``"operation": "Download"``, its
 bytes). The hooks wrap botocore's single entry point for API calls, the same one ``tests/test_read_only.py``
-spies on, and the session's ``fetch``; the product is unchanged.
+spies on, and the session's ``fetch``; the product is unchanged. The command line scans in a forked child
+(``auditpack.apart``): the child writes the calls it made beside the log, and the log gathers them at the end.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import atexit
 import json
 import os
 import threading
+from pathlib import Path
 from typing import Any
 
 import botocore.client
@@ -46,11 +48,29 @@ def _fetch_logged(real: Any) -> Any:
     return fetch
 
 
-def _dump() -> None:
+def _dump(suffix: str = "") -> None:
     path = os.environ.get("AUDITPACK_BENCH_CALL_LOG")
-    if path:
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(_calls, handle, default=str)
+    if not path:
+        return
+    calls = list(_calls)
+    if not suffix:  # the process started: its calls, and those of the scan's child
+        for part in sorted(Path(path).parent.glob(f"{Path(path).name}.child-*")):
+            calls += json.loads(part.read_text(encoding="utf-8"))
+            part.unlink()
+    with open(path + suffix, "w", encoding="utf-8") as handle:
+        json.dump(calls, handle, default=str)
+
+
+def _logging_child(real: Any) -> Any:
+    """The scan's child, writing the calls it made once its work is done (it ends without exit handlers)."""
+    def child(work: Any, conn: Any) -> None:
+        del _calls[:]  # the calls before the fork are the parent's to log
+        try:
+            real(work, conn)
+        finally:
+            _dump(f".child-{os.getpid()}")
+
+    return child
 
 
 if __name__ == "__main__":
@@ -59,6 +79,9 @@ if __name__ == "__main__":
 
     AccountSession.fetch = _fetch_logged(AccountSession.fetch)  # type: ignore[method-assign]
     atexit.register(_dump)
+    import auditpack.apart
+
+    auditpack.apart._child = _logging_child(auditpack.apart._child)  # type: ignore[assignment]
     from auditpack.cli import run
 
     run()  # the console script's own exit path, which runs the atexit hook above

@@ -336,3 +336,21 @@ def test_a_peer_run_that_failed_or_judged_nothing_is_an_error_never_a_figure(tmp
     run = measure_peer(child(3, [{"metadata": {"event_code": "x"}, "status_code": "FAIL"}]), tmp_path / "prowler",
                        peer, regions, {}, tmp_path)
     assert (run.wall, run.findings, run.code) == (12.5, 1, 3)
+
+
+def test_the_scans_calls_are_logged_though_it_scans_in_a_child(aws, tmp_path):
+    """The command line scans in a forked child (``auditpack.apart``): a call log of the process started alone
+    would count none of the scan's calls, and every ratio would read 0x."""
+    import json
+    import os
+    from pathlib import Path
+
+    log = tmp_path / "calls.json"
+    child = Path(__file__).parent.parent / "bench" / "scan_child.py"
+    done = subprocess.run([sys.executable, str(child), "scan", "--out", str(tmp_path / "pack"), "--quiet",
+                           "--format", "json", "--region", "us-east-1", "--control", "IA-5(7)"],
+                          env={**os.environ, "AUDITPACK_BENCH_CALL_LOG": str(log)}, capture_output=True, text=True)
+    assert done.returncode in (0, 1, 3), done.stderr
+    made = {f"{c['service']}:{c['operation']}" for c in json.loads(log.read_text())}
+    assert {"sts:GetCallerIdentity", "lambda:ListFunctions"} <= made
+    assert not list(tmp_path.glob("calls.json.child-*")), "the child's part is gathered into the log"
