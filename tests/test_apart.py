@@ -147,3 +147,16 @@ def test_the_command_line_scans_apart(aws, tmp_path, capsys, monkeypatch):
                      "--region", "us-east-1", "--control", "SC-28")
     assert result.code in (0, 1, 3), result.stderr
     assert used == [os.getpid()], "once, from the process the command started"
+
+
+def test_a_program_the_child_starts_still_stops_on_the_terminals_ctrl_c():
+    """Kingfisher runs as a program of the scan's child: an ignored SIGINT would be inherited by it, and
+    Ctrl-C at the terminal would leave it running after the scan has stopped."""
+    import subprocess
+
+    def work(_progress):
+        return subprocess.run(["grep", "SigIgn", "/proc/self/status"], capture_output=True,
+                              text=True).stdout
+
+    ignored = int(run_apart(work, Told()).split()[1], 16)
+    assert not ignored & (1 << (signal.SIGINT - 1)), "SIGINT is not ignored in the programs the child starts"

@@ -68,6 +68,10 @@ def _stopped(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def _unheeded(_signum: int, _frame: Any) -> None:
+    """The terminal's Ctrl-C, in the child: the parent passes it on (``STOP``)."""
+
+
 def _fresh_streams() -> None:
     """Another thread of the parent (the terminal's progress bar) may have held a standard stream's lock at the
     moment of the fork, and no thread of the child would ever release it: the child writes through streams
@@ -90,7 +94,9 @@ def _fresh_streams() -> None:
 def _child(work: Callable[[Progress], T], conn: Any) -> None:
     """In the child: do the work, then send the result or the exception (and its traceback)."""
     _fresh_streams()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C reaches both; the parent decides, once
+    # A Ctrl-C reaches both; the parent decides, once. Caught, not ignored: an ignored signal stays ignored in
+    # the programs the child starts (Kingfisher), which the terminal's Ctrl-C must still stop.
+    signal.signal(signal.SIGINT, _unheeded)
     signal.signal(STOP, _stopped)
     relay = _Relay(conn)
     try:
