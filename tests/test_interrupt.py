@@ -24,14 +24,16 @@ INTERRUPTED = "auditpack: interrupted; no pack was written"
 
 
 def start_scan(out: Path, env: dict[str, str], config: Path) -> subprocess.Popen[str]:
-    """In a session of its own, as a terminal's foreground job is: Ctrl-C there reaches its whole group."""
+    """In a session of its own, as a terminal's foreground job is: Ctrl-C there reaches its whole group. With
+    SIGINT's default action, as at a terminal: a runner started in the background (``cmd &`` without job
+    control) ignores SIGINT, and an ignored signal stays ignored in every process it starts."""
     # --overwrite: one test interrupts a scan over an earlier pack, which must survive the interrupt
     args = [sys.executable, "-m", "auditpack.cli", "scan", "--out", str(out), "--config", str(config), "--quiet",
             "--overwrite"]
     for region in DEMO_REGIONS:
         args += ["--region", region]
     return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 SLOW_ANSWERS = ("collection:\n  max_attempts: 2\n  connect_timeout: 2\n  read_timeout: 5\n", 1.0)
